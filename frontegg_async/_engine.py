@@ -1,0 +1,350 @@
+"""The renewal engine: the only stateful, asynchronous piece.
+
+Theory of operation
+-------------------
+The engine holds one ``TokenSet`` (or none) and its ``Schedule``. Three kinds of caller want a
+token renewed: ``access_token()`` when the current one is no longer usable, ``refresh()`` when
+asked to, and the background task when ``refresh_due_at`` has passed. All three *join the flight*:
+if a renewal task is running they await it, otherwise they start one. A flight is a task of its
+own, awaited through ``asyncio.shield``, so cancelling any caller never cancels the renewal that
+others wait on. There is at most one flight at a time, so N callers at expiry make one request.
+
+Inside a flight: renew with the refresh token; if the server rejects it, the token is marked dead
+(never sent again) and, with ``relogin``, the strategy logs in afresh. Transient failures are
+retried with capped, jittered backoff while the current token is still alive, never sleeping past
+its expiry. A flight ends with a new token set installed, or with an error:
+
+* transient, token lapsed (or Retry-After beyond it): raised to the flight's waiters; the
+  background task backs off and tries again later; callers with no usable token see the error.
+* rejected and not recoverable: the session becomes *expired*. Callers still get the last token
+  while it is usable, then ``SessionExpiredError`` at once. Only ``login()`` revives it.
+
+States: NEW (no token yet; the first ``access_token()`` logs in) -> ACTIVE -> EXPIRED, LOGGED_OUT
+(after ``logout()``; only ``login()`` leaves it) and CLOSED (final, after ``aclose()``).
+
+Every failure is logged on the ``frontegg_async`` logger and kept as ``last_error``; the
+background task survives anything but cancellation, backing off after unexpected errors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import logging
+import random
+from collections.abc import Awaitable, Callable
+
+from ._clock import Clock
+from ._errors import (
+    FronteggError,
+    RateLimitedError,
+    SessionClosedError,
+    SessionExpiredError,
+)
+from ._policy import Schedule, backoff, retry_delay, schedule, sleep_before_refresh
+from ._strategies import Strategy, is_refresh_rejection
+from ._tokens import TokenSet
+
+logger = logging.getLogger("frontegg_async")
+
+
+class _State(enum.Enum):
+    NEW = "new"
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    LOGGED_OUT = "logged_out"
+    CLOSED = "closed"
+
+
+class TokenEngine:
+    """Keeps one token set fresh for a strategy; see the module docstring."""
+
+    def __init__(
+        self,
+        strategy: Strategy,
+        *,
+        name: str,
+        clock: Clock,
+        refresh_ratio: float,
+        relogin: bool,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        self._strategy = strategy
+        self._name = name
+        self._clock = clock
+        self._ratio = refresh_ratio
+        self._relogin = relogin
+        self._rng = rng
+        self._state = _State.NEW
+        self._tokens: TokenSet | None = None
+        self._schedule: Schedule | None = None
+        self._refresh_token_dead = False
+        self._flight: asyncio.Task[TokenSet] | None = None
+        self._background: asyncio.Task[None] | None = None
+        self._fatal: FronteggError | None = None
+        self.last_error: FronteggError | None = None
+        #: Renewal requests made (refresh or re-login), for tests and benchmarks.
+        self.renewals = 0
+
+    # -- what callers see -------------------------------------------------------------------
+
+    @property
+    def tokens(self) -> TokenSet | None:
+        """The current token set, usable or not."""
+        return self._tokens
+
+    @property
+    def closed(self) -> bool:
+        """Whether ``aclose()`` was called."""
+        return self._state is _State.CLOSED
+
+    async def access_token(self) -> str:
+        """A token that is valid for at least the leeway; waits for the one flight if needed."""
+        while True:
+            self._check_open()
+            tokens, plan = self._tokens, self._schedule
+            if tokens is not None and plan is not None and self._clock.time() < plan.usable_until:
+                return tokens.access_token.reveal()
+            if self._state is _State.LOGGED_OUT:
+                raise SessionExpiredError(
+                    f"{self._name} was logged out; call login() to start a new session"
+                )
+            if self._fatal is not None:
+                raise SessionExpiredError(
+                    f"{self._name} has no usable token and could not renew it "
+                    f"({self._fatal}); call login() again"
+                ) from self._fatal
+            fresh = await self._join_flight()
+            # A token that was just obtained is handed out while unexpired even inside the
+            # leeway: looping for a better one would spin on very short lifetimes.
+            if self._clock.time() < fresh.obtained_at + fresh.lifetime:
+                return fresh.access_token.reveal()
+
+    async def refresh(self) -> TokenSet:
+        """Renew now (joining a renewal already in flight)."""
+        self._check_open()
+        if self._fatal is not None or self._state is _State.LOGGED_OUT:
+            raise SessionExpiredError(
+                f"{self._name} cannot refresh: it has no live refresh token; call login()"
+            ) from self._fatal
+        return await self._join_flight()
+
+    async def login(self) -> TokenSet:
+        """Authenticate from the stored credentials, replacing any token set."""
+        self._check_open()
+        await self._settle_flight()
+        tokens = await self._run(self._strategy.obtain)
+        self.install(tokens)
+        return tokens
+
+    async def complete(self, obtain: Callable[[], Awaitable[TokenSet]]) -> TokenSet:
+        """Install the token set that ``obtain`` produces (e.g. an MFA verification)."""
+        self._check_open()
+        tokens = await self._run(obtain)
+        self.install(tokens)
+        return tokens
+
+    async def logout(self) -> None:
+        """Revoke the current token set on the server and forget it."""
+        self._check_open()
+        await self._stop_background()
+        await self._settle_flight()
+        tokens, self._tokens, self._schedule = self._tokens, None, None
+        self._state = _State.LOGGED_OUT
+        if tokens is not None:
+            try:
+                await self._strategy.revoke(tokens)
+            except FronteggError as error:
+                self._record(error)
+                raise
+            logger.info("%s: logged out (token %s)", self._name, tokens.fingerprint)
+
+    async def aclose(self) -> None:
+        """Stop every task of this engine; idempotent."""
+        if self._state is _State.CLOSED:
+            return
+        self._state = _State.CLOSED
+        await self._stop_background()
+        flight, self._flight = self._flight, None
+        if flight is not None and not flight.done():
+            flight.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await flight
+        self._tokens, self._schedule = None, None
+
+    def install(self, tokens: TokenSet) -> None:
+        """Make ``tokens`` current, plan its renewal and make sure the background task runs."""
+        plan = schedule(tokens.obtained_at, tokens.lifetime, ratio=self._ratio, jitter=self._rng())
+        self._tokens, self._schedule = tokens, plan
+        self._refresh_token_dead = False
+        self._fatal = None
+        self._state = _State.ACTIVE
+        logger.debug(
+            "%s: token %s installed, lives %.3g s, refresh due in %.3g s",
+            self._name,
+            tokens.fingerprint,
+            tokens.lifetime,
+            plan.refresh_due_at - self._clock.time(),
+        )
+        if self._background is None or self._background.done():
+            self._background = asyncio.get_running_loop().create_task(
+                self._run_background(), name=f"frontegg_async renewal: {self._name}"
+            )
+
+    # -- the flight -------------------------------------------------------------------------
+
+    async def _join_flight(self) -> TokenSet:
+        flight = self._flight
+        if flight is None or flight.done():
+            flight = asyncio.get_running_loop().create_task(
+                self._fly(), name=f"frontegg_async refresh: {self._name}"
+            )
+            flight.add_done_callback(self._flight_done)
+            self._flight = flight
+        try:
+            return await asyncio.shield(flight)
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if flight.cancelled() and (current is None or current.cancelling() == 0):
+                raise SessionClosedError(
+                    f"{self._name} was closed while a refresh was in flight"
+                ) from None
+            raise
+
+    def _flight_done(self, flight: asyncio.Task[TokenSet]) -> None:
+        if self._flight is flight:
+            self._flight = None
+        if not flight.cancelled():
+            # Retrieved here so that a flight nobody awaited never warns; waiters still get it.
+            flight.exception()
+
+    async def _settle_flight(self) -> None:
+        flight = self._flight
+        if flight is not None and not flight.done():
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.shield(flight)
+
+    async def _fly(self) -> TokenSet:
+        had_tokens = self._tokens is not None
+        attempt = 0
+        while True:
+            try:
+                tokens = await self._run(self._renew_or_obtain)
+            except FronteggError as error:
+                if not error.retryable:
+                    if had_tokens or self._state is _State.ACTIVE:
+                        self._fatal = error
+                        self._state = _State.EXPIRED
+                        logger.error(
+                            "%s: renewal failed for good, the session will expire: %s",
+                            self._name,
+                            error,
+                        )
+                    raise
+                current = self._tokens
+                now = self._clock.time()
+                delay = retry_delay(
+                    attempt,
+                    now=now,
+                    deadline=None if current is None else current.obtained_at + current.lifetime,
+                    jitter=self._rng(),
+                    retry_after=error.retry_after if isinstance(error, RateLimitedError) else None,
+                )
+                if delay is None:
+                    raise
+                logger.warning(
+                    "%s: renewal failed (%s); retry %d in %.3g s",
+                    self._name,
+                    error,
+                    attempt + 1,
+                    delay,
+                )
+                await self._clock.sleep(delay)
+                attempt += 1
+                continue
+            self.install(tokens)
+            return tokens
+
+    async def _renew_or_obtain(self) -> TokenSet:
+        tokens = self._tokens
+        self.renewals += 1
+        if tokens is None or self._refresh_token_dead:
+            return await self._strategy.obtain()
+        try:
+            fresh = await self._strategy.renew(tokens)
+        except FronteggError as error:
+            if not is_refresh_rejection(error):
+                raise
+            # The refresh token is spent or revoked: it must never be sent again.
+            self._refresh_token_dead = True
+            self._record(error)
+            if not self._relogin:
+                raise
+            logger.warning("%s: refresh was refused (%s); logging in again", self._name, error)
+            return await self._strategy.obtain()
+        logger.info(
+            "%s: refreshed, token %s -> %s", self._name, tokens.fingerprint, fresh.fingerprint
+        )
+        return fresh
+
+    async def _run(self, call: Callable[[], Awaitable[TokenSet]]) -> TokenSet:
+        try:
+            return await call()
+        except FronteggError as error:
+            self._record(error)
+            raise
+
+    # -- the background task ----------------------------------------------------------------
+
+    async def _run_background(self) -> None:
+        failures = 0
+        retry_at: float | None = None
+        while True:
+            plan = self._schedule
+            if plan is None or self._state is not _State.ACTIVE:
+                return
+            now = self._clock.time()
+            due = plan.refresh_due_at if retry_at is None else retry_at
+            wait = sleep_before_refresh(now, due)
+            if wait > 0:
+                await self._clock.sleep(wait)
+                continue
+            try:
+                await self._join_flight()
+            except asyncio.CancelledError:
+                raise
+            except FronteggError as error:
+                if self._state is not _State.ACTIVE:
+                    return
+                retry_after = error.retry_after if isinstance(error, RateLimitedError) else None
+                retry_at = self._clock.time() + max(
+                    retry_after or 0.0, backoff(failures, jitter=self._rng())
+                )
+                failures += 1
+            except Exception as error:  # a bug: keep the session alive and say so
+                logger.exception("%s: unexpected error in the renewal task", self._name)
+                self.last_error = FronteggError(
+                    f"unexpected {type(error).__name__} in the renewal task: {error}"
+                )
+                retry_at = self._clock.time() + backoff(failures, jitter=self._rng()) + 0.05
+                failures += 1
+            else:
+                failures, retry_at = 0, None
+
+    async def _stop_background(self) -> None:
+        task, self._background = self._background, None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _record(self, error: FronteggError) -> None:
+        self.last_error = error
+        logger.debug("%s: %s: %s", self._name, type(error).__name__, error)
+
+    def _check_open(self) -> None:
+        if self._state is _State.CLOSED:
+            raise SessionClosedError(f"{self._name} is closed; create a new session")

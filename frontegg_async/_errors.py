@@ -1,0 +1,226 @@
+"""
+Every failure the library reports, and the one pure function that maps an HTTP answer to it.
+
+The tree::
+
+    FronteggError                 base: .status, .errors (server messages), .retryable
+    ├── AuthenticationError       the credentials or the refresh token were rejected (401/403, ...)
+    │   └── MfaRequiredError      login needs a second factor: .mfa_token, then verify_mfa(code)
+    ├── SessionExpiredError       no usable token is left and none can be had: log in again
+    ├── SessionClosedError        the session was closed with aclose()
+    ├── RateLimitedError          429 Too Many Requests: .retry_after (seconds, or None)
+    ├── ServerError               5xx, 408, or an error page that is not JSON
+    ├── TransportError            the connection failed or timed out
+    └── ResponseFormatError       a 2xx answer that is not JSON or lacks a required field
+
+``retryable`` is the library's own verdict: transient errors (``RateLimitedError``,
+``ServerError``, ``TransportError``) are retried by the background task with backoff; the others
+need a change on the caller's side first.
+
+No message ever contains a password, a token or a cookie: messages are built from the status,
+the server's ``errors`` list and the request's name only.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+__all__ = [
+    "AuthenticationError",
+    "FronteggError",
+    "MfaRequiredError",
+    "RateLimitedError",
+    "ResponseFormatError",
+    "ServerError",
+    "SessionClosedError",
+    "SessionExpiredError",
+    "TransportError",
+    "decipher_response",
+]
+
+
+class FronteggError(Exception):
+    """Base class of every error raised by frontegg-async.
+
+    Attributes:
+        status: the HTTP status of the answer that caused it, or None when there was none.
+        errors: the messages the server sent in its ``{"errors": [...]}`` body (may be empty).
+        retryable: True when trying the same call again later may succeed.
+    """
+
+    retryable: bool = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        errors: Sequence[str] = (),
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.errors: tuple[str, ...] = tuple(errors)
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r}, status={self.status!r})"
+
+
+class AuthenticationError(FronteggError):
+    """Frontegg refused the credentials, the refresh token or the bearer token.
+
+    Check the email, password or secret; a session with ``relogin=True`` logs in again by itself
+    when only the refresh token was refused.
+    """
+
+
+class MfaRequiredError(AuthenticationError):
+    """The login needs a second factor.
+
+    Pass the 6-digit code to ``FronteggSession.verify_mfa(code)``, or give the session a
+    ``totp_secret`` so it answers by itself. ``mfa_token`` is the challenge token (a secret: it is
+    kept out of the message and the repr).
+    """
+
+    def __init__(self, message: str, *, mfa_token: str) -> None:
+        super().__init__(message)
+        self.mfa_token = mfa_token
+
+
+class SessionExpiredError(FronteggError):
+    """The session holds no usable token and could not get one: it must log in again."""
+
+
+class SessionClosedError(FronteggError):
+    """The session was used after ``aclose()``; create a new one."""
+
+
+class RateLimitedError(FronteggError):
+    """Frontegg answered 429 Too Many Requests.
+
+    ``retry_after`` holds the seconds the server asked to wait (from ``Retry-After``), or None.
+    """
+
+    retryable = True
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = 429,
+        errors: Sequence[str] = (),
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, status=status, errors=errors)
+        self.retry_after = retry_after
+
+
+class ServerError(FronteggError):
+    """Frontegg failed on its side (5xx, 408, or an error page that is not JSON); retry later."""
+
+    retryable = True
+
+
+class TransportError(FronteggError):
+    """The request never got an answer: the connection failed, dropped or timed out."""
+
+    retryable = True
+
+
+class ResponseFormatError(FronteggError):
+    """A successful answer could not be read: it was not JSON or lacked a required field.
+
+    This points at a change on Frontegg's side or a proxy in between; the message names the field.
+    """
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date), or None."""
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when is None:
+            return None
+        seconds = when.timestamp() - (time.time() if now is None else now)
+    if seconds != seconds or seconds in (float("inf"), float("-inf")):
+        return None
+    return max(0.0, seconds)
+
+
+def _server_messages(body: bytes) -> tuple[tuple[str, ...], bool]:
+    """The server's messages from an error body, and whether the body was JSON at all."""
+    try:
+        data: Any = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return (), False
+    messages: list[str] = []
+    if isinstance(data, Mapping):
+        errors = data.get("errors")
+        if isinstance(errors, list):
+            messages.extend(str(e) for e in errors if isinstance(e, str | int | float))
+        elif isinstance(errors, str):
+            messages.append(errors)
+        message = data.get("message")
+        if isinstance(message, str) and message not in messages:
+            messages.append(message)
+        elif isinstance(message, list):
+            messages.extend(str(m) for m in message if isinstance(m, str))
+    return tuple(messages), True
+
+
+def decipher_response(
+    status: int,
+    body: bytes,
+    headers: Mapping[str, str],
+    *,
+    what: str,
+) -> FronteggError | None:
+    """Map an HTTP answer to the error it means, or None for a success (any 2xx).
+
+    ``what`` names the call in the message ("login", "refresh", ...). This function is pure: it
+    reads only its arguments, so every mapping is tested without a network.
+    """
+    if 200 <= status < 300:
+        return None
+    messages, is_json = _server_messages(body)
+    said = f": {'; '.join(messages)}" if messages else ""
+    if status == 429:
+        retry_after = parse_retry_after(headers.get("Retry-After"))
+        wait = f"; retry after {retry_after:g} s" if retry_after is not None else ""
+        return RateLimitedError(
+            f"{what} was rate limited (HTTP 429){said}{wait}",
+            errors=messages,
+            retry_after=retry_after,
+        )
+    if status >= 500 or status == 408:
+        return ServerError(
+            f"{what} failed on Frontegg's side (HTTP {status}){said}; it will be retried",
+            status=status,
+            errors=messages,
+        )
+    if not is_json and status not in (401, 403):
+        return ServerError(
+            f"{what} got HTTP {status} with a body that is not JSON (a proxy or error page?)",
+            status=status,
+        )
+    if status in (401, 403):
+        return AuthenticationError(
+            f"{what} was refused (HTTP {status}){said}",
+            status=status,
+            errors=messages,
+        )
+    return FronteggError(f"{what} failed (HTTP {status}){said}", status=status, errors=messages)

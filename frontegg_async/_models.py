@@ -1,0 +1,226 @@
+"""Frontegg's answers as frozen attrs classes, read by a private, strict cattrs converter.
+
+The converter is this module's own (never cattrs' global one). It is strict where the global one
+is lenient: a number is not a string and a string is not a list, because a silently coerced token
+or lifetime is worse than a clear ``ResponseFormatError``. Unknown keys are ignored, so new fields
+on Frontegg's side never break an old client.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import typing
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any, TypeVar
+
+import attrs
+from attrs import field, frozen
+from cattrs import Converter
+from cattrs.errors import ClassValidationError, IterableValidationError, IterableValidationNote
+from cattrs.gen import make_dict_structure_fn, override
+from cattrs.v import transform_error
+
+from ._errors import ResponseFormatError
+
+T = TypeVar("T")
+
+
+@frozen
+class MfaWebAuthnDevice:
+    """A security key or platform authenticator enrolled for MFA."""
+
+    id: str
+    device_type: str
+    name: str
+
+
+@frozen
+class MfaPhoneDevice:
+    """A phone enrolled for SMS codes (the number comes masked from Frontegg)."""
+
+    id: str
+    phone_number: str
+
+
+@frozen
+class MfaAuthenticatorApp:
+    """An authenticator app (TOTP) enrolled for MFA."""
+
+    id: str
+
+
+@frozen
+class MfaEmailDevice:
+    """An e-mail address enrolled for MFA codes."""
+
+    email: str
+
+
+@frozen
+class MfaDevices:
+    """The MFA devices a user has enrolled, as listed in a login answer."""
+
+    webauthn: tuple[MfaWebAuthnDevice, ...]
+    phones: tuple[MfaPhoneDevice, ...]
+    authenticators: tuple[MfaAuthenticatorApp, ...]
+    emails: tuple[MfaEmailDevice, ...]
+
+
+def _frozen_mapping(value: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    return None if value is None else MappingProxyType(dict(value))
+
+
+@frozen
+class AuthResponse:
+    """Frontegg's answer to a login, MFA verification or refresh (``AuthenticationResponseDto``).
+
+    Fields holding secrets (tokens, codes) are left out of the repr. ``expires_in`` is the access
+    token's lifetime in seconds; ``expires`` is Frontegg's own expiry timestamp string.
+    """
+
+    mfa_required: bool
+    access_token: str = field(repr=False)
+    refresh_token: str = field(repr=False)
+    expires_in: float
+    expires: str
+    token_type: str = "bearer"
+    otc_token: str | None = field(default=None, repr=False)
+    mfa_token: str | None = field(default=None, repr=False)
+    reset_password_token: str | None = field(default=None, repr=False)
+    password_expires_in: float | None = None
+    notification_period: float | None = None
+    mfa_enrolled: bool | None = None
+    mfa_devices: MfaDevices | None = None
+    mfa_strategies: Mapping[str, Any] | None = field(
+        default=None, converter=_frozen_mapping, eq=False, hash=False
+    )
+    qr_code: str | None = field(default=None, repr=False)
+    recovery_code: str | None = field(default=None, repr=False)
+    user_id: str | None = None
+    user_email: str | None = None
+    email_verified: bool | None = None
+    is_breached_password: bool | None = None
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
+def _strict_str(value: object, _: type) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {type(value).__name__}")
+    return value
+
+
+def _strict_bool(value: object, _: type) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"expected a boolean, got {type(value).__name__}")
+    return value
+
+
+def _strict_float(value: object, _: type) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"expected a number, got {type(value).__name__}")
+    if not math.isfinite(value):
+        raise ValueError("expected a finite number")
+    return float(value)
+
+
+def _plain_mapping(value: object, _: type) -> Mapping[str, Any]:
+    if not isinstance(value, dict):
+        raise TypeError(f"expected an object, got {type(value).__name__}")
+    return value
+
+
+def _is_homogeneous_tuple(tp: Any) -> bool:
+    args = typing.get_args(tp)
+    return typing.get_origin(tp) is tuple and len(args) == 2 and args[1] is Ellipsis
+
+
+def _make_converter() -> Converter:
+    converter = Converter(detailed_validation=True, forbid_extra_keys=False)
+    converter.register_structure_hook(str, _strict_str)
+    converter.register_structure_hook(bool, _strict_bool)
+    converter.register_structure_hook(float, _strict_float)
+    converter.register_structure_hook_func(lambda tp: tp == Mapping[str, Any], _plain_mapping)
+
+    def structure_tuple(value: object, tp: Any) -> tuple[Any, ...]:
+        if not isinstance(value, list):
+            raise TypeError(f"expected an array, got {type(value).__name__}")
+        item_type = typing.get_args(tp)[0]
+        items: list[Any] = []
+        errors: list[Exception] = []
+        for index, item in enumerate(value):
+            try:
+                items.append(converter.structure(item, item_type))
+            except Exception as exc:
+                note = IterableValidationNote(f"item {index}", index, item_type)
+                exc.__notes__ = [*getattr(exc, "__notes__", []), note]
+                errors.append(exc)
+        if errors:
+            raise IterableValidationError("invalid array items", errors, tp)
+        return tuple(items)
+
+    converter.register_structure_hook_func(_is_homogeneous_tuple, structure_tuple)
+
+    for cls in (
+        MfaWebAuthnDevice,
+        MfaPhoneDevice,
+        MfaAuthenticatorApp,
+        MfaEmailDevice,
+        MfaDevices,
+        AuthResponse,
+    ):
+        renames: dict[str, Any] = {
+            a.name: override(rename=_camel(a.name)) for a in attrs.fields(cls)
+        }
+        converter.register_structure_hook(cls, make_dict_structure_fn(cls, converter, **renames))
+    return converter
+
+
+_converter = _make_converter()
+
+
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def loads_json(body: bytes) -> Any:
+    """Parse a JSON body strictly (no NaN/Infinity); raises ValueError or UnicodeDecodeError."""
+    return json.loads(body, parse_constant=_reject_constant)
+
+
+def structure(data: Any, cls: type[T], *, what: str) -> T:
+    """Structure decoded JSON into ``cls`` or raise ``ResponseFormatError`` naming the field."""
+    if not isinstance(data, dict):
+        raise ResponseFormatError(f"{what} answered with JSON {type(data).__name__}, not an object")
+    try:
+        return _converter.structure(data, cls)
+    except (ClassValidationError, IterableValidationError) as exc:
+        problems = transform_error(exc)
+        raise ResponseFormatError(
+            f"{what} answered with an unexpected body: {'; '.join(problems)}"
+        ) from None
+    except Exception as exc:  # a hook raising something unforeseen: still a format problem
+        raise ResponseFormatError(
+            f"{what} answered with an unexpected body ({type(exc).__name__})"
+        ) from None
+
+
+def parse_body(body: bytes, cls: type[T], *, what: str) -> T:
+    """Decode and structure a 2xx body; every failure is a ``ResponseFormatError``."""
+    if not body.strip():
+        raise ResponseFormatError(f"{what} answered with an empty body where JSON was expected")
+    try:
+        data = loads_json(body)
+    except (ValueError, UnicodeDecodeError):
+        raise ResponseFormatError(f"{what} answered with a body that is not valid JSON") from None
+    return structure(data, cls, what=what)
+
+
+def parse_auth_response(body: bytes, *, what: str = "login") -> AuthResponse:
+    """Read an ``AuthenticationResponseDto`` body."""
+    return parse_body(body, AuthResponse, what=what)

@@ -1,0 +1,112 @@
+"""When to act: the refresh schedule, the leeway and the retry backoff, as pure functions.
+
+Nothing here reads a clock, sleeps or draws a random number: time and randomness are arguments,
+so every decision is tested exhaustively without an event loop.
+
+Vocabulary: a token set is *obtained* at ``obtained_at`` and lives ``lifetime`` seconds until
+``expires_at``. It is *usable* until ``expires_at - leeway`` (a caller handed a token must have
+time to use it). The background task refreshes at ``refresh_due_at``, a ``ratio`` of the lifetime
+in, pulled earlier by a random jitter so that a fleet started together does not refresh in step.
+"""
+
+from __future__ import annotations
+
+from attrs import frozen
+
+#: Callers are never handed a token with less than this left (seconds), capped below.
+DEFAULT_LEEWAY = 5.0
+#: The leeway never exceeds this fraction of the lifetime, so short tokens stay usable.
+LEEWAY_FRACTION = 0.1
+#: The background task sleeps at most this long before looking at the wall clock again, so a
+#: process that was suspended (or a loop that was blocked) notices a due refresh soon after waking.
+MAX_SLEEP = 30.0
+#: Jitter pulls the refresh earlier by up to this fraction of the lifetime ...
+JITTER_FRACTION = 0.05
+#: ... and never by more than this many seconds.
+MAX_JITTER = 30.0
+#: Backoff after a transient failure: ``BACKOFF_BASE * 2**attempt`` seconds, capped, full jitter.
+BACKOFF_BASE = 0.25
+BACKOFF_CAP = 30.0
+
+
+@frozen
+class Schedule:
+    """The times that matter for one token set (all wall-clock seconds since the epoch)."""
+
+    obtained_at: float
+    expires_at: float
+    usable_until: float
+    refresh_due_at: float
+
+
+def leeway(lifetime: float, default: float = DEFAULT_LEEWAY) -> float:
+    """How long before expiry a token stops being handed out."""
+    return max(0.0, min(default, LEEWAY_FRACTION * lifetime))
+
+
+def schedule(
+    obtained_at: float,
+    lifetime: float,
+    *,
+    ratio: float,
+    jitter: float,
+    default_leeway: float = DEFAULT_LEEWAY,
+) -> Schedule:
+    """Plan the life of a token obtained at ``obtained_at`` that lives ``lifetime`` seconds.
+
+    ``jitter`` is a random draw in ``[0, 1)``; ``ratio`` is in ``(0, 1]``. The refresh is never
+    due before the token was obtained nor after it stops being usable.
+    """
+    lifetime = max(0.0, lifetime)
+    expires_at = obtained_at + lifetime
+    usable_until = expires_at - leeway(lifetime, default_leeway)
+    pull = jitter * min(JITTER_FRACTION * lifetime, MAX_JITTER)
+    due = obtained_at + ratio * lifetime - pull
+    due = min(max(due, obtained_at), usable_until)
+    return Schedule(
+        obtained_at=obtained_at,
+        expires_at=expires_at,
+        usable_until=usable_until,
+        refresh_due_at=due,
+    )
+
+
+def sleep_before_refresh(now: float, refresh_due_at: float) -> float:
+    """How long the background task sleeps before looking again (0 means: refresh now)."""
+    return max(0.0, min(refresh_due_at - now, MAX_SLEEP))
+
+
+def backoff(
+    attempt: int, *, jitter: float, base: float = BACKOFF_BASE, cap: float = BACKOFF_CAP
+) -> float:
+    """Capped exponential backoff with full jitter for the ``attempt``-th retry (0-based)."""
+    ceiling = min(cap, base * 2.0 ** min(attempt, 62))
+    return jitter * ceiling
+
+
+def retry_delay(
+    attempt: int,
+    *,
+    now: float,
+    deadline: float | None,
+    jitter: float,
+    retry_after: float | None = None,
+) -> float | None:
+    """How long to wait before retrying a transient failure, or None to give up for now.
+
+    ``deadline`` is when the current token expires (None when there is no token). Backoff never
+    sleeps past it: a retry lands at the deadline at the latest. A server's ``Retry-After`` is
+    honoured as a floor; when it reaches past the deadline the caller gives up (None) rather than
+    hammer a server that asked for quiet, and the background task waits it out instead.
+    """
+    delay = backoff(attempt, jitter=jitter)
+    if retry_after is not None:
+        delay = max(delay, retry_after)
+    if deadline is None:
+        return None
+    remaining = deadline - now
+    if remaining <= 0:
+        return None
+    if retry_after is not None and retry_after > remaining:
+        return None
+    return min(delay, remaining)

@@ -1,0 +1,196 @@
+"""How each kind of token is obtained, renewed and revoked: one small class a kind.
+
+A strategy makes single HTTP calls and turns answers into ``TokenSet`` values; it keeps no
+state about the session's life. Deciding when to call it, retrying and single flight belong to
+the engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+from yarl import URL
+
+from ._errors import AuthenticationError, FronteggError, MfaRequiredError, ResponseFormatError
+from ._models import AuthResponse, parse_auth_response
+from ._secrets import Secret
+from ._tokens import TokenSet
+from ._totp import decode_secret, totp
+from ._transport import Answer, RefreshCookie, Transport, refresh_cookie_name
+
+LOGIN_PATH = "resources/auth/v1/user"
+REFRESH_PATH = "resources/auth/v1/user/token/refresh"
+LOGOUT_PATH = "resources/auth/v1/logout"
+MFA_VERIFY_PATH = "resources/auth/v1/user/mfa/verify"
+
+
+class Strategy(Protocol):
+    """What the engine needs from a kind of token."""
+
+    async def obtain(self) -> TokenSet:
+        """Authenticate from the stored credentials."""
+        ...
+
+    async def renew(self, tokens: TokenSet) -> TokenSet:
+        """Exchange ``tokens``' refresh token for a new set; AuthenticationError if refused."""
+        ...
+
+    async def revoke(self, tokens: TokenSet) -> None:
+        """Invalidate ``tokens`` on the server."""
+        ...
+
+
+def is_refresh_rejection(error: FronteggError) -> bool:
+    """Whether a failed refresh means the refresh token itself is dead (log in again)."""
+    if isinstance(error, AuthenticationError):
+        return True
+    if error.status == 400:
+        return any("refresh" in message.lower() for message in error.errors)
+    return False
+
+
+class UserPassword:
+    """A user's session: email and password login, refresh cookie, optional TOTP for MFA."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        base_url: URL,
+        vendor_host: str,
+        email: str,
+        password: Secret,
+        totp_secret: Secret | None,
+        client_id: str | None,
+        clock: Callable[[], float],
+    ) -> None:
+        self._transport = transport
+        self._base_url = base_url
+        self._vendor_host = vendor_host
+        self._email = email
+        self._password = password
+        self._totp_key = None if totp_secret is None else decode_secret(totp_secret.reveal())
+        self._client_id = client_id
+        self._clock = clock
+
+    def _url(self, path: str) -> URL:
+        return self._base_url / path
+
+    @property
+    def _headers(self) -> dict[str, str]:
+        return {"frontegg-vendor-host": self._vendor_host}
+
+    async def obtain(self) -> TokenSet:
+        """Log in; answer an MFA challenge with the TOTP secret when there is one."""
+        started = self._clock()
+        answer = await self._transport.call(
+            "POST",
+            self._url(LOGIN_PATH),
+            what="login",
+            json={"email": self._email, "password": self._password.reveal()},
+            headers=self._headers,
+        )
+        auth = parse_auth_response(answer.body, what="login")
+        if auth.mfa_required:
+            mfa_token = auth.mfa_token or ""
+            if self._totp_key is None:
+                raise MfaRequiredError(
+                    "login needs a second factor: call verify_mfa(code) with the code from the "
+                    "authenticator app, or give the session a totp_secret",
+                    mfa_token=mfa_token,
+                )
+            return await self.verify_mfa(mfa_token, totp(self._totp_key, self._clock()))
+        return self._token_set(auth, answer, started, what="login")
+
+    async def verify_mfa(self, mfa_token: str, code: str) -> TokenSet:
+        """Complete a login that asked for MFA with a code from the authenticator app."""
+        started = self._clock()
+        # The spec's prose swaps the two fields; Frontegg's own web SDK sends the challenge
+        # token as mfaToken and the 6-digit code as value, and so do we.
+        answer = await self._transport.call(
+            "POST",
+            self._url(MFA_VERIFY_PATH),
+            what="MFA verification",
+            json={"mfaToken": mfa_token, "value": code},
+            headers=self._headers,
+        )
+        auth = parse_auth_response(answer.body, what="MFA verification")
+        return self._token_set(auth, answer, started, what="MFA verification")
+
+    async def renew(self, tokens: TokenSet) -> TokenSet:
+        """Refresh with the session's refresh cookie (the spec answers 201; any 2xx will do)."""
+        started = self._clock()
+        try:
+            answer = await self._transport.call(
+                "POST",
+                self._url(REFRESH_PATH),
+                what="refresh",
+                json={},
+                headers=self._headers,
+                cookie=tokens.cookie,
+            )
+        except FronteggError as error:
+            if error.status == 400 and is_refresh_rejection(error):
+                raise AuthenticationError(
+                    str(error), status=error.status, errors=error.errors
+                ) from None
+            raise
+        auth = parse_auth_response(answer.body, what="refresh")
+        return self._token_set(auth, answer, started, what="refresh", previous=tokens)
+
+    async def revoke(self, tokens: TokenSet) -> None:
+        """Log out: the server invalidates the refresh token."""
+        await self._transport.call(
+            "POST",
+            self._url(LOGOUT_PATH),
+            what="logout",
+            json={},
+            headers=self._headers,
+            bearer=tokens.access_token,
+            cookie=tokens.cookie,
+        )
+
+    def _token_set(
+        self,
+        auth: AuthResponse,
+        answer: Answer,
+        started: float,
+        *,
+        what: str,
+        previous: TokenSet | None = None,
+    ) -> TokenSet:
+        if auth.mfa_required:
+            raise ResponseFormatError(f"{what} asked for MFA again; log in once more")
+        if not auth.access_token:
+            raise ResponseFormatError(f"{what} answered with an empty accessToken")
+        if not auth.expires_in > 0:
+            raise ResponseFormatError(
+                f"{what} answered with expiresIn={auth.expires_in:g}; a lifetime must be positive"
+            )
+        cookie = answer.refresh_cookie
+        if cookie is None and auth.refresh_token and self._client_id is not None:
+            cookie = RefreshCookie(
+                name=refresh_cookie_name(self._client_id), value=Secret(auth.refresh_token)
+            )
+        if (
+            cookie is None
+            and previous is not None
+            and previous.cookie is not None
+            and auth.refresh_token
+        ):
+            # Rotation puts the new refresh token in the body; the cookie carries the same value.
+            cookie = RefreshCookie(name=previous.cookie.name, value=Secret(auth.refresh_token))
+        if cookie is None:
+            raise ResponseFormatError(
+                f"{what} set no fe_refresh_* cookie, so the session could not refresh; "
+                "pass client_id= so that it can name the cookie itself"
+            )
+        return TokenSet(
+            access_token=Secret(auth.access_token),
+            refresh_token=Secret(auth.refresh_token) if auth.refresh_token else None,
+            cookie=cookie,
+            obtained_at=started,
+            lifetime=auth.expires_in,
+            auth=auth,
+        )

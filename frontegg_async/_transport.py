@@ -1,0 +1,165 @@
+"""The only module that speaks HTTP: it sends one request, reads the whole answer, and maps
+network failures to ``TransportError``. Status codes are judged by ``decipher_response``.
+
+Auth calls never follow redirects, and the refresh cookie never goes through a cookie jar: the
+session keeps it and sends it itself, to the identity host only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import http.cookies
+from collections.abc import Mapping
+from typing import Any
+
+import aiohttp
+from attrs import field, frozen
+from yarl import URL
+
+from ._errors import FronteggError, TransportError, decipher_response
+from ._secrets import Secret
+
+REFRESH_COOKIE_PREFIX = "fe_refresh_"
+
+
+@frozen
+class RefreshCookie:
+    """The ``fe_refresh_*`` cookie Frontegg set; the value is the refresh token."""
+
+    name: str
+    value: Secret = field(repr=False)
+
+
+@frozen
+class Answer:
+    """An HTTP answer, read in full."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes = field(repr=False)
+    refresh_cookie: RefreshCookie | None
+
+
+def refresh_cookie_name(client_id: str) -> str:
+    """The cookie name Frontegg uses for a client id: only its first dash is removed."""
+    return REFRESH_COOKIE_PREFIX + client_id.replace("-", "", 1)
+
+
+def find_refresh_cookie(set_cookie_headers: list[str]) -> RefreshCookie | None:
+    """The last ``fe_refresh_*`` cookie among Set-Cookie headers, or None.
+
+    A cookie set with an empty value or an expiry in the past is a deletion, not a token.
+    """
+    found: RefreshCookie | None = None
+    for header in set_cookie_headers:
+        jar: http.cookies.SimpleCookie = http.cookies.SimpleCookie()
+        try:
+            jar.load(header)
+        except http.cookies.CookieError:
+            continue
+        for name, morsel in jar.items():
+            if not name.startswith(REFRESH_COOKIE_PREFIX) or not morsel.value:
+                continue
+            max_age = morsel["max-age"].strip()
+            if max_age.lstrip("-").isdigit() and int(max_age) <= 0:
+                continue
+            found = RefreshCookie(name=name, value=Secret(morsel.value))
+    return found
+
+
+class Transport:
+    """Owns (or borrows) the aiohttp session and sends requests with a per-call timeout."""
+
+    def __init__(self, http: aiohttp.ClientSession | None, *, timeout: float) -> None:
+        self._borrowed = http
+        self._owned: aiohttp.ClientSession | None = None
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+
+    @property
+    def http(self) -> aiohttp.ClientSession:
+        """The ClientSession in use, created on first use when the caller gave none."""
+        if self._borrowed is not None:
+            return self._borrowed
+        if self._owned is None or self._owned.closed:
+            # A dummy jar: the refresh cookie is kept by the session, never by a jar that could
+            # drop it (Secure over loopback) or send it elsewhere.
+            self._owned = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar())
+        return self._owned
+
+    async def send(
+        self,
+        method: str,
+        url: URL,
+        *,
+        what: str,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        bearer: Secret | None = None,
+        cookie: RefreshCookie | None = None,
+    ) -> Answer:
+        """Send one request and return the answer whatever its status; raise TransportError."""
+        all_headers = {"Accept": "application/json", **(headers or {})}
+        if bearer is not None:
+            all_headers["Authorization"] = f"Bearer {bearer.reveal()}"
+        if cookie is not None:
+            all_headers["Cookie"] = f"{cookie.name}={cookie.value.reveal()}"
+        try:
+            async with self.http.request(
+                method,
+                url,
+                json=json,
+                headers=all_headers,
+                allow_redirects=False,
+                timeout=self._timeout,
+            ) as response:
+                body = await response.read()
+                set_cookies = response.headers.getall("Set-Cookie", [])
+                answer = Answer(
+                    status=response.status,
+                    headers={k: v for k, v in response.headers.items() if k != "Set-Cookie"},
+                    body=body,
+                    refresh_cookie=find_refresh_cookie(set_cookies),
+                )
+        except TimeoutError:
+            raise TransportError(
+                f"{what} timed out after {self._timeout.total:g} s; it will be retried"
+            ) from None
+        except aiohttp.ClientError as exc:
+            raise TransportError(
+                f"{what} failed on the way to {url.host} ({type(exc).__name__}); it will be retried"
+            ) from None
+        if self._borrowed is not None and set_cookies:
+            self._forget_refresh_cookies(self._borrowed)
+        return answer
+
+    async def call(self, method: str, url: URL, *, what: str, **kwargs: Any) -> Answer:
+        """Like ``send``, but a non-2xx answer is raised as the error it means."""
+        answer = await self.send(method, url, what=what, **kwargs)
+        error = _decipher(answer, what)
+        if error is not None:
+            raise error
+        return answer
+
+    @staticmethod
+    def _forget_refresh_cookies(http: aiohttp.ClientSession) -> None:
+        # The caller's jar stored the refresh cookie too: take it out so that it is never sent
+        # with the caller's own requests to other paths or hosts.
+        http.cookie_jar.clear(lambda morsel: morsel.key.startswith(REFRESH_COOKIE_PREFIX))
+
+    async def aclose(self) -> None:
+        """Close the ClientSession if this transport created it; a borrowed one is left open."""
+        owned, self._owned = self._owned, None
+        if owned is not None and not owned.closed:
+            await owned.close()
+            # Give the connector's transports one loop turn to finish closing.
+            await asyncio.sleep(0)
+
+
+def _decipher(answer: Answer, what: str) -> FronteggError | None:
+    if 300 <= answer.status < 400:
+        return FronteggError(
+            f"{what} was redirected (HTTP {answer.status}); auth calls never follow redirects, "
+            "so check the base URL",
+            status=answer.status,
+        )
+    return decipher_response(answer.status, answer.body, answer.headers, what=what)

@@ -300,17 +300,21 @@ class TokenEngine:
     async def _run_background(self) -> None:
         failures = 0
         retry_at: float | None = None
+        failed_plan: Schedule | None = None
         while True:
             plan = self._schedule
             if plan is None or self._state is not _State.ACTIVE:
                 return
-            now = self._clock.time()
-            due = plan.refresh_due_at if retry_at is None else retry_at
-            wait = sleep_before_refresh(now, due)
-            if wait > 0:
-                await self._clock.sleep(wait)
-                continue
+            if plan is not failed_plan:
+                # A caller renewed meanwhile: the backoff belonged to the old token set.
+                failures, retry_at = 0, None
             try:
+                now = self._clock.time()
+                due = plan.refresh_due_at if retry_at is None else retry_at
+                wait = sleep_before_refresh(now, due)
+                if wait > 0:
+                    await self._clock.sleep(wait)
+                    continue
                 await self._join_flight()
             except asyncio.CancelledError:
                 raise
@@ -321,14 +325,15 @@ class TokenEngine:
                 retry_at = self._clock.time() + max(
                     retry_after or 0.0, backoff(failures, jitter=self._rng())
                 )
-                failures += 1
-            except Exception as error:  # a bug: keep the session alive and say so
+                failures, failed_plan = failures + 1, plan
+            except Exception as error:  # a bug (ours or an injected clock's): survive, say so
                 logger.exception("%s: unexpected error in the renewal task", self._name)
                 self.last_error = FronteggError(
-                    f"unexpected {type(error).__name__} in the renewal task: {error}"
+                    f"unexpected {type(error).__name__} in the renewal task; it carries on"
                 )
-                retry_at = self._clock.time() + backoff(failures, jitter=self._rng()) + 0.05
-                failures += 1
+                # The floor keeps a persistent bug from spinning the loop.
+                retry_at = self._clock.time() + max(0.05, backoff(failures, jitter=self._rng()))
+                failures, failed_plan = failures + 1, plan
             else:
                 failures, retry_at = 0, None
 

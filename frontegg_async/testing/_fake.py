@@ -70,6 +70,8 @@ class RecordedRequest:
     """One request the fake received, and what it answered."""
 
     endpoint: str
+    #: When the fake received it, on the fake's clock.
+    at: float
     method: str
     path: str
     headers: Mapping[str, str] = field(repr=False)
@@ -151,7 +153,9 @@ class FakeFrontegg:
         ]
         for method, path, endpoint, handler in routes:
             app.router.add_route(method, path, self._guarded(endpoint, handler))
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.1)
+        self._runner = web.AppRunner(
+            app, access_log=None, handle_signals=False, shutdown_timeout=0.1
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
@@ -250,6 +254,7 @@ class FakeFrontegg:
     ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         async def guarded(request: web.Request) -> web.StreamResponse:
             self.calls[endpoint] += 1
+            received_at = self._clock()
             raw = await request.read()
             try:
                 body = json.loads(raw) if raw else None
@@ -263,7 +268,7 @@ class FakeFrontegg:
                 response = self._error(400, "Request body is not valid JSON")
             else:
                 response = await handler(request, body)
-            self._record(endpoint, request, body, response)
+            self._record(endpoint, received_at, request, body, response)
             return response
 
         return guarded
@@ -291,7 +296,12 @@ class FakeFrontegg:
         return self._error(status, f"Injected failure (HTTP {status})", headers=headers)
 
     def _record(
-        self, endpoint: str, request: web.Request, body: Any, response: web.StreamResponse
+        self,
+        endpoint: str,
+        received_at: float,
+        request: web.Request,
+        body: Any,
+        response: web.StreamResponse,
     ) -> None:
         sent: Any = None
         if isinstance(response, web.Response) and response.body:
@@ -302,6 +312,7 @@ class FakeFrontegg:
         self.requests.append(
             RecordedRequest(
                 endpoint=endpoint,
+                at=received_at,
                 method=request.method,
                 path=request.path,
                 headers=dict(request.headers),

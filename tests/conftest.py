@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+
+from frontegg_async import FronteggSession
+from frontegg_async.testing import FakeFrontegg, JumpingClock
+
+EMAIL = "ada@example.com"
+PASSWORD = "canary-password-7f3a9c"
+
+
+@pytest.fixture
+def clock() -> JumpingClock:
+    return JumpingClock()
+
+
+@pytest.fixture
+async def fake(clock: JumpingClock) -> AsyncIterator[FakeFrontegg]:
+    async with FakeFrontegg(token_lifetime=60, clock=clock.time) as server:
+        server.add_user(EMAIL, PASSWORD)
+        yield server
+
+
+SessionFactory = Callable[..., FronteggSession]
+
+
+@pytest.fixture
+async def make_session(
+    fake: FakeFrontegg, clock: JumpingClock
+) -> AsyncIterator[SessionFactory]:
+    """Sessions pointed at the fake, sharing its clock, closed at teardown."""
+    made: list[FronteggSession] = []
+
+    def make(**overrides: Any) -> FronteggSession:
+        options: dict[str, Any] = {
+            "email": EMAIL,
+            "password": PASSWORD,
+            "clock": clock,
+            "timeout": 2.0,
+        }
+        options.update(overrides)
+        session = FronteggSession(options.pop("base_url", fake.identity_url), **options)
+        made.append(session)
+        return session
+
+    yield make
+    for session in made:
+        await session.aclose()
+
+
+async def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Poll ``condition`` until it holds (real time), failing after ``timeout`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.01)

@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from frontegg_async import (
+    AuthenticationError,
+    FronteggError,
+    RateLimitedError,
+    ServerError,
+)
+from frontegg_async._errors import decipher_response, parse_retry_after
+
+
+def body(*messages: str) -> bytes:
+    return json.dumps({"errors": list(messages)}).encode()
+
+
+@pytest.mark.parametrize("status", [200, 201, 202, 204, 299])
+def test_any_2xx_is_success(status: int) -> None:
+    assert decipher_response(status, b"", {}, what="refresh") is None
+
+
+@pytest.mark.parametrize(
+    ("status", "raw", "kind", "retryable"),
+    [
+        (401, body("Incorrect email or password"), AuthenticationError, False),
+        (403, body("Forbidden"), AuthenticationError, False),
+        (401, b"<html>nope</html>", AuthenticationError, False),
+        (429, body("Too many"), RateLimitedError, True),
+        (408, body("Timeout"), ServerError, True),
+        (500, body("boom"), ServerError, True),
+        (502, b"<html>bad gateway</html>", ServerError, True),
+        (503, b"", ServerError, True),
+        (504, body("slow"), ServerError, True),
+        (400, b"<html>bad</html>", ServerError, True),
+        (400, body("password should not be empty"), FronteggError, False),
+        (404, body("Not found"), FronteggError, False),
+    ],
+)
+def test_status_maps_to_error(
+    status: int, raw: bytes, kind: type[FronteggError], retryable: bool
+) -> None:
+    error = decipher_response(status, raw, {}, what="login")
+    assert type(error) is kind
+    assert error is not None
+    assert error.status == status
+    assert error.retryable is retryable
+    assert "login" in str(error)
+
+
+def test_server_messages_are_kept_and_shown() -> None:
+    error = decipher_response(401, body("Incorrect email or password"), {}, what="login")
+    assert error is not None
+    assert error.errors == ("Incorrect email or password",)
+    assert "Incorrect email or password" in str(error)
+
+
+def test_message_key_is_read_too() -> None:
+    error = decipher_response(400, json.dumps({"message": "bad input"}).encode(), {}, what="x")
+    assert error is not None
+    assert error.errors == ("bad input",)
+
+
+def test_retry_after_is_read_from_429() -> None:
+    error = decipher_response(429, body("slow down"), {"Retry-After": "7"}, what="refresh")
+    assert isinstance(error, RateLimitedError)
+    assert error.retry_after == 7.0
+    assert "retry after 7 s" in str(error)
+
+
+def test_retry_after_absent_is_none() -> None:
+    error = decipher_response(429, b"", {}, what="refresh")
+    assert isinstance(error, RateLimitedError)
+    assert error.retry_after is None
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("3", 3.0),
+        ("0.5", 0.5),
+        ("-4", 0.0),
+        ("soon", None),
+        (None, None),
+        ("nan", None),
+        ("Thu, 01 Jan 1970 00:01:40 GMT", 40.0),
+    ],
+)
+def test_parse_retry_after(value: str | None, expected: float | None) -> None:
+    assert parse_retry_after(value, now=60.0) == expected
+
+
+def test_repr_and_str_name_the_class_and_status() -> None:
+    error = AuthenticationError("login was refused (HTTP 401)", status=401)
+    assert repr(error) == "AuthenticationError('login was refused (HTTP 401)', status=401)"
+    assert str(error) == "login was refused (HTTP 401)"

@@ -115,7 +115,7 @@ class TokenEngine:
                     f"{self._name} has no usable token and could not renew it "
                     f"({self._fatal}); call login() again"
                 ) from self._fatal
-            fresh = await self._join_flight()
+            fresh = await self._join_renewal()
             # A token that was just obtained is handed out while unexpired even inside the
             # leeway: looping for a better one would spin on very short lifetimes.
             if self._clock.time() < fresh.obtained_at + fresh.lifetime:
@@ -128,7 +128,7 @@ class TokenEngine:
             raise SessionExpiredError(
                 f"{self._name} cannot refresh: it has no live refresh token; call login()"
             ) from self._fatal
-        return await self._join_flight()
+        return await self._join_renewal()
 
     async def login(self) -> TokenSet:
         """Authenticate from the stored credentials, replacing any token set."""
@@ -193,6 +193,17 @@ class TokenEngine:
             )
 
     # -- the flight -------------------------------------------------------------------------
+
+    async def _join_renewal(self) -> TokenSet:
+        """Join the flight; a failure that ended the session is reported as its expiry."""
+        try:
+            return await self._join_flight()
+        except FronteggError as error:
+            if self._state is _State.EXPIRED and error is self._fatal:
+                raise SessionExpiredError(
+                    f"{self._name} could not renew its token ({error}); call login() again"
+                ) from error
+            raise
 
     async def _join_flight(self) -> TokenSet:
         flight = self._flight

@@ -27,6 +27,8 @@ MAX_JITTER = 30.0
 #: Backoff after a transient failure: ``BACKOFF_BASE * 2**attempt`` seconds, capped, full jitter.
 BACKOFF_BASE = 0.25
 BACKOFF_CAP = 30.0
+#: Retries inside a flight are never closer together than this, however little time is left.
+MIN_RETRY_GAP = 0.02
 
 
 @frozen
@@ -95,18 +97,19 @@ def retry_delay(
     """How long to wait before retrying a transient failure, or None to give up for now.
 
     ``deadline`` is when the current token expires (None when there is no token). Backoff never
-    sleeps past it: a retry lands at the deadline at the latest. A server's ``Retry-After`` is
-    honoured as a floor; when it reaches past the deadline the caller gives up (None) rather than
-    hammer a server that asked for quiet, and the background task waits it out instead.
+    sleeps past it, and never more than half of what is left (with a small floor), so a short
+    token still gets several tries before it lapses. A server's ``Retry-After`` is honoured as a
+    floor; when it reaches past the deadline the flight gives up (None) rather than hammer a
+    server that asked for quiet, and the background task waits it out instead.
     """
-    delay = backoff(attempt, jitter=jitter)
-    if retry_after is not None:
-        delay = max(delay, retry_after)
     if deadline is None:
         return None
     remaining = deadline - now
     if remaining <= 0:
         return None
-    if retry_after is not None and retry_after > remaining:
-        return None
-    return min(delay, remaining)
+    if retry_after is not None:
+        if retry_after > remaining:
+            return None
+        return max(retry_after, min(backoff(attempt, jitter=jitter), remaining))
+    ceiling = max(remaining / 2, MIN_RETRY_GAP)
+    return min(backoff(attempt, jitter=jitter), ceiling, remaining)

@@ -29,9 +29,7 @@ SessionFactory = Callable[..., FronteggSession]
 
 
 @pytest.fixture
-async def make_session(
-    fake: FakeFrontegg, clock: JumpingClock
-) -> AsyncIterator[SessionFactory]:
+async def make_session(fake: FakeFrontegg, clock: JumpingClock) -> AsyncIterator[SessionFactory]:
     """Sessions pointed at the fake, sharing its clock, closed at teardown."""
     made: list[FronteggSession] = []
 

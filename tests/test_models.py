@@ -108,7 +108,12 @@ def test_wrong_type_is_a_format_error_naming_the_field(field: str, value: Any) -
 def test_nested_list_items_are_checked() -> None:
     data = {
         **MINIMAL,
-        "mfaDevices": {"webauthn": "abc", "phones": [{"id": 1}], "authenticators": [], "emails": []},
+        "mfaDevices": {
+            "webauthn": "abc",
+            "phones": [{"id": 1}],
+            "authenticators": [],
+            "emails": [],
+        },
     }
     with pytest.raises(ResponseFormatError) as caught:
         parse(data)
@@ -116,7 +121,9 @@ def test_nested_list_items_are_checked() -> None:
     assert "mfa_devices.phones[0].id" in str(caught.value)
 
 
-@pytest.mark.parametrize("raw", [b"", b"   ", b"{", b"<html></html>", b"\xff\xfe", b"NaN", b"[]", b"1"])
+@pytest.mark.parametrize(
+    "raw", [b"", b"   ", b"{", b"<html></html>", b"\xff\xfe", b"NaN", b"[]", b"1"]
+)
 def test_bodies_that_are_not_a_json_object(raw: bytes) -> None:
     with pytest.raises(ResponseFormatError):
         parse_auth_response(raw)

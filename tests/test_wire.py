@@ -122,8 +122,13 @@ async def test_cookie_is_named_from_client_id_when_server_sets_none(
 async def test_missing_cookie_and_client_id_is_a_clear_error(
     fake: FakeFrontegg, make_session: SessionFactory
 ) -> None:
-    body = {"mfaRequired": False, "accessToken": "a", "refreshToken": "r", "expiresIn": 9,
-            "expires": "x"}
+    body = {
+        "mfaRequired": False,
+        "accessToken": "a",
+        "refreshToken": "r",
+        "expiresIn": 9,
+        "expires": "x",
+    }
     fake.fail_next("login", status=200, body=json.dumps(body).encode())
     from frontegg_async import ResponseFormatError
 
@@ -144,9 +149,7 @@ async def test_caller_owned_cookie_jar_never_keeps_the_refresh_cookie(
         assert not http.closed  # borrowed: never closed by the session
 
 
-async def test_redirects_are_not_followed(
-    fake: FakeFrontegg, make_session: SessionFactory
-) -> None:
+async def test_redirects_are_not_followed(fake: FakeFrontegg, make_session: SessionFactory) -> None:
     from frontegg_async import FronteggError
 
     fake.fail_next("login", status=302, headers={"Location": "https://evil.example/steal"})

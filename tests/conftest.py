@@ -50,7 +50,7 @@ async def make_session(fake: FakeFrontegg, clock: JumpingClock) -> AsyncIterator
         await session.aclose()
 
 
-async def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+async def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> None:  # noqa: ASYNC109
     """Poll ``condition`` until it holds (real time), failing after ``timeout`` seconds."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout

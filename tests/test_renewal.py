@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 
 import pytest
@@ -37,7 +38,7 @@ async def test_background_task_refreshes_before_expiry(
     assert fake.calls["login"] == 1
     # Each refresh came after 75-80 % of the previous token's life (ratio 0.8, jitter <= 5 %).
     refreshes = [r for r in fake.requests if r.endpoint in ("login", "refresh")]
-    for earlier, later in zip(refreshes, refreshes[1:], strict=False):
+    for earlier, later in itertools.pairwise(refreshes):
         age = later.at - earlier.at
         assert 0.5 * 0.75 - 0.02 <= age <= 0.5, age
 

@@ -1,0 +1,85 @@
+"""Behaviour 10: no password, token or cookie in any repr, str, exception or log record."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+
+from frontegg_async import FronteggError
+from frontegg_async._secrets import Secret
+from frontegg_async.testing import FakeFrontegg, JumpingClock
+
+from .conftest import PASSWORD, SessionFactory
+
+
+def issued_secrets(fake: FakeFrontegg) -> set[str]:
+    found = {PASSWORD}
+    for request in fake.requests:
+        answer = request.response_json
+        if isinstance(answer, dict):
+            for key in ("accessToken", "refreshToken", "mfaToken"):
+                if answer.get(key):
+                    found.add(answer[key])
+        found.update(v for v in request.cookies.values() if v)
+    return found
+
+
+async def test_no_secret_in_any_repr_error_or_log(
+    fake: FakeFrontegg,
+    make_session: SessionFactory,
+    clock: JumpingClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    fake.token_lifetime = 0.4
+    session = make_session()
+    errors: list[BaseException] = []
+    await session.login()
+    # Drive every path that logs: refreshes, transient failures, a rejected refresh, re-login,
+    # a failed re-login, expiry, logout.
+    fake.fail_next("refresh", status=503)
+    fake.fail_next("refresh", drop=True)
+    await asyncio.sleep(1.0)
+    fake.revoke_sessions()
+    await session.refresh()
+    texts = [repr(session), str(session), repr(session.auth), str(session.auth)]
+    fake.revoke_sessions()
+    fake.add_user("ada@example.com", "changed-password")
+    clock.jump(5)
+    try:
+        await session.access_token()
+    except FronteggError as error:
+        errors.append(error)
+    try:
+        await session.logout()
+    except FronteggError as error:
+        errors.append(error)
+    for error in [*errors, session.last_error]:
+        while error is not None:
+            texts += [repr(error), str(error), repr(error.args)]
+            error = error.__cause__ or error.__context__
+    texts += [record.getMessage() for record in caplog.records]
+    texts += [repr(record.args) for record in caplog.records]
+    texts += [caplog.text]
+    secrets = issued_secrets(fake)
+    assert len(secrets) > 5
+    assert errors, "the scenario should have produced errors to inspect"
+    for text in texts:
+        for secret in secrets:
+            assert secret not in text
+
+
+def test_secret_shows_only_a_fingerprint() -> None:
+    secret = Secret("hunter2-canary")
+    assert "hunter2" not in repr(secret)
+    assert "hunter2" not in str(secret)
+    assert "hunter2" not in f"{secret}"
+    assert secret.reveal() == "hunter2-canary"
+    assert secret == Secret("hunter2-canary")
+    assert len(secret.fingerprint) == 8
+    with pytest.raises(TypeError):
+        import pickle
+
+        pickle.dumps(secret)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import pickle
 
 import pytest
 
@@ -80,6 +81,4 @@ def test_secret_shows_only_a_fingerprint() -> None:
     assert secret == Secret("hunter2-canary")
     assert len(secret.fingerprint) == 8
     with pytest.raises(TypeError):
-        import pickle
-
         pickle.dumps(secret)

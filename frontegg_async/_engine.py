@@ -84,6 +84,10 @@ class TokenEngine:
         self._background: asyncio.Task[None] | None = None
         self._fatal: FronteggError | None = None
         self.last_error: FronteggError | None = None
+        #: The hot path: the current raw token and until when it may be handed out without any
+        #: further check. ``hot_until`` is -inf whenever there is no usable token.
+        self.hot_token = ""
+        self.hot_until = float("-inf")
         #: Renewal requests made (refresh or re-login), for tests and benchmarks.
         self.renewals = 0
 
@@ -151,6 +155,7 @@ class TokenEngine:
         await self._stop_background()
         await self._settle_flight()
         tokens, self._tokens, self._schedule = self._tokens, None, None
+        self.hot_token, self.hot_until = "", float("-inf")
         self._state = _State.LOGGED_OUT
         if tokens is not None:
             try:
@@ -165,6 +170,7 @@ class TokenEngine:
         if self._state is _State.CLOSED:
             return
         self._state = _State.CLOSED
+        self.hot_token, self.hot_until = "", float("-inf")
         await self._stop_background()
         flight, self._flight = self._flight, None
         if flight is not None and not flight.done():
@@ -177,6 +183,7 @@ class TokenEngine:
         """Make ``tokens`` current, plan its renewal and make sure the background task runs."""
         plan = schedule(tokens.obtained_at, tokens.lifetime, ratio=self._ratio, jitter=self._rng())
         self._tokens, self._schedule = tokens, plan
+        self.hot_token, self.hot_until = tokens.access_token.reveal(), plan.usable_until
         self._refresh_token_dead = False
         self._fatal = None
         self._state = _State.ACTIVE

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import time
 from types import TracebackType
 
 import aiohttp
@@ -120,6 +121,7 @@ class FronteggSession:
         self._base_url = url
         self._email = email
         self._clock: Clock = clock if clock is not None else SystemClock()
+        self._now = time.time if clock is None else self._clock.time
         self._transport = Transport(http, timeout=timeout)
         self._strategy = UserPassword(
             self._transport,
@@ -203,7 +205,10 @@ class FronteggSession:
         and then for the one renewal in flight. Raises ``SessionExpiredError`` at once when the
         token has lapsed and renewal failed for good.
         """
-        return await self._engine.access_token()
+        engine = self._engine
+        if self._now() < engine.hot_until:
+            return engine.hot_token
+        return await engine.access_token()
 
     async def refresh(self) -> AuthResponse:
         """Renew the token now (joining a renewal already in flight) and return the answer."""

@@ -215,7 +215,7 @@ async def test_transient_refresh_failures_are_retried_and_invisible(
         except FronteggError as error:
             errors.append(error)
         else:
-            assert exp_of(fake, token) > fake._clock()
+            assert exp_of(fake, token) > fake.now()
         await asyncio.sleep(0.02)
     assert errors == []
     assert fake.calls["refresh"] >= 4

@@ -189,6 +189,10 @@ class FakeFrontegg:
         """The identity base URL to point a session at."""
         return self.url / "identity"
 
+    def now(self) -> float:
+        """The fake's current time (its clock), in seconds since the epoch."""
+        return self._clock()
+
     @property
     def refresh_cookie_name(self) -> str:
         """``fe_refresh_`` plus the client id without its first dash."""

@@ -1,0 +1,44 @@
+"""The demo and the benchmark still run (short modes); not timed."""
+
+from __future__ import annotations
+
+import io
+import pathlib
+import re
+import subprocess
+import sys
+
+from frontegg_async.__main__ import main
+from frontegg_async._demo import run_demo
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+async def test_demo_shows_renewals_and_logs_out() -> None:
+    out = io.StringIO()
+    assert await run_demo(duration=1.5, lifetime=0.5, out=out) == 0
+    text = out.getvalue()
+    assert "logged in token" in text
+    assert len(re.findall(r"renewed\s+token [0-9a-f]{8}", text)) >= 2
+    assert "0 reused refresh tokens" in text
+    assert "logged out (1 logout call)" in text
+
+
+def test_command_line_rejects_bad_arguments(capsys: object) -> None:
+    import pytest
+
+    with pytest.raises(SystemExit) as caught:
+        main(["demo", "--duration", "-1"])
+    assert caught.value.code == 2
+
+
+def test_benchmark_short_mode_runs() -> None:
+    result = subprocess.run(
+        [sys.executable, "-W", "error", str(ROOT / "benchmarks" / "refresh_storm.py"), "--short"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "1000 callers -> 1 refresh request(s)" in result.stdout

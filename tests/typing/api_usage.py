@@ -1,0 +1,94 @@
+"""Uses the whole public API; checked by ``mypy --strict`` in CI, never run."""
+
+from __future__ import annotations
+
+import aiohttp
+from yarl import URL
+
+import frontegg_async
+from frontegg_async import (
+    AuthenticationError,
+    AuthResponse,
+    Clock,
+    FronteggError,
+    FronteggSession,
+    MfaAuthenticatorApp,
+    MfaDevices,
+    MfaEmailDevice,
+    MfaPhoneDevice,
+    MfaRequiredError,
+    MfaWebAuthnDevice,
+    RateLimitedError,
+    Region,
+    ResponseFormatError,
+    ServerError,
+    SessionClosedError,
+    SessionExpiredError,
+    TransportError,
+)
+from frontegg_async.testing import FakeFrontegg, FakeUser, Fault, JumpingClock, RecordedRequest
+
+
+async def use_everything(http: aiohttp.ClientSession, clock: Clock) -> None:
+    session = FronteggSession(
+        Region.EU,
+        email="a@example.com",
+        password="pw",
+        vendor_host="app.example.com",
+        client_id="abc-def",
+        http=http,
+        refresh_ratio=0.75,
+        relogin=False,
+        totp_secret="JBSWY3DPEHPK3PXP",
+        timeout=5.0,
+        clock=clock,
+    )
+    other = FronteggSession(URL("https://app-x.frontegg.com/identity"), email="e", password="p")
+    async with other:
+        token: str = await other.access_token()
+        auth: AuthResponse | None = other.auth
+        refreshed: AuthResponse = await other.refresh()
+    try:
+        first: AuthResponse = await session.login()
+    except MfaRequiredError as challenge:
+        mfa_token: str = challenge.mfa_token
+        first = await session.verify_mfa("123456")
+    except (AuthenticationError, RateLimitedError, ServerError, TransportError) as error:
+        status: int | None = error.status
+        messages: tuple[str, ...] = error.errors
+        retry: bool = error.retryable
+        raise
+    except (ResponseFormatError, SessionExpiredError, SessionClosedError, FronteggError):
+        raise
+    devices: MfaDevices | None = first.mfa_devices
+    if devices is not None:
+        keys: tuple[MfaWebAuthnDevice, ...] = devices.webauthn
+        phones: tuple[MfaPhoneDevice, ...] = devices.phones
+        apps: tuple[MfaAuthenticatorApp, ...] = devices.authenticators
+        emails: tuple[MfaEmailDevice, ...] = devices.emails
+    lifetime: float = first.expires_in
+    last: FronteggError | None = session.last_error
+    base: URL = session.base_url
+    closed: bool = session.closed
+    await session.logout()
+    await session.aclose()
+    identity: URL = Region.US.identity_url
+    gateway: URL = Region.US.api_url
+    if isinstance(last, RateLimitedError):
+        wait: float | None = last.retry_after
+    names: list[str] = frontegg_async.__all__
+
+
+async def use_testing() -> None:
+    jumping = JumpingClock()
+    async with FakeFrontegg(token_lifetime=2, clock=jumping.time) as fake:
+        user: FakeUser = fake.add_user("a@example.com", "pw", totp_secret=None)
+        fake.fail_next("refresh", times=2, status=503)
+        fake.fail_next("login", fault=Fault(delay=0.1, drop=True))
+        fake.revoke_sessions(user.email)
+        jumping.jump(10.0)
+        url: URL = fake.identity_url
+        seen: list[RecordedRequest] = fake.requests
+        count: int = fake.calls["refresh"]
+        claims: dict[str, object] = fake.decode("a.b.c")
+        now: float = fake.now()

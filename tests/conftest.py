@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -11,6 +12,22 @@ from frontegg_async.testing import FakeFrontegg, JumpingClock
 
 EMAIL = "ada@example.com"
 PASSWORD = "canary-password-7f3a9c"
+
+
+@pytest.fixture(autouse=True)
+async def no_loop_complaints() -> AsyncIterator[None]:
+    """Fail a test whose loop reports an error: "Task was destroyed but it is pending",
+    "Unclosed client session", "Task exception was never retrieved" and the like arrive
+    through the loop's exception handler, not as warnings."""
+    loop = asyncio.get_running_loop()
+    complaints: list[dict[str, Any]] = []
+    previous = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _loop, context: complaints.append(context))
+    yield
+    gc.collect()
+    await asyncio.sleep(0)
+    loop.set_exception_handler(previous)
+    assert not complaints, [c.get("message") for c in complaints]
 
 
 @pytest.fixture

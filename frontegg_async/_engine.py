@@ -42,6 +42,7 @@ from ._errors import (
     SessionClosedError,
     SessionExpiredError,
 )
+from ._events import EventHub, EventKind, SessionState, TokenEvent
 from ._policy import Schedule, backoff, retry_delay, schedule, sleep_before_refresh
 from ._strategies import Strategy, is_refresh_rejection
 from ._tokens import TokenSet
@@ -83,6 +84,8 @@ class TokenEngine:
         self._flight: asyncio.Task[TokenSet] | None = None
         self._background: asyncio.Task[None] | None = None
         self._fatal: FronteggError | None = None
+        self._degraded = False
+        self.events = EventHub(name)
         self.last_error: FronteggError | None = None
         #: The hot path: the current raw token and until when it may be handed out without any
         #: further check. ``hot_until`` is -inf whenever there is no usable token.
@@ -102,6 +105,23 @@ class TokenEngine:
     def closed(self) -> bool:
         """Whether ``aclose()`` was called."""
         return self._state is _State.CLOSED
+
+    @property
+    def state(self) -> SessionState:
+        """The public view of the engine's state; see ``SessionState``."""
+        if self._state is _State.CLOSED:
+            return SessionState.CLOSED
+        plan = self._schedule
+        if plan is None:
+            return SessionState.EXPIRED if self._fatal else SessionState.UNAUTHENTICATED
+        now = self._clock.time()
+        if now >= plan.expires_at or (self._fatal is not None and now >= plan.usable_until):
+            return SessionState.EXPIRED
+        if self._flight is not None and not self._flight.done():
+            return SessionState.REFRESHING
+        if self._fatal is not None or self._degraded:
+            return SessionState.DEGRADED
+        return SessionState.AUTHENTICATED
 
     async def access_token(self) -> str:
         """A token that is valid for at least the leeway; waits for the one flight if needed."""
@@ -125,9 +145,15 @@ class TokenEngine:
             if self._clock.time() < fresh.obtained_at + fresh.lifetime:
                 return fresh.access_token.reveal()
 
-    async def refresh(self) -> TokenSet:
-        """Renew now (joining a renewal already in flight)."""
+    async def refresh(self, *, after_current: bool = False) -> TokenSet:
+        """Renew now, joining a renewal already in flight.
+
+        With ``after_current``, a renewal in flight is awaited first and a new one started:
+        for when something changed on the server that an earlier renewal cannot reflect.
+        """
         self._check_open()
+        if after_current:
+            await self._settle_flight()
         if self._fatal is not None or self._state is _State.LOGGED_OUT:
             raise SessionExpiredError(
                 f"{self._name} cannot refresh: it has no live refresh token; call login()"
@@ -139,15 +165,26 @@ class TokenEngine:
         self._check_open()
         await self._settle_flight()
         tokens = await self._run(self._strategy.obtain)
-        self.install(tokens)
+        self.install(tokens, EventKind.LOGGED_IN)
         return tokens
 
     async def complete(self, obtain: Callable[[], Awaitable[TokenSet]]) -> TokenSet:
         """Install the token set that ``obtain`` produces (e.g. an MFA verification)."""
         self._check_open()
         tokens = await self._run(obtain)
-        self.install(tokens)
+        self.install(tokens, EventKind.LOGGED_IN)
         return tokens
+
+    async def renew_if_current(self, rejected: str) -> None:
+        """Renew because a server refused ``rejected``, unless a newer token already replaced it.
+
+        Many requests refused with the same token cause one renewal: the first starts it, the
+        others join it or, arriving later, find the token already replaced.
+        """
+        self._check_open()
+        tokens = self._tokens
+        if tokens is None or tokens.access_token.reveal() == rejected:
+            await self._join_renewal()
 
     async def logout(self) -> None:
         """Revoke the current token set on the server and forget it."""
@@ -164,6 +201,7 @@ class TokenEngine:
                 self._record(error)
                 raise
             logger.info("%s: logged out (token %s)", self._name, tokens.fingerprint)
+            self._publish(EventKind.LOGGED_OUT, tokens.fingerprint)
 
     async def aclose(self) -> None:
         """Stop every task of this engine; idempotent."""
@@ -178,14 +216,16 @@ class TokenEngine:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await flight
         self._tokens, self._schedule = None, None
+        await self.events.aclose()
 
-    def install(self, tokens: TokenSet) -> None:
+    def install(self, tokens: TokenSet, kind: EventKind | None = None) -> None:
         """Make ``tokens`` current, plan its renewal and make sure the background task runs."""
         plan = schedule(tokens.obtained_at, tokens.lifetime, ratio=self._ratio, jitter=self._rng())
         self._tokens, self._schedule = tokens, plan
         self.hot_token, self.hot_until = tokens.access_token.reveal(), plan.usable_until
         self._refresh_token_dead = False
         self._fatal = None
+        self._degraded = False
         self._state = _State.ACTIVE
         logger.debug(
             "%s: token %s installed, lives %.3g s, refresh due in %.3g s",
@@ -198,6 +238,8 @@ class TokenEngine:
             self._background = asyncio.get_running_loop().create_task(
                 self._run_background(), name=f"frontegg_async renewal: {self._name}"
             )
+        if kind is not None:
+            self._publish(kind, tokens.fingerprint)
 
     # -- the flight -------------------------------------------------------------------------
 
@@ -248,8 +290,17 @@ class TokenEngine:
         attempt = 0
         while True:
             try:
-                tokens = await self._run(self._renew_or_obtain)
+                tokens, kind = await self._renew_or_obtain()
             except FronteggError as error:
+                self._record(error)
+                current = self._tokens
+                if had_tokens:
+                    self._degraded = True
+                    self._publish(
+                        EventKind.REFRESH_FAILED,
+                        None if current is None else current.fingerprint,
+                        error,
+                    )
                 if not error.retryable:
                     if had_tokens or self._state is _State.ACTIVE:
                         self._fatal = error
@@ -259,8 +310,12 @@ class TokenEngine:
                             self._name,
                             error,
                         )
+                        self._publish(
+                            EventKind.EXPIRED,
+                            None if current is None else current.fingerprint,
+                            error,
+                        )
                     raise
-                current = self._tokens
                 now = self._clock.time()
                 delay = retry_delay(
                     attempt,
@@ -281,14 +336,18 @@ class TokenEngine:
                 await self._clock.sleep(delay)
                 attempt += 1
                 continue
-            self.install(tokens)
+            self.install(tokens, kind)
             return tokens
 
-    async def _renew_or_obtain(self) -> TokenSet:
+    async def _renew_or_obtain(self) -> tuple[TokenSet, EventKind]:
         tokens = self._tokens
         self.renewals += 1
-        if tokens is None or self._refresh_token_dead:
-            return await self._strategy.obtain()
+        if tokens is None:
+            return await self._strategy.obtain(), EventKind.LOGGED_IN
+        if self._refresh_token_dead:
+            return await self._strategy.obtain(), EventKind.RELOGGED_IN
+        if not self._strategy.can_renew(tokens):
+            return await self._strategy.obtain(), EventKind.REFRESHED
         try:
             fresh = await self._strategy.renew(tokens)
         except FronteggError as error:
@@ -300,11 +359,11 @@ class TokenEngine:
             if not self._relogin:
                 raise
             logger.warning("%s: refresh was refused (%s); logging in again", self._name, error)
-            return await self._strategy.obtain()
+            return await self._strategy.obtain(), EventKind.RELOGGED_IN
         logger.info(
             "%s: refreshed, token %s -> %s", self._name, tokens.fingerprint, fresh.fingerprint
         )
-        return fresh
+        return fresh, EventKind.REFRESHED
 
     async def _run(self, call: Callable[[], Awaitable[TokenSet]]) -> TokenSet:
         try:
@@ -363,6 +422,13 @@ class TokenEngine:
                 await task
 
     # -- helpers ----------------------------------------------------------------------------
+
+    def _publish(
+        self, kind: EventKind, fingerprint: str | None, error: FronteggError | None = None
+    ) -> None:
+        self.events.publish(
+            TokenEvent(kind=kind, at=self._clock.time(), fingerprint=fingerprint, error=error)
+        )
 
     def _record(self, error: FronteggError) -> None:
         self.last_error = error

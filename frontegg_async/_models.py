@@ -104,6 +104,103 @@ class AuthResponse:
     is_breached_password: bool | None = None
 
 
+@frozen
+class VendorToken:
+    """Frontegg's answer to an environment (vendor) authentication: ``{token, expiresIn}``."""
+
+    token: str = field(repr=False)
+    expires_in: float
+
+
+@frozen
+class ApiTokenResponse:
+    """Frontegg's answer to an API-token login or refresh (snake_case on the wire)."""
+
+    access_token: str = field(repr=False)
+    refresh_token: str = field(repr=False)
+    expires_in: float
+    expires: str
+
+
+@frozen
+class Role:
+    """A role as Frontegg lists it on a user."""
+
+    id: str
+    key: str
+    name: str
+    vendor_id: str | None = None
+    tenant_id: str | None = None
+    description: str | None = None
+    is_default: bool | None = None
+    first_user_role: bool | None = None
+    level: float | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+    permissions: tuple[str, ...] = ()
+
+
+@frozen
+class Permission:
+    """A permission as Frontegg lists it on a user."""
+
+    id: str
+    key: str
+    name: str
+    description: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+    role_ids: tuple[str, ...] = ()
+    category_id: str | None = None
+    fe_permission: bool | None = None
+
+
+@frozen
+class UserTenant:
+    """One tenant (account) a user belongs to, with the roles held there."""
+
+    tenant_id: str
+    roles: tuple[Role, ...] = ()
+    temporary_expiration_date: str | None = None
+    is_disabled: bool | None = None
+
+
+@frozen
+class User:
+    """A Frontegg user (``UserDto``): who the session's token belongs to.
+
+    Fields the spec marks as required are read leniently where Frontegg is known to leave them
+    out (they default to empty values), so a sparse profile does not fail a call.
+    """
+
+    id: str
+    email: str
+    tenant_id: str
+    name: str | None = None
+    profile_picture_url: str | None = None
+    sub: str | None = None
+    verified: bool | None = None
+    mfa_enrolled: bool | None = None
+    mfa_bypass: bool | None = None
+    phone_number: str | None = None
+    roles: tuple[Role, ...] = ()
+    permissions: tuple[Permission, ...] = ()
+    provider: str | None = None
+    tenant_ids: tuple[str, ...] = ()
+    activated_for_tenant: bool | None = None
+    is_locked: bool | None = None
+    tenants: tuple[UserTenant, ...] = ()
+    invisible: bool | None = None
+    super_user: bool | None = None
+    metadata: str | None = None
+    vendor_metadata: str | None = None
+    external_id: str | None = None
+    created_at: str | None = None
+    last_login: str | None = None
+    sub_account_access_allowed: bool | None = None
+    managed_by: str | None = None
+
+
 def _camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part.capitalize() for part in rest)
@@ -173,9 +270,17 @@ def _make_converter() -> Converter:
         MfaEmailDevice,
         MfaDevices,
         AuthResponse,
+        VendorToken,
+        ApiTokenResponse,
+        Role,
+        Permission,
+        UserTenant,
+        User,
     ):
+        # The API-token answers are the one snake_case shape in Frontegg's identity API.
+        wire_name = (lambda name: name) if cls is ApiTokenResponse else _camel
         renames: dict[str, Any] = {
-            a.name: override(rename=_camel(a.name)) for a in attrs.fields(cls)
+            a.name: override(rename=wire_name(a.name)) for a in attrs.fields(cls)
         }
         converter.register_structure_hook(cls, make_dict_structure_fn(cls, converter, **renames))
     return converter

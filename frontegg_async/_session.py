@@ -1,26 +1,42 @@
-"""``FronteggSession``: a user's session, kept fresh by the renewal engine."""
+"""The public sessions: thin façades over the renewal engine, one per kind of token.
+
+``FronteggSession`` (a user), ``EnvironmentSession`` (the environment's management token) and
+``ApiTokenSession`` (machine-to-machine API tokens) differ only in the strategy they hand the
+engine; everything else (freshness, single flight, retries, events, requests) is shared here.
+"""
 
 from __future__ import annotations
 
 import ipaddress
 import logging
 import time
+from collections.abc import Callable, Mapping
 from types import TracebackType
+from typing import Any, Generic, Self, TypeVar, cast
 
 import aiohttp
+from aiohttp import ClientHandlerType, ClientRequest, ClientResponse, hdrs
 from yarl import URL
 
+from ._claims import Claims, decode_claims
 from ._clock import Clock, SystemClock
 from ._engine import TokenEngine
-from ._errors import FronteggError, MfaRequiredError, SessionExpiredError
-from ._models import AuthResponse
+from ._errors import FronteggError, MfaRequiredError, ResponseFormatError, SessionExpiredError
+from ._events import EventCallback, SessionState, Subscription
+from ._models import ApiTokenResponse, AuthResponse, User, VendorToken, loads_json, structure
 from ._regions import Region
 from ._secrets import Secret
-from ._strategies import UserPassword
+from ._strategies import ApiToken, Environment, Strategy, UserPassword
 from ._totp import decode_secret
-from ._transport import Transport
+from ._transport import Transport, decipher_answer
 
 logger = logging.getLogger("frontegg_async")
+
+AnswerT = TypeVar("AnswerT")
+Middleware = Callable[[ClientRequest, ClientHandlerType], Any]
+
+ME_PATH = "resources/users/v2/me"
+SWITCH_TENANT_PATH = "resources/users/v1/tenant"
 
 
 def is_loopback_host(host: str | None) -> bool:
@@ -55,7 +71,263 @@ def check_base_url(url: URL, *, what: str = "base_url") -> URL:
     return url.with_path(url.path.rstrip("/") or "/")
 
 
-class FronteggSession:
+def _url_of(base: Region | URL | str, *, region_url: Callable[[Region], URL], what: str) -> URL:
+    if isinstance(base, Region):
+        return region_url(base)
+    return check_base_url(URL(base) if isinstance(base, str) else base, what=what)
+
+
+def _check_common(refresh_ratio: float, timeout: float) -> None:
+    if not 0 < refresh_ratio <= 1:
+        raise ValueError(f"refresh_ratio must be in (0, 1], not {refresh_ratio!r}")
+    if not timeout > 0:
+        raise ValueError(f"timeout must be positive, not {timeout!r}")
+
+
+def _require(value: str, name: str) -> None:
+    if not value:
+        raise ValueError(f"{name} must not be empty")
+
+
+class _TokenSession(Generic[AnswerT]):
+    """What every session offers; see the public subclasses."""
+
+    def __init__(
+        self,
+        *,
+        identity_url: URL,
+        name: str,
+        make_strategy: Callable[[Transport, Callable[[], float]], Strategy],
+        http: aiohttp.ClientSession | None,
+        refresh_ratio: float,
+        relogin: bool,
+        timeout: float,
+        clock: Clock | None,
+    ) -> None:
+        _check_common(refresh_ratio, timeout)
+        self._identity_url = identity_url
+        self._name = name
+        self._clock: Clock = clock if clock is not None else SystemClock()
+        # The hot path reads the clock directly; time.time is the fastest call there is.
+        self._now = time.time if clock is None else self._clock.time
+        self._transport = Transport(http, timeout=timeout)
+        self._strategy = make_strategy(self._transport, self._clock.time)
+        self._engine = TokenEngine(
+            self._strategy,
+            name=name,
+            clock=self._clock,
+            refresh_ratio=refresh_ratio,
+            relogin=relogin,
+        )
+        self._claims_cache: tuple[str, Claims] | None = None
+        self._middleware: Middleware | None = None
+
+    def __repr__(self) -> str:
+        tokens = self._engine.tokens
+        token = f"token {tokens.fingerprint}" if tokens is not None else "no token"
+        return f"<{self._name}, {self._engine.state.value}, {token}>"
+
+    # -- the token ------------------------------------------------------------------------------
+
+    async def access_token(self) -> str:
+        """A token valid for at least the leeway (5 s, at most a tenth of its lifetime).
+
+        Authenticates first when the session never has. Waits only when the token must be
+        renewed, and then for the one renewal in flight. Raises ``SessionExpiredError`` at
+        once when the token has lapsed and renewal failed for good.
+        """
+        engine = self._engine
+        if self._now() < engine.hot_until:
+            return engine.hot_token
+        return await engine.access_token()
+
+    async def refresh(self) -> AnswerT:
+        """Renew the token now (joining a renewal already in flight); returns the answer."""
+        tokens = await self._engine.refresh()
+        return cast(AnswerT, tokens.answer)
+
+    @property
+    def claims(self) -> Claims | None:
+        """The current token's payload, decoded but not verified; None before the first token.
+
+        Raises ``ResponseFormatError`` if the token is not a JWT.
+        """
+        tokens = self._engine.tokens
+        if tokens is None:
+            return None
+        token = tokens.access_token.reveal()
+        cached = self._claims_cache
+        if cached is None or cached[0] != token:
+            cached = (token, decode_claims(token))
+            self._claims_cache = cached
+        return cached[1]
+
+    @property
+    def state(self) -> SessionState:
+        """Where the session stands: see ``SessionState``."""
+        return self._engine.state
+
+    @property
+    def last_error(self) -> FronteggError | None:
+        """The most recent failure, including ones the background task recovered from."""
+        return self._engine.last_error
+
+    @property
+    def closed(self) -> bool:
+        """Whether ``aclose()`` was called."""
+        return self._engine.closed
+
+    @property
+    def identity_url(self) -> URL:
+        """The identity base URL that ``request()`` paths are relative to."""
+        return self._identity_url
+
+    # -- knowing what happens -------------------------------------------------------------------
+
+    def subscribe(self, maxsize: int = 100) -> Subscription:
+        """An async iterator of ``TokenEvent`` from now until the session closes.
+
+        It keeps at most ``maxsize`` unread events and drops the oldest beyond that, so a slow
+        reader never makes the session buffer without bound.
+        """
+        return self._engine.events.subscribe(maxsize)
+
+    def on_event(self, callback: EventCallback, *, timeout: float = 5.0) -> Callable[[], None]:
+        """Call ``callback(event)`` (plain or async) for every ``TokenEvent``.
+
+        Each call runs in a task of its own, outside every lock, cancelled after ``timeout``
+        seconds; an exception is logged. So a slow or failing callback never delays a renewal,
+        and a callback may call the session back. Returns a function that removes it.
+        """
+        return self._engine.events.on_event(callback, timeout)
+
+    # -- using the token ------------------------------------------------------------------------
+
+    def _resolve(self, path: str | URL) -> URL:
+        target = URL(path) if isinstance(path, str) else path
+        base = self._identity_url
+        if target.is_absolute():
+            if (target.scheme, target.host, target.port) != (base.scheme, base.host, base.port):
+                raise ValueError(
+                    f"request() sends the token to {base.host} only, not to {target.host}; "
+                    "use middleware_for() with your own ClientSession for other hosts"
+                )
+            return target
+        joined = base.path.rstrip("/") + "/" + target.path.lstrip("/")
+        return base.with_path(joined).with_query(target.query)
+
+    async def request(
+        self,
+        method: str,
+        path: str | URL,
+        *,
+        json: Any = None,
+        params: Mapping[str, str | int | float] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Any:
+        """Call Frontegg with the session's fresh token; returns the parsed JSON (None if empty).
+
+        ``path`` is relative to ``identity_url`` (``"resources/users/v2/me"``) or an absolute
+        URL on the same host. A 401 renews the token once (shared with concurrent callers) and
+        retries once. Failures raise the typed errors of ``FronteggError``.
+        """
+        url = self._resolve(path)
+        what = f"{method.upper()} {url.path}"
+        token = await self.access_token()
+        answer = await self._transport.send(
+            method, url, what=what, json=json, params=params, headers=headers, bearer=Secret(token)
+        )
+        if answer.status == 401:
+            await self._engine.renew_if_current(token)
+            token = await self.access_token()
+            answer = await self._transport.send(
+                method,
+                url,
+                what=what,
+                json=json,
+                params=params,
+                headers=headers,
+                bearer=Secret(token),
+            )
+        error = decipher_answer(answer, what)
+        if error is not None:
+            raise error
+        if not answer.body.strip():
+            return None
+        try:
+            return loads_json(answer.body)
+        except (ValueError, UnicodeDecodeError):
+            raise ResponseFormatError(
+                f"{what} answered with a body that is not valid JSON"
+            ) from None
+
+    @property
+    def middleware(self) -> Middleware:
+        """An aiohttp client middleware that authenticates requests to the identity host.
+
+        ``aiohttp.ClientSession(middlewares=[session.middleware])``: each request to the
+        identity host gets ``Authorization: Bearer <fresh token>``; a 401 renews the token once
+        (only if the refused token is still the current one) and retries the request once.
+        Requests to other hosts pass untouched: see ``middleware_for`` to allow more hosts.
+        """
+        if self._middleware is None:
+            self._middleware = self.middleware_for()
+        return self._middleware
+
+    def middleware_for(self, *hosts: str) -> Middleware:
+        """Like ``middleware``, for requests to ``hosts`` (default: the identity host only)."""
+        allowed = frozenset(h.lower() for h in hosts) or frozenset(
+            {(self._identity_url.host or "").lower()}
+        )
+
+        async def frontegg_auth(req: ClientRequest, handler: ClientHandlerType) -> ClientResponse:
+            host = (req.url.host or "").lower()
+            if host not in allowed:
+                return await handler(req)
+            if req.url.scheme != "https" and not is_loopback_host(host):
+                raise ValueError(
+                    f"refusing to send the Frontegg token over plain http to {host}; use https"
+                )
+            token = await self.access_token()
+            req.headers[hdrs.AUTHORIZATION] = f"Bearer {token}"
+            response = await handler(req)
+            if response.status != 401:
+                return response
+            response.release()
+            await self._engine.renew_if_current(token)
+            req.headers[hdrs.AUTHORIZATION] = f"Bearer {await self.access_token()}"
+            return await handler(req)
+
+        return frontegg_auth
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    async def aclose(self) -> None:
+        """Stop renewing, end event streams, and close the HTTP session if this session made it.
+
+        Idempotent. A ClientSession passed as ``http=`` is never closed.
+        """
+        await self._engine.aclose()
+        await self._transport.aclose()
+
+    async def __aenter__(self) -> Self:
+        try:
+            await self._engine.login()
+        except BaseException:
+            await self.aclose()
+            raise
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+class FronteggSession(_TokenSession[AuthResponse]):
     """A Frontegg user session that logs in once and keeps its JWT fresh in the background.
 
     Use it as an async context manager (login on enter; logout and close on exit), then
@@ -95,78 +367,56 @@ class FronteggSession:
         timeout: float = 10.0,
         clock: Clock | None = None,
     ) -> None:
-        if isinstance(base_url, Region):
-            if vendor_host is None:
-                raise ValueError(
-                    "vendor_host is required with a Region: pass your Frontegg domain, "
-                    "e.g. vendor_host='app-xxxx.frontegg.com'"
-                )
-            url = base_url.identity_url
-        else:
-            url = check_base_url(URL(base_url) if isinstance(base_url, str) else base_url)
-            if vendor_host is None:
-                vendor_host = url.host
-        if not vendor_host:
-            raise ValueError("vendor_host must not be empty")
-        if not email:
-            raise ValueError("email must not be empty")
-        if not password:
-            raise ValueError("password must not be empty")
-        if not 0 < refresh_ratio <= 1:
-            raise ValueError(f"refresh_ratio must be in (0, 1], not {refresh_ratio!r}")
-        if not timeout > 0:
-            raise ValueError(f"timeout must be positive, not {timeout!r}")
+        if isinstance(base_url, Region) and vendor_host is None:
+            raise ValueError(
+                "vendor_host is required with a Region: pass your Frontegg domain, "
+                "e.g. vendor_host='app-xxxx.frontegg.com'"
+            )
+        url = _url_of(base_url, region_url=lambda r: r.identity_url, what="base_url")
+        vendor_host = vendor_host if vendor_host is not None else url.host
+        _require(vendor_host or "", "vendor_host")
+        _require(email, "email")
+        _require(password, "password")
         if totp_secret is not None:
             decode_secret(totp_secret)  # fail now, not at the first MFA challenge
-        self._base_url = url
         self._email = email
-        self._clock: Clock = clock if clock is not None else SystemClock()
-        self._now = time.time if clock is None else self._clock.time
-        self._transport = Transport(http, timeout=timeout)
-        self._strategy = UserPassword(
-            self._transport,
-            base_url=url,
-            vendor_host=vendor_host,
-            email=email,
-            password=Secret(password),
-            totp_secret=None if totp_secret is None else Secret(totp_secret),
-            client_id=client_id,
-            clock=self._clock.time,
-        )
-        self._engine = TokenEngine(
-            self._strategy,
+        self._pending_mfa: Secret | None = None
+        self._user_password: UserPassword | None = None
+
+        def make_strategy(transport: Transport, now: Callable[[], float]) -> Strategy:
+            self._user_password = UserPassword(
+                transport,
+                base_url=url,
+                vendor_host=vendor_host or "",
+                email=email,
+                password=Secret(password),
+                totp_secret=None if totp_secret is None else Secret(totp_secret),
+                client_id=client_id,
+                clock=now,
+            )
+            return self._user_password
+
+        super().__init__(
+            identity_url=url,
             name=f"FronteggSession({email})",
-            clock=self._clock,
+            make_strategy=make_strategy,
+            http=http,
             refresh_ratio=refresh_ratio,
             relogin=relogin,
+            timeout=timeout,
+            clock=clock,
         )
-        self._pending_mfa: Secret | None = None
-
-    def __repr__(self) -> str:
-        state = self._engine.tokens
-        token = f"token={state.fingerprint}" if state is not None else "no token"
-        return f"<FronteggSession {self._email} at {self._base_url} {token}>"
 
     @property
     def base_url(self) -> URL:
         """The identity base URL requests go to."""
-        return self._base_url
+        return self._identity_url
 
     @property
     def auth(self) -> AuthResponse | None:
         """The latest answer from a login, MFA verification or refresh, or None."""
         tokens = self._engine.tokens
-        return None if tokens is None else tokens.auth
-
-    @property
-    def last_error(self) -> FronteggError | None:
-        """The most recent failure, including ones the background task recovered from."""
-        return self._engine.last_error
-
-    @property
-    def closed(self) -> bool:
-        """Whether ``aclose()`` was called."""
-        return self._engine.closed
+        return None if tokens is None else cast(AuthResponse, tokens.answer)
 
     async def login(self) -> AuthResponse:
         """Log in with the stored credentials and start background renewal.
@@ -180,52 +430,52 @@ class FronteggSession:
             self._pending_mfa = Secret(challenge.mfa_token)
             raise
         self._pending_mfa = None
-        assert tokens.auth is not None
-        return tokens.auth
+        return cast(AuthResponse, tokens.answer)
 
     async def verify_mfa(self, code: str) -> AuthResponse:
         """Finish a login that raised ``MfaRequiredError`` with the authenticator app's code."""
-        pending = self._pending_mfa
-        if pending is None:
+        pending, strategy = self._pending_mfa, self._user_password
+        if pending is None or strategy is None:
             raise SessionExpiredError(
                 "there is no MFA challenge to answer: call login() first; it raises "
                 "MfaRequiredError when a code is needed"
             )
         tokens = await self._engine.complete(
-            lambda: self._strategy.verify_mfa(pending.reveal(), code.strip())
+            lambda: strategy.verify_mfa(pending.reveal(), code.strip())
         )
         self._pending_mfa = None
-        assert tokens.auth is not None
-        return tokens.auth
+        return cast(AuthResponse, tokens.answer)
 
-    async def access_token(self) -> str:
-        """A JWT valid for at least the leeway (5 s, at most a tenth of its lifetime).
+    async def me(self) -> User:
+        """The logged-in user's profile (``GET /resources/users/v2/me``)."""
+        body = await self.request("GET", ME_PATH)
+        return structure(body, User, what=f"GET {ME_PATH}")
 
-        Logs in first when the session never has. Waits only when the token must be renewed,
-        and then for the one renewal in flight. Raises ``SessionExpiredError`` at once when the
-        token has lapsed and renewal failed for good.
+    async def switch_tenant(self, tenant_id: str) -> User:
+        """Make ``tenant_id`` the user's active tenant, then refresh so the JWT names it.
+
+        ``PUT /resources/users/v1/tenant``; returns the updated user. When this returns,
+        ``claims.tenant_id`` is ``tenant_id``.
         """
-        engine = self._engine
-        if self._now() < engine.hot_until:
-            return engine.hot_token
-        return await engine.access_token()
-
-    async def refresh(self) -> AuthResponse:
-        """Renew the token now (joining a renewal already in flight) and return the answer."""
-        tokens = await self._engine.refresh()
-        assert tokens.auth is not None
-        return tokens.auth
+        _require(tenant_id, "tenant_id")
+        await self.access_token()
+        claims = self.claims
+        headers = {}
+        if claims is not None and claims.tenant_id and claims.sub:
+            # The spec requires both headers on this route; they name who is switching.
+            headers = {"frontegg-tenant-id": claims.tenant_id, "frontegg-user-id": claims.sub}
+        body = await self.request(
+            "PUT", SWITCH_TENANT_PATH, json={"tenantId": tenant_id}, headers=headers
+        )
+        user = structure(body, User, what=f"PUT {SWITCH_TENANT_PATH}")
+        await self._engine.refresh(after_current=True)
+        return user
 
     async def logout(self) -> None:
         """Log out on the server (the refresh token stops working) and stop renewing."""
         await self._engine.logout()
 
-    async def aclose(self) -> None:
-        """Stop renewing and close the HTTP session if this session created it. Idempotent."""
-        await self._engine.aclose()
-        await self._transport.aclose()
-
-    async def __aenter__(self) -> FronteggSession:
+    async def __aenter__(self) -> Self:
         try:
             await self.login()
         except BaseException:
@@ -247,3 +497,109 @@ class FronteggSession:
                     logger.warning("logout on exit failed (%s); closing anyway", error)
         finally:
             await self.aclose()
+
+
+class EnvironmentSession(_TokenSession[VendorToken]):
+    """The environment (vendor) token, for Frontegg's management endpoints, kept fresh.
+
+    ``POST {gateway}/auth/vendor`` with the environment's client id and API key. The token has
+    no refresh token: renewing is authenticating again, at ``refresh_ratio`` of its lifetime,
+    with the same single flight, retries and leeway as a user session.
+
+    Args:
+        region_or_gateway_url: a ``Region`` or the gateway root, e.g.
+            ``"https://api.frontegg.com"``. ``request()`` paths are relative to its
+            ``/identity``.
+        client_id: the environment's client id.
+        secret: the environment's API key (kept out of every repr, message and log).
+        http, refresh_ratio, timeout, clock: as for ``FronteggSession``.
+    """
+
+    def __init__(
+        self,
+        region_or_gateway_url: Region | URL | str,
+        *,
+        client_id: str,
+        secret: str,
+        http: aiohttp.ClientSession | None = None,
+        refresh_ratio: float = 0.8,
+        timeout: float = 10.0,
+        clock: Clock | None = None,
+    ) -> None:
+        gateway = _url_of(
+            region_or_gateway_url, region_url=lambda r: r.api_url, what="region_or_gateway_url"
+        )
+        _require(client_id, "client_id")
+        _require(secret, "secret")
+
+        def make_strategy(transport: Transport, now: Callable[[], float]) -> Strategy:
+            return Environment(
+                transport,
+                gateway_url=gateway,
+                client_id=client_id,
+                secret=Secret(secret),
+                clock=now,
+            )
+
+        self._gateway_url = gateway
+        super().__init__(
+            identity_url=gateway / "identity",
+            name=f"EnvironmentSession({client_id})",
+            make_strategy=make_strategy,
+            http=http,
+            refresh_ratio=refresh_ratio,
+            relogin=True,
+            timeout=timeout,
+            clock=clock,
+        )
+
+    @property
+    def gateway_url(self) -> URL:
+        """The gateway root that ``/auth/vendor`` is under."""
+        return self._gateway_url
+
+
+class ApiTokenSession(_TokenSession[ApiTokenResponse]):
+    """A machine-to-machine API token (tenant or user API token), kept fresh.
+
+    ``POST /resources/auth/v2/api-token`` with the token's client id and secret, then its
+    rotating refresh (``.../api-token/token/refresh``). When a refresh token is refused, the
+    session authenticates again with the client id and secret.
+
+    Args:
+        base_url: a ``Region`` or the identity base URL (usually your own sub-domain's).
+        client_id: the API token's client id.
+        secret: the API token's secret (kept out of every repr, message and log).
+        http, refresh_ratio, timeout, clock: as for ``FronteggSession``.
+    """
+
+    def __init__(
+        self,
+        base_url: Region | URL | str,
+        *,
+        client_id: str,
+        secret: str,
+        http: aiohttp.ClientSession | None = None,
+        refresh_ratio: float = 0.8,
+        timeout: float = 10.0,
+        clock: Clock | None = None,
+    ) -> None:
+        url = _url_of(base_url, region_url=lambda r: r.identity_url, what="base_url")
+        _require(client_id, "client_id")
+        _require(secret, "secret")
+
+        def make_strategy(transport: Transport, now: Callable[[], float]) -> Strategy:
+            return ApiToken(
+                transport, base_url=url, client_id=client_id, secret=Secret(secret), clock=now
+            )
+
+        super().__init__(
+            identity_url=url,
+            name=f"ApiTokenSession({client_id})",
+            make_strategy=make_strategy,
+            http=http,
+            refresh_ratio=refresh_ratio,
+            relogin=True,
+            timeout=timeout,
+            clock=clock,
+        )

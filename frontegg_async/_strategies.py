@@ -13,7 +13,13 @@ from typing import Protocol
 from yarl import URL
 
 from ._errors import AuthenticationError, FronteggError, MfaRequiredError, ResponseFormatError
-from ._models import AuthResponse, parse_auth_response
+from ._models import (
+    ApiTokenResponse,
+    AuthResponse,
+    VendorToken,
+    parse_auth_response,
+    parse_body,
+)
 from ._secrets import Secret
 from ._tokens import TokenSet
 from ._totp import decode_secret, totp
@@ -23,6 +29,9 @@ LOGIN_PATH = "resources/auth/v1/user"
 REFRESH_PATH = "resources/auth/v1/user/token/refresh"
 LOGOUT_PATH = "resources/auth/v1/logout"
 MFA_VERIFY_PATH = "resources/auth/v1/user/mfa/verify"
+VENDOR_PATH = "auth/vendor"
+API_TOKEN_PATH = "resources/auth/v2/api-token"
+API_TOKEN_REFRESH_PATH = "resources/auth/v2/api-token/token/refresh"
 
 
 class Strategy(Protocol):
@@ -39,6 +48,19 @@ class Strategy(Protocol):
     async def revoke(self, tokens: TokenSet) -> None:
         """Invalidate ``tokens`` on the server."""
         ...
+
+    def can_renew(self, tokens: TokenSet) -> bool:
+        """Whether ``tokens`` carry what ``renew`` needs (else the engine obtains anew)."""
+        ...
+
+
+def check_lifetime(expires_in: float, *, what: str) -> float:
+    """A lifetime the engine can plan with, or ``ResponseFormatError``."""
+    if not expires_in > 0:
+        raise ResponseFormatError(
+            f"{what} answered with expiresIn={expires_in:g}; a lifetime must be positive"
+        )
+    return expires_in
 
 
 def is_refresh_rejection(error: FronteggError) -> bool:
@@ -139,6 +161,10 @@ class UserPassword:
         auth = parse_auth_response(answer.body, what="refresh")
         return self._token_set(auth, answer, started, what="refresh", previous=tokens)
 
+    def can_renew(self, tokens: TokenSet) -> bool:
+        """A user session renews with its refresh cookie."""
+        return tokens.cookie is not None
+
     async def revoke(self, tokens: TokenSet) -> None:
         """Log out: the server invalidates the refresh token."""
         await self._transport.call(
@@ -164,10 +190,7 @@ class UserPassword:
             raise ResponseFormatError(f"{what} asked for MFA again; log in once more")
         if not auth.access_token:
             raise ResponseFormatError(f"{what} answered with an empty accessToken")
-        if not auth.expires_in > 0:
-            raise ResponseFormatError(
-                f"{what} answered with expiresIn={auth.expires_in:g}; a lifetime must be positive"
-            )
+        check_lifetime(auth.expires_in, what=what)
         cookie = answer.refresh_cookie
         if cookie is None and auth.refresh_token and self._client_id is not None:
             cookie = RefreshCookie(
@@ -192,5 +215,122 @@ class UserPassword:
             cookie=cookie,
             obtained_at=started,
             lifetime=auth.expires_in,
-            auth=auth,
+            answer=auth,
+        )
+
+
+class Environment:
+    """The environment (vendor) token: ``POST {gateway}/auth/vendor`` with client id and secret.
+
+    It has no refresh token, so renewing it is authenticating again.
+    """
+
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        gateway_url: URL,
+        client_id: str,
+        secret: Secret,
+        clock: Callable[[], float],
+    ) -> None:
+        self._transport = transport
+        self._url = gateway_url / VENDOR_PATH
+        self._client_id = client_id
+        self._secret = secret
+        self._clock = clock
+
+    async def obtain(self) -> TokenSet:
+        """Authenticate the environment."""
+        started = self._clock()
+        answer = await self._transport.call(
+            "POST",
+            self._url,
+            what="environment authentication",
+            json={"clientId": self._client_id, "secret": self._secret.reveal()},
+        )
+        vendor = parse_body(answer.body, VendorToken, what="environment authentication")
+        if not vendor.token:
+            raise ResponseFormatError("environment authentication answered with an empty token")
+        return TokenSet(
+            access_token=Secret(vendor.token),
+            refresh_token=None,
+            cookie=None,
+            obtained_at=started,
+            lifetime=check_lifetime(vendor.expires_in, what="environment authentication"),
+            answer=vendor,
+        )
+
+    def can_renew(self, tokens: TokenSet) -> bool:
+        """Never: there is no refresh token."""
+        return False
+
+    async def renew(self, tokens: TokenSet) -> TokenSet:
+        """Authenticate again."""
+        return await self.obtain()
+
+    async def revoke(self, tokens: TokenSet) -> None:
+        """Nothing to revoke: the token simply lapses."""
+
+
+class ApiToken:
+    """Machine-to-machine API tokens (v2): client id and secret, rotating refresh tokens."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        base_url: URL,
+        client_id: str,
+        secret: Secret,
+        clock: Callable[[], float],
+    ) -> None:
+        self._transport = transport
+        self._base_url = base_url
+        self._client_id = client_id
+        self._secret = secret
+        self._clock = clock
+
+    async def obtain(self) -> TokenSet:
+        """Authenticate with the API token's client id and secret."""
+        started = self._clock()
+        answer = await self._transport.call(
+            "POST",
+            self._base_url / API_TOKEN_PATH,
+            what="API token authentication",
+            json={"clientId": self._client_id, "secret": self._secret.reveal()},
+        )
+        return self._token_set(answer, started, what="API token authentication")
+
+    def can_renew(self, tokens: TokenSet) -> bool:
+        """When the last answer carried a refresh token."""
+        return tokens.refresh_token is not None
+
+    async def renew(self, tokens: TokenSet) -> TokenSet:
+        """Exchange the refresh token (single use) for a new pair."""
+        assert tokens.refresh_token is not None
+        started = self._clock()
+        answer = await self._transport.call(
+            "POST",
+            self._base_url / API_TOKEN_REFRESH_PATH,
+            what="API token refresh",
+            json={"refreshToken": tokens.refresh_token.reveal()},
+        )
+        return self._token_set(answer, started, what="API token refresh")
+
+    async def revoke(self, tokens: TokenSet) -> None:
+        """Nothing to call: Frontegg has no logout for API tokens; they lapse."""
+
+    @staticmethod
+    def _token_set(answer: Answer, started: float, *, what: str) -> TokenSet:
+        api = parse_body(answer.body, ApiTokenResponse, what=what)
+        if not api.access_token:
+            raise ResponseFormatError(f"{what} answered with an empty access_token")
+        return TokenSet(
+            access_token=Secret(api.access_token),
+            refresh_token=Secret(api.refresh_token) if api.refresh_token else None,
+            cookie=None,
+            obtained_at=started,
+            lifetime=check_lifetime(api.expires_in, what=what),
+            answer=api,
         )

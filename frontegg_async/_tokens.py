@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from attrs import field, frozen
 
-from ._models import AuthResponse
 from ._secrets import Secret
 from ._transport import RefreshCookie
 
@@ -24,7 +25,8 @@ class TokenSet:
     obtained_at: float
     #: Seconds the access token lives, from ``expiresIn``.
     lifetime: float
-    auth: AuthResponse | None = None
+    #: The server's answer that carried it (``AuthResponse``, ``VendorToken``, ...).
+    answer: Any = field(default=None, repr=False)
 
     @property
     def fingerprint(self) -> str:

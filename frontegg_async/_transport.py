@@ -93,6 +93,7 @@ class Transport:
         *,
         what: str,
         json: Any = None,
+        params: Mapping[str, str | int | float] | None = None,
         headers: Mapping[str, str] | None = None,
         bearer: Secret | None = None,
         cookie: RefreshCookie | None = None,
@@ -108,9 +109,13 @@ class Transport:
                 method,
                 url,
                 json=json,
+                params=params,
                 headers=all_headers,
                 allow_redirects=False,
                 timeout=self._timeout,
+                # A caller's ClientSession may carry this library's own middleware: the
+                # session's calls must not go through it (it would wait on itself).
+                middlewares=(),
             ) as response:
                 body = await response.read()
                 set_cookies = response.headers.getall("Set-Cookie", [])
@@ -135,7 +140,7 @@ class Transport:
     async def call(self, method: str, url: URL, *, what: str, **kwargs: Any) -> Answer:
         """Like ``send``, but a non-2xx answer is raised as the error it means."""
         answer = await self.send(method, url, what=what, **kwargs)
-        error = _decipher(answer, what)
+        error = decipher_answer(answer, what)
         if error is not None:
             raise error
         return answer
@@ -155,7 +160,8 @@ class Transport:
             await asyncio.sleep(0)
 
 
-def _decipher(answer: Answer, what: str) -> FronteggError | None:
+def decipher_answer(answer: Answer, what: str) -> FronteggError | None:
+    """The error an answer means (redirects included), or None for a 2xx."""
     if 300 <= answer.status < 400:
         return FronteggError(
             f"{what} was redirected (HTTP {answer.status}); auth calls never follow redirects, "

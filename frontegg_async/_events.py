@@ -1,0 +1,199 @@
+"""What happened to a session: its state, its events, and the hub that hands them out.
+
+Events are published by the engine while it holds no lock and never waits for a listener:
+subscribers read from a bounded buffer (the oldest events are dropped when a reader falls
+behind), and callbacks run each in a task of their own under a timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import enum
+import inspect
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from attrs import frozen
+
+from ._errors import FronteggError
+
+logger = logging.getLogger("frontegg_async")
+
+
+class SessionState(enum.Enum):
+    """Where a session stands, as ``session.state`` reports it."""
+
+    #: No token yet (before the first login) or any more (after ``logout()``).
+    UNAUTHENTICATED = "unauthenticated"
+    #: A usable token is held and nothing is failing.
+    AUTHENTICATED = "authenticated"
+    #: A renewal is in flight; callers still get the current token while it is usable.
+    REFRESHING = "refreshing"
+    #: Renewal is failing but the token is still valid: callers see nothing yet.
+    DEGRADED = "degraded"
+    #: The token lapsed and could not be renewed; ``access_token()`` raises.
+    EXPIRED = "expired"
+    #: ``aclose()`` was called.
+    CLOSED = "closed"
+
+
+class EventKind(enum.Enum):
+    """What a ``TokenEvent`` reports."""
+
+    LOGGED_IN = "logged_in"
+    REFRESHED = "refreshed"
+    RELOGGED_IN = "relogged_in"
+    REFRESH_FAILED = "refresh_failed"
+    EXPIRED = "expired"
+    LOGGED_OUT = "logged_out"
+
+
+@frozen
+class TokenEvent:
+    """One thing that happened to a session's token.
+
+    ``at`` is the session clock's time; ``fingerprint`` labels the token concerned (never the
+    token itself); ``error`` is set for ``REFRESH_FAILED`` and ``EXPIRED``.
+    """
+
+    kind: EventKind
+    at: float
+    fingerprint: str | None = None
+    error: FronteggError | None = None
+
+
+EventCallback = Callable[[TokenEvent], Awaitable[None] | None]
+
+
+class Subscription:
+    """An async iterator over a session's events, from the moment of subscribing.
+
+    It buffers at most ``maxsize`` events: a reader that falls behind loses the oldest ones
+    (counted in ``dropped``) instead of making the session buffer without bound. Iteration
+    ends when the session closes or ``aclose()`` is called.
+    """
+
+    def __init__(self, hub: EventHub, maxsize: int) -> None:
+        self._hub = hub
+        self._buffer: collections.deque[TokenEvent] = collections.deque(maxlen=maxsize)
+        self._ready = asyncio.Event()
+        self._ended = False
+        #: Events lost because the reader was too slow.
+        self.dropped = 0
+
+    def offer(self, event: TokenEvent) -> None:
+        """Buffer an event (the engine calls this; it never blocks)."""
+        if len(self._buffer) == self._buffer.maxlen:
+            self.dropped += 1
+        self._buffer.append(event)
+        self._ready.set()
+
+    def end(self) -> None:
+        """Stop after the buffered events."""
+        self._ended = True
+        self._ready.set()
+
+    def __aiter__(self) -> Subscription:
+        return self
+
+    async def __anext__(self) -> TokenEvent:
+        while not self._buffer:
+            if self._ended:
+                raise StopAsyncIteration
+            self._ready.clear()
+            await self._ready.wait()
+        return self._buffer.popleft()
+
+    async def aclose(self) -> None:
+        """Unsubscribe."""
+        self._hub.unsubscribe(self)
+        self.end()
+
+    async def __aenter__(self) -> Subscription:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+
+class EventHub:
+    """Fans events out to subscriptions and callbacks."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._subscriptions: set[Subscription] = set()
+        self._callbacks: dict[EventCallback, float] = {}
+        self._running: set[asyncio.Task[None]] = set()
+        self._closed = False
+
+    def subscribe(self, maxsize: int) -> Subscription:
+        """A new subscription (ended at once if the hub is closed)."""
+        if maxsize < 1:
+            raise ValueError(f"maxsize must be at least 1, not {maxsize}")
+        subscription = Subscription(self, maxsize)
+        if self._closed:
+            subscription.end()
+        else:
+            self._subscriptions.add(subscription)
+        return subscription
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        """Forget a subscription."""
+        self._subscriptions.discard(subscription)
+
+    def on_event(self, callback: EventCallback, timeout: float) -> Callable[[], None]:
+        """Call ``callback`` for every event; returns a function that removes it."""
+        if not timeout > 0:
+            raise ValueError(f"timeout must be positive, not {timeout!r}")
+        self._callbacks[callback] = timeout
+
+        def remove() -> None:
+            self._callbacks.pop(callback, None)
+
+        return remove
+
+    def publish(self, event: TokenEvent) -> None:
+        """Hand ``event`` to every listener without waiting for any of them."""
+        if self._closed:
+            return
+        for subscription in tuple(self._subscriptions):
+            subscription.offer(event)
+        if not self._callbacks:
+            return
+        loop = asyncio.get_running_loop()
+        for callback, timeout in tuple(self._callbacks.items()):
+            task = loop.create_task(
+                self._call(callback, event, timeout),
+                name=f"frontegg_async event callback: {self._name}",
+            )
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+
+    async def _call(self, callback: EventCallback, event: TokenEvent, limit: float) -> None:
+        try:
+            async with asyncio.timeout(limit):
+                result: Any = callback(event)
+                if inspect.isawaitable(result):
+                    await result
+        except TimeoutError:
+            logger.warning(
+                "%s: an event callback took longer than %.3g s and was cancelled",
+                self._name,
+                limit,
+            )
+        except Exception:
+            logger.exception("%s: an event callback raised; the session carries on", self._name)
+
+    async def aclose(self) -> None:
+        """End every subscription and cancel callbacks still running."""
+        self._closed = True
+        for subscription in tuple(self._subscriptions):
+            subscription.end()
+        self._subscriptions.clear()
+        running = tuple(self._running)
+        for task in running:
+            task.cancel()
+        if running:
+            await asyncio.gather(*running, return_exceptions=True)

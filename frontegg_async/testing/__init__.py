@@ -11,6 +11,6 @@
 """
 
 from ._clock import JumpingClock
-from ._fake import FakeFrontegg, FakeUser, Fault, RecordedRequest
+from ._fake import FakeApiToken, FakeFrontegg, FakeUser, Fault, RecordedRequest
 
-__all__ = ["FakeFrontegg", "FakeUser", "Fault", "JumpingClock", "RecordedRequest"]
+__all__ = ["FakeApiToken", "FakeFrontegg", "FakeUser", "Fault", "JumpingClock", "RecordedRequest"]

@@ -30,7 +30,25 @@ REFRESH = "refresh"
 LOGOUT = "logout"
 MFA_VERIFY = "mfa_verify"
 ME = "me"
-ENDPOINTS = (LOGIN, REFRESH, LOGOUT, MFA_VERIFY, ME)
+VENDOR = "vendor"
+API_TOKEN = "api_token"
+API_TOKEN_REFRESH = "api_token_refresh"
+SWITCH_TENANT = "switch_tenant"
+USERS = "users"
+ENDPOINTS = (
+    LOGIN,
+    REFRESH,
+    LOGOUT,
+    MFA_VERIFY,
+    ME,
+    VENDOR,
+    API_TOKEN,
+    API_TOKEN_REFRESH,
+    SWITCH_TENANT,
+    USERS,
+)
+#: Frontegg keeps at most this many live refresh tokens per API token.
+API_TOKEN_LIVE_REFRESH_TOKENS = 100
 
 
 @frozen
@@ -82,8 +100,28 @@ class RecordedRequest:
 
 
 @define
+class FakeApiToken:
+    """A tenant or user API token of the fake (``tenant_id`` or ``user_id`` says which)."""
+
+    client_id: str
+    secret: str = field(repr=False)
+    tenant_id: str = field(factory=lambda: str(uuid.uuid4()))
+    user_id: str | None = None
+    roles: list[str] = field(factory=list)
+    permissions: list[str] = field(factory=list)
+    live_refresh_tokens: collections.deque[str] = field(factory=collections.deque, repr=False)
+
+
+@define
 class _RefreshGrant:
     user: FakeUser
+    consumed: bool = False
+    revoked: bool = False
+
+
+@define
+class _ApiGrant:
+    api_token: FakeApiToken
     consumed: bool = False
     revoked: bool = False
 
@@ -99,15 +137,20 @@ def _number(value: float) -> float | int:
 class FakeFrontegg:
     """A Frontegg identity service on 127.0.0.1, for tests (yours and ours).
 
-    It serves login, refresh, logout, MFA verification and ``/resources/users/v2/me`` under
-    ``identity_url`` as Frontegg's spec describes them: HS256 JWTs with Frontegg's claims,
-    single-use rotating refresh tokens in an ``fe_refresh_<clientId>`` cookie, ``{"errors": [...]}``
-    bodies. ``fail_next`` injects faults; ``calls`` counts calls per endpoint; ``requests`` records
-    every request with the answer sent.
+    It serves, as Frontegg's spec describes them: user login, refresh, logout, MFA
+    verification, ``/resources/users/v2/me`` and tenant switching under ``identity_url``; API
+    tokens (v2) with rotating refresh; the environment token at ``url / "auth/vendor"``; and a
+    management listing of users (``GET /resources/users/v3``). Tokens are HS256 JWTs with
+    Frontegg's claims; refresh tokens are single use (a user's travel in an
+    ``fe_refresh_<clientId>`` cookie); errors are ``{"errors": [...]}`` bodies. ``fail_next``
+    injects faults; ``calls`` counts calls per endpoint; ``requests`` records every request
+    with the answer sent.
 
     Args:
-        token_lifetime: seconds an access token lives (``expiresIn``).
-        client_id: the environment's client id, which names the refresh cookie.
+        token_lifetime: seconds an access token lives (``expiresIn``), for every kind.
+        client_id: the environment's client id, which names the refresh cookie and, with
+            ``environment_secret``, authenticates ``/auth/vendor``.
+        environment_secret: the environment's API key.
         clock: seconds since the epoch; share a ``JumpingClock``'s ``time`` with the session to
             make both sides see the same jumps.
     """
@@ -117,11 +160,13 @@ class FakeFrontegg:
         *,
         token_lifetime: float = 60.0,
         client_id: str = "0f4a7a51-7a6e-4d3b-9a0e-3f1c2b7d9e10",
+        environment_secret: str = "fake-environment-api-key",  # noqa: S107 - a fake's
         clock: Callable[[], float] = time.time,
         issuer: str = "https://fake.frontegg.test",
     ) -> None:
         self.token_lifetime = token_lifetime
         self.client_id = client_id
+        self.environment_secret = environment_secret
         self.issuer = issuer
         self.calls: collections.Counter[str] = collections.Counter()
         self.requests: list[RecordedRequest] = []
@@ -132,6 +177,11 @@ class FakeFrontegg:
         self._users: dict[str, FakeUser] = {}
         self._grants: dict[str, _RefreshGrant] = {}
         self._revoked_access: set[str] = set()
+        self._api_tokens: dict[str, FakeApiToken] = {}
+        self._api_grants: dict[str, _ApiGrant] = {}
+        # Access tokens carry a serial number; reject_access_tokens() raises the floor.
+        self._serial = 0
+        self._min_serial = 0
         self._mfa_challenges: dict[str, FakeUser] = {}
         self._faults: dict[str, collections.deque[Fault]] = collections.defaultdict(
             collections.deque
@@ -150,6 +200,16 @@ class FakeFrontegg:
             ("POST", "/identity/resources/auth/v1/logout", LOGOUT, self._logout),
             ("POST", "/identity/resources/auth/v1/user/mfa/verify", MFA_VERIFY, self._mfa_verify),
             ("GET", "/identity/resources/users/v2/me", ME, self._me),
+            ("POST", "/auth/vendor", VENDOR, self._vendor),
+            ("POST", "/identity/resources/auth/v2/api-token", API_TOKEN, self._api_token),
+            (
+                "POST",
+                "/identity/resources/auth/v2/api-token/token/refresh",
+                API_TOKEN_REFRESH,
+                self._api_token_refresh,
+            ),
+            ("PUT", "/identity/resources/users/v1/tenant", SWITCH_TENANT, self._switch_tenant),
+            ("GET", "/identity/resources/users/v3", USERS, self._users_page),
         ]
         for method, path, endpoint, handler in routes:
             app.router.add_route(method, path, self._guarded(endpoint, handler))
@@ -214,6 +274,23 @@ class FakeFrontegg:
             user.tenant_ids = [user.tenant_id]
         self._users[email.lower()] = user
         return user
+
+    def add_api_token(
+        self,
+        client_id: str,
+        secret: str,
+        *,
+        user_id: str | None = None,
+        **details: Any,
+    ) -> FakeApiToken:
+        """Add an API token: a tenant token, or a user token when ``user_id`` is given."""
+        api_token = FakeApiToken(client_id=client_id, secret=secret, user_id=user_id, **details)
+        self._api_tokens[client_id] = api_token
+        return api_token
+
+    def reject_access_tokens(self) -> None:
+        """Make every access token issued so far fail with 401 (as after a key rotation)."""
+        self._min_serial = self._serial + 1
 
     def fail_next(
         self, endpoint: str, times: int = 1, fault: Fault | None = None, **kw: Any
@@ -333,6 +410,35 @@ class FakeFrontegg:
     ) -> web.Response:
         return web.json_response({"errors": list(messages)}, status=status, headers=headers)
 
+    def _sign(self, claims: dict[str, Any]) -> str:
+        self._serial += 1
+        claims = {**claims, "jti": f"{self._serial}.{uuid.uuid4().hex}"}
+        header = _b64url(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+        payload = _b64url(json.dumps(claims, separators=(",", ":")).encode())
+        signature = hmac.new(self._key, f"{header}.{payload}".encode(), hashlib.sha256).digest()
+        return f"{header}.{payload}.{_b64url(signature)}"
+
+    def _expires(self, now: float) -> str:
+        expires = datetime.datetime.fromtimestamp(now + self.token_lifetime, tz=datetime.UTC)
+        return expires.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+    def _authorize(self, request: web.Request) -> dict[str, Any] | web.Response:
+        """The claims of a valid bearer token, or the 401 answer to send."""
+        authorization = request.headers.get("Authorization", "")
+        token = authorization.removeprefix("Bearer ")
+        if not authorization.startswith("Bearer ") or token in self._revoked_access:
+            return self._error(401, "Unauthorized")
+        try:
+            claims = self.decode(token)
+        except ValueError:
+            return self._error(401, "Unauthorized")
+        if claims.get("exp", 0) <= self._clock():
+            return self._error(401, "Token expired")
+        serial = int(str(claims.get("jti", "0.")).split(".")[0] or 0)
+        if serial < self._min_serial:
+            return self._error(401, "Token is no longer valid")
+        return claims
+
     def _issue(self, user: FakeUser, *, status: int) -> web.Response:
         now = self._clock()
         lifetime = self.token_lifetime
@@ -352,22 +458,17 @@ class FakeFrontegg:
             "aud": self.client_id,
             "iat": int(now),
             "exp": round(now + lifetime, 3),
-            "jti": uuid.uuid4().hex,
         }
-        header = _b64url(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
-        payload = _b64url(json.dumps(claims, separators=(",", ":")).encode())
-        signature = hmac.new(self._key, f"{header}.{payload}".encode(), hashlib.sha256).digest()
-        access_token = f"{header}.{payload}.{_b64url(signature)}"
+        access_token = self._sign(claims)
         refresh_token = secrets.token_urlsafe(32)
         self._grants[refresh_token] = _RefreshGrant(user=user)
-        expires = datetime.datetime.fromtimestamp(now + lifetime, tz=datetime.UTC)
         body = {
             "tokenType": "bearer",
             "mfaRequired": False,
             "accessToken": access_token,
             "refreshToken": refresh_token,
             "expiresIn": _number(lifetime),
-            "expires": expires.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "expires": self._expires(now),
             "userId": user.id,
             "userEmail": user.email,
             "emailVerified": True,
@@ -465,40 +566,170 @@ class FakeFrontegg:
             self._revoked_access.add(authorization.removeprefix("Bearer "))
         return web.Response(status=201)
 
+    def _user_of(self, claims: Mapping[str, Any]) -> FakeUser | None:
+        if claims.get("type") != "userToken":
+            return None
+        return next((u for u in self._users.values() if u.id == claims.get("sub")), None)
+
     async def _me(self, request: web.Request, body: Any) -> web.Response:
-        authorization = request.headers.get("Authorization", "")
-        token = authorization.removeprefix("Bearer ")
-        if not authorization.startswith("Bearer ") or token in self._revoked_access:
-            return self._error(401, "Unauthorized")
-        try:
-            claims = self.decode(token)
-        except ValueError:
-            return self._error(401, "Unauthorized")
-        if claims.get("exp", 0) <= self._clock():
-            return self._error(401, "Token expired")
-        user = next((u for u in self._users.values() if u.id == claims["sub"]), None)
+        claims = self._authorize(request)
+        if isinstance(claims, web.Response):
+            return claims
+        user = self._user_of(claims)
         if user is None:
-            return self._error(404, "User not found")
-        created = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC).isoformat()
+            return self._error(403, "A user token is required for this route")
+        return web.json_response(self._user_dto(user, claims["tenantId"]))
+
+    async def _switch_tenant(self, request: web.Request, body: Any) -> web.Response:
+        claims = self._authorize(request)
+        if isinstance(claims, web.Response):
+            return claims
+        user = self._user_of(claims)
+        if user is None:
+            return self._error(403, "A user token is required for this route")
+        if not request.headers.get("frontegg-tenant-id") or not request.headers.get(
+            "frontegg-user-id"
+        ):
+            return self._error(400, "frontegg-tenant-id and frontegg-user-id headers are required")
+        tenant_id = body.get("tenantId") if isinstance(body, dict) else None
+        if not isinstance(tenant_id, str) or not tenant_id:
+            return self._error(400, "tenantId should not be empty")
+        if tenant_id not in user.tenant_ids:
+            return self._error(404, "User is not a member of this tenant")
+        user.tenant_id = tenant_id
+        return web.json_response(self._user_dto(user, tenant_id))
+
+    async def _users_page(self, request: web.Request, body: Any) -> web.Response:
+        claims = self._authorize(request)
+        if isinstance(claims, web.Response):
+            return claims
+        try:
+            limit = min(200, max(1, int(request.query.get("_limit", "50"))))
+            offset = max(0, int(request.query.get("_offset", "0")))
+        except ValueError:
+            return self._error(400, "_limit and _offset must be numbers")
+        users = sorted(self._users.values(), key=lambda u: u.email)
+        pages = max(1, -(-len(users) // limit))
+        chunk = users[offset * limit : (offset + 1) * limit]
+        items = []
+        for user in chunk:
+            dto = self._user_dto(user, user.tenant_id)
+            for key in ("roles", "permissions"):
+                del dto[key]
+            items.append(dto)
+        base = str(request.url.with_query(None))
+
+        def link(page: int) -> str:
+            return f"{base}?_limit={limit}&_offset={page}" if 0 <= page < pages else ""
+
         return web.json_response(
             {
-                "id": user.id,
-                "email": user.email,
-                "name": user.name,
-                "profilePictureUrl": "https://fake.frontegg.test/avatar.png",
-                "sub": user.id,
-                "verified": True,
-                "mfaEnrolled": user.totp_secret is not None,
-                "roles": [],
-                "permissions": [],
-                "provider": "local",
-                "tenantId": claims["tenantId"],
-                "tenantIds": list(user.tenant_ids),
-                "tenants": [{"tenantId": t, "roles": []} for t in user.tenant_ids],
-                "metadata": "{}",
-                "vendorMetadata": "{}",
-                "createdAt": created,
-                "lastLogin": created,
-                "subAccountAccessAllowed": False,
+                "items": items,
+                "_metadata": {"totalItems": len(users), "totalPages": pages},
+                "_links": {
+                    "next": link(offset + 1),
+                    "prev": link(offset - 1),
+                    "first": link(0),
+                    "last": link(pages - 1),
+                },
             }
         )
+
+    async def _vendor(self, request: web.Request, body: Any) -> web.Response:
+        client_id = body.get("clientId") if isinstance(body, dict) else None
+        secret = body.get("secret") if isinstance(body, dict) else None
+        if not isinstance(client_id, str) or not isinstance(secret, str):
+            return self._error(400, "clientId and secret are required")
+        if client_id != self.client_id or not hmac.compare_digest(secret, self.environment_secret):
+            return self._error(401, "Invalid authentication")
+        now = self._clock()
+        token = self._sign(
+            {
+                "sub": client_id,
+                "iss": self.issuer,
+                "iat": int(now),
+                "exp": round(now + self.token_lifetime, 3),
+            }
+        )
+        return web.json_response({"token": token, "expiresIn": _number(self.token_lifetime)})
+
+    def _issue_api(self, api_token: FakeApiToken) -> web.Response:
+        now = self._clock()
+        claims: dict[str, Any] = {
+            "sub": api_token.client_id,
+            "tenantId": api_token.tenant_id,
+            "tenantIds": [api_token.tenant_id],
+            "roles": list(api_token.roles),
+            "permissions": list(api_token.permissions),
+            "type": "userApiToken" if api_token.user_id else "tenantApiToken",
+            "iss": self.issuer,
+            "iat": int(now),
+            "exp": round(now + self.token_lifetime, 3),
+        }
+        if api_token.user_id:
+            claims["userId"] = api_token.user_id
+        refresh_token = secrets.token_urlsafe(32)
+        self._api_grants[refresh_token] = _ApiGrant(api_token=api_token)
+        live = api_token.live_refresh_tokens
+        live.append(refresh_token)
+        while len(live) > API_TOKEN_LIVE_REFRESH_TOKENS:
+            self._api_grants[live.popleft()].revoked = True
+        return web.json_response(
+            {
+                "access_token": self._sign(claims),
+                "refresh_token": refresh_token,
+                "expires_in": _number(self.token_lifetime),
+                "expires": self._expires(now),
+            }
+        )
+
+    async def _api_token(self, request: web.Request, body: Any) -> web.Response:
+        client_id = body.get("clientId") if isinstance(body, dict) else None
+        secret = body.get("secret") if isinstance(body, dict) else None
+        if not isinstance(client_id, str) or not isinstance(secret, str):
+            return self._error(400, "clientId and secret are required")
+        api_token = self._api_tokens.get(client_id)
+        if api_token is None or not hmac.compare_digest(secret, api_token.secret):
+            return self._error(401, "Invalid API token credentials")
+        return self._issue_api(api_token)
+
+    async def _api_token_refresh(self, request: web.Request, body: Any) -> web.Response:
+        refresh_token = body.get("refreshToken") if isinstance(body, dict) else None
+        if not isinstance(refresh_token, str) or not refresh_token:
+            return self._error(400, "refreshToken should not be empty")
+        grant = self._api_grants.get(refresh_token)
+        if grant is None:
+            return self._error(401, "Invalid refresh token")
+        if grant.consumed:
+            self.reused_refresh_tokens += 1
+            return self._error(401, "Refresh token was already used")
+        if grant.revoked:
+            return self._error(401, "Refresh token was revoked")
+        grant.consumed = True
+        live = grant.api_token.live_refresh_tokens
+        if refresh_token in live:
+            live.remove(refresh_token)
+        return self._issue_api(grant.api_token)
+
+    def _user_dto(self, user: FakeUser, tenant_id: str) -> dict[str, Any]:
+        created = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC).isoformat()
+        return {
+            "id": user.id,
+            "email": user.email,
+            "name": user.name,
+            "profilePictureUrl": "https://fake.frontegg.test/avatar.png",
+            "sub": user.id,
+            "verified": True,
+            "mfaEnrolled": user.totp_secret is not None,
+            "roles": [],
+            "permissions": [],
+            "provider": "local",
+            "tenantId": tenant_id,
+            "tenantIds": list(user.tenant_ids),
+            "tenants": [{"tenantId": t, "roles": []} for t in user.tenant_ids],
+            "metadata": "{}",
+            "vendorMetadata": "{}",
+            "createdAt": created,
+            "lastLogin": created,
+            "subAccountAccessAllowed": False,
+        }

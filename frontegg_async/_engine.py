@@ -39,6 +39,7 @@ from ._clock import Clock
 from ._errors import (
     FronteggError,
     RateLimitedError,
+    ResponseFormatError,
     SessionClosedError,
     SessionExpiredError,
 )
@@ -48,6 +49,15 @@ from ._strategies import Strategy, is_refresh_rejection
 from ._tokens import TokenSet
 
 logger = logging.getLogger("frontegg_async")
+
+
+def is_transient(error: FronteggError) -> bool:
+    """Whether a renewal that failed so is worth trying again later.
+
+    Beyond the errors that say so themselves, an unreadable answer is: a proxy's error page or
+    a truncated body passes, and the next attempt starts from a fresh login.
+    """
+    return error.retryable or isinstance(error, ResponseFormatError)
 
 
 class _State(enum.Enum):
@@ -117,10 +127,10 @@ class TokenEngine:
         now = self._clock.time()
         if now >= plan.expires_at or (self._fatal is not None and now >= plan.usable_until):
             return SessionState.EXPIRED
-        if self._flight is not None and not self._flight.done():
-            return SessionState.REFRESHING
         if self._fatal is not None or self._degraded:
             return SessionState.DEGRADED
+        if self._flight is not None and not self._flight.done():
+            return SessionState.REFRESHING
         return SessionState.AUTHENTICATED
 
     async def access_token(self) -> str:
@@ -301,7 +311,7 @@ class TokenEngine:
                         None if current is None else current.fingerprint,
                         error,
                     )
-                if not error.retryable:
+                if not is_transient(error):
                     if had_tokens or self._state is _State.ACTIVE:
                         self._fatal = error
                         self._state = _State.EXPIRED
@@ -351,9 +361,10 @@ class TokenEngine:
         try:
             fresh = await self._strategy.renew(tokens)
         except FronteggError as error:
-            if not is_refresh_rejection(error):
+            # A refused refresh token is spent or revoked. After an unreadable 2xx answer the
+            # server may have rotated it already. Either way it must never be sent again.
+            if not (is_refresh_rejection(error) or isinstance(error, ResponseFormatError)):
                 raise
-            # The refresh token is spent or revoked: it must never be sent again.
             self._refresh_token_dead = True
             self._record(error)
             if not self._relogin:

@@ -1,16 +1,14 @@
-"""Behaviours 2 to 8: background renewal, leeway, single flight, rotation, retries, re-login."""
+"""Behaviours 2 to 8 for user sessions; what holds for every kind is in test_kinds.py."""
 
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 
 import pytest
 
 from frontegg_async import (
     AuthenticationError,
-    FronteggError,
     RateLimitedError,
     ServerError,
     SessionExpiredError,
@@ -28,21 +26,6 @@ def exp_of(fake: FakeFrontegg, token: str) -> float:
 # -- 2. background renewal --------------------------------------------------------------------
 
 
-async def test_background_task_refreshes_before_expiry(
-    fake: FakeFrontegg, make_session: SessionFactory
-) -> None:
-    fake.token_lifetime = 0.5
-    session = make_session()
-    await session.login()
-    await wait_for(lambda: fake.calls["refresh"] >= 3, timeout=5)
-    assert fake.calls["login"] == 1
-    # Each refresh came after 75-80 % of the previous token's life (ratio 0.8, jitter <= 5 %).
-    refreshes = [r for r in fake.requests if r.endpoint in ("login", "refresh")]
-    for earlier, later in itertools.pairwise(refreshes):
-        age = later.at - earlier.at
-        assert 0.5 * 0.75 - 0.02 <= age <= 0.5, age
-
-
 async def test_background_task_wakes_at_least_every_30_seconds(
     fake: FakeFrontegg, make_session: SessionFactory, clock: JumpingClock
 ) -> None:
@@ -52,19 +35,6 @@ async def test_background_task_wakes_at_least_every_30_seconds(
     await wait_for(lambda: len(clock.sleeps) >= 1)
     assert all(0 < s <= 30.0 for s in clock.sleeps), clock.sleeps
     assert fake.calls["refresh"] == 0
-
-
-async def test_suspended_process_refreshes_right_after_waking(
-    fake: FakeFrontegg, make_session: SessionFactory, clock: JumpingClock
-) -> None:
-    fake.token_lifetime = 3600
-    session = make_session()
-    await session.login()
-    await wait_for(lambda: len(clock.sleeps) >= 1)
-    clock.jump(3500)  # the wall clock moved while the process was frozen
-    await wait_for(lambda: fake.calls["refresh"] == 1, timeout=2)
-    token = await session.access_token()
-    assert exp_of(fake, token) > clock.time() + 3000
 
 
 async def test_a_blocked_loop_refreshes_on_unblocking(
@@ -81,20 +51,6 @@ async def test_a_blocked_loop_refreshes_on_unblocking(
 
 
 # -- 3. the leeway ------------------------------------------------------------------------------
-
-
-async def test_access_token_skips_a_token_inside_the_leeway(
-    fake: FakeFrontegg, make_session: SessionFactory, clock: JumpingClock
-) -> None:
-    fake.token_lifetime = 10  # leeway = 1 s (capped at 10 %)
-    session = make_session(refresh_ratio=1.0)
-    first = await session.access_token()
-    clock.jump(8.5)  # 1.5 s left: still usable
-    assert await session.access_token() == first
-    clock.jump(0.7)  # 0.8 s left: inside the leeway
-    second = await session.access_token()
-    assert second != first
-    assert exp_of(fake, second) - clock.time() > 9
 
 
 async def test_access_token_never_returns_an_expired_token(
@@ -182,45 +138,7 @@ async def test_rotation_never_resends_a_consumed_refresh_token(
 
 # -- 6. transient failures -----------------------------------------------------------------------
 
-TRANSIENT = [
-    pytest.param({"status": 500}, id="500"),
-    pytest.param({"status": 502}, id="502"),
-    pytest.param({"status": 503}, id="503"),
-    pytest.param({"status": 504}, id="504"),
-    pytest.param({"status": 408}, id="408"),
-    pytest.param({"status": 429}, id="429"),
-    pytest.param({"status": 502, "body": b"<html>Bad gateway</html>"}, id="html-page"),
-    pytest.param({"drop": True}, id="dropped"),
-    pytest.param({"delay": 0.3}, id="timeout"),
-]
-
-
-@pytest.mark.parametrize("fault", TRANSIENT)
-async def test_transient_refresh_failures_are_retried_and_invisible(
-    fault: dict[str, object],
-    fake: FakeFrontegg,
-    make_session: SessionFactory,
-) -> None:
-    # Refresh at 40 % of a 1.5 s life: 0.9 s for three failures and a success.
-    fake.token_lifetime = 1.5
-    session = make_session(timeout=0.15, refresh_ratio=0.4)
-    await session.login()
-    fake.fail_next("refresh", times=3, **fault)  # type: ignore[arg-type]
-    errors: list[BaseException] = []
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 2.0
-    while loop.time() < deadline:
-        try:
-            token = await session.access_token()
-        except FronteggError as error:
-            errors.append(error)
-        else:
-            assert exp_of(fake, token) > fake.now()
-        await asyncio.sleep(0.02)
-    assert errors == []
-    assert fake.calls["refresh"] >= 4
-    assert session.last_error is not None
-    assert session.last_error.retryable
+# Transient failures of every kind are in test_kinds.py, for every session kind.
 
 
 async def test_retry_after_is_honoured(fake: FakeFrontegg, make_session: SessionFactory) -> None:

@@ -57,7 +57,8 @@ class Fault:
 
     Exactly the fields given apply, in this order: wait ``delay`` seconds; then ``drop`` the
     connection mid-answer, or answer ``status`` with ``body`` (default ``{"errors": [...]}``) and
-    ``headers`` (``retry_after`` sets ``Retry-After``).
+    ``headers`` (``retry_after`` sets ``Retry-After``). A fault with only a ``delay`` answers
+    normally after it; one with only a ``body`` answers it with status 200.
     """
 
     status: int | None = None
@@ -343,7 +344,9 @@ class FakeFrontegg:
                 body = ValueError
             faults = self._faults.get(endpoint)
             fault = faults.popleft() if faults else None
-            if fault is not None:
+            if fault is not None and fault.delay:
+                await asyncio.sleep(fault.delay)
+            if fault is not None and (fault.drop or fault.status is not None or fault.body):
                 response = await self._apply(request, fault)
             elif body is ValueError:
                 response = self._error(400, "Request body is not valid JSON")
@@ -355,8 +358,6 @@ class FakeFrontegg:
         return guarded
 
     async def _apply(self, request: web.Request, fault: Fault) -> web.StreamResponse:
-        if fault.delay:
-            await asyncio.sleep(fault.delay)
         if fault.drop:
             response = web.StreamResponse(status=200)
             response.content_type = "application/json"

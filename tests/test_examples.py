@@ -1,0 +1,74 @@
+"""The programs in examples/ run against the fake."""
+
+from __future__ import annotations
+
+import importlib.util
+import pathlib
+from types import ModuleType
+
+import aiohttp
+from aiohttp import web
+
+from frontegg_async.testing import FakeFrontegg
+
+EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
+
+
+def load(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+async def test_web_app_calls_downstream_with_the_middleware() -> None:
+    web_app = load("web_app")
+    async with FakeFrontegg(token_lifetime=30) as fake:
+        fake.add_user("svc@example.com", "svc-password", tenant_id="t-svc")
+        app = web_app.make_app(str(fake.identity_url), "svc@example.com", "svc-password")
+        runner = web.AppRunner(app, shutdown_timeout=0.1)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        try:
+            async with aiohttp.ClientSession() as client:
+                async with client.get(f"http://127.0.0.1:{port}/whoami") as answer:
+                    assert await answer.json() == {"email": "svc@example.com", "tenant": "t-svc"}
+                fake.reject_access_tokens()  # the middleware renews once and retries
+                async with client.get(f"http://127.0.0.1:{port}/whoami") as answer:
+                    assert answer.status == 200
+            assert fake.calls["refresh"] == 1
+        finally:
+            await runner.cleanup()
+        assert fake.calls["login"] == 1
+        assert fake.calls["logout"] == 1
+
+
+async def test_worker_keeps_working_across_renewals() -> None:
+    worker = load("worker")
+    async with FakeFrontegg(token_lifetime=0.5) as fake:
+        fake.add_user("someone@example.com", "pw")
+        fake.add_api_token("worker-client", "worker-secret")
+        done = await worker.run(
+            str(fake.identity_url), "worker-client", "worker-secret", jobs=6, pause=0.25
+        )
+        assert done == 6
+        assert fake.calls["api_token"] == 1
+        assert fake.calls["api_token_refresh"] >= 2
+        assert fake.reused_refresh_tokens == 0
+
+
+async def test_management_script_pages_through_users() -> None:
+    manage = load("manage_users")
+    async with FakeFrontegg() as fake:
+        for name in ("ada", "grace", "edsger", "barbara", "donald"):
+            fake.add_user(f"{name}@example.com", "pw")
+        emails = await manage.run(str(fake.url), fake.client_id, fake.environment_secret)
+        assert emails == sorted(
+            f"{n}@example.com" for n in ("ada", "grace", "edsger", "barbara", "donald")
+        )
+        assert fake.calls["users"] == 3
+        assert fake.calls["vendor"] == 1

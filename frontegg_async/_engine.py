@@ -1,29 +1,35 @@
-"""The renewal engine: the only stateful, asynchronous piece.
+"""The renewal engine: the only stateful, asynchronous piece, written once for every kind of token.
 
 Theory of operation
 -------------------
 The engine holds one ``TokenSet`` (or none) and its ``Schedule``. Three kinds of caller want a
-token renewed: ``access_token()`` when the current one is no longer usable, ``refresh()`` when
-asked to, and the background task when ``refresh_due_at`` has passed. All three *join the flight*:
-if a renewal task is running they await it, otherwise they start one. A flight is a task of its
-own, awaited through ``asyncio.shield``, so cancelling any caller never cancels the renewal that
-others wait on. There is at most one flight at a time, so N callers at expiry make one request.
+token renewed: ``access_token()`` when the current one is no longer usable, ``refresh()`` (and a
+401 seen by ``request()`` or the middleware) when asked to, and the background task when
+``refresh_due_at`` has passed. All of them *join the flight*: if a renewal task is running they
+await it, otherwise they start one. A flight is a task of its own, awaited through
+``asyncio.shield``, so cancelling any caller never cancels the renewal that others wait on.
+There is at most one flight at a time, so N callers at expiry make one request.
 
-Inside a flight: renew with the refresh token; if the server rejects it, the token is marked dead
-(never sent again) and, with ``relogin``, the strategy logs in afresh. Transient failures are
-retried with capped, jittered backoff while the current token is still alive, never sleeping past
-its expiry. A flight ends with a new token set installed, or with an error:
+Inside a flight the strategy renews with the refresh token, or obtains a token from the
+credentials when there is none to renew with (the environment token has none). If the server
+refuses the refresh token, or answers so that it cannot be known whether it was rotated, the
+token is marked dead (never sent again) and, with ``relogin``, the strategy authenticates afresh.
+Transient failures are retried with capped, jittered backoff while the current token is still
+alive, never sleeping past its expiry. A flight ends with a new token set installed, or with:
 
-* transient, token lapsed (or Retry-After beyond it): raised to the flight's waiters; the
-  background task backs off and tries again later; callers with no usable token see the error.
-* rejected and not recoverable: the session becomes *expired*. Callers still get the last token
-  while it is usable, then ``SessionExpiredError`` at once. Only ``login()`` revives it.
+* a transient error, the token lapsed (or Retry-After reaching past it): raised to the flight's
+  waiters; the background task backs off and tries again later.
+* a refusal that cannot be recovered: the session becomes EXPIRED. Callers still get the last
+  token while it is usable, then ``SessionExpiredError`` at once. Only ``login()`` revives it.
 
-States: NEW (no token yet; the first ``access_token()`` logs in) -> ACTIVE -> EXPIRED, LOGGED_OUT
-(after ``logout()``; only ``login()`` leaves it) and CLOSED (final, after ``aclose()``).
+Internal states: NEW (no token yet; the first ``access_token()`` authenticates) -> ACTIVE ->
+EXPIRED; LOGGED_OUT after ``logout()`` (only ``login()`` leaves it); CLOSED (final). The public
+``SessionState`` adds what callers care about: REFRESHING while a flight runs, DEGRADED while
+renewals fail but the token is valid.
 
-Every failure is logged on the ``frontegg_async`` logger and kept as ``last_error``; the
-background task survives anything but cancellation, backing off after unexpected errors.
+Every failure is logged on the ``frontegg_async`` logger, kept as ``last_error`` and published
+as an event; the background task survives anything but cancellation, backing off after
+unexpected errors. Events are handed to the hub without waiting (see ``_events.py``).
 """
 
 from __future__ import annotations

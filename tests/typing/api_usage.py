@@ -92,3 +92,65 @@ async def use_testing() -> None:
         count: int = fake.calls["refresh"]
         claims: dict[str, object] = fake.decode("a.b.c")
         now: float = fake.now()
+
+
+async def use_machine_sessions_and_events(fake: FakeFrontegg) -> None:
+    from aiohttp import ClientSession
+
+    from frontegg_async import (
+        ApiTokenResponse,
+        ApiTokenSession,
+        Claims,
+        EnvironmentSession,
+        EventKind,
+        Permission,
+        Role,
+        SessionState,
+        Subscription,
+        TokenEvent,
+        User,
+        UserTenant,
+        VendorToken,
+    )
+    from frontegg_async.testing import FakeApiToken
+
+    api_token: FakeApiToken = fake.add_api_token("id", "secret", tenant_id="t")
+    fake.reject_access_tokens()
+    async with EnvironmentSession(Region.EU, client_id="id", secret="s") as environment:
+        vendor: VendorToken = await environment.refresh()
+        listing: object = await environment.request("GET", "resources/users/v3", params={"a": 1})
+        gateway: URL = environment.gateway_url
+    async with ApiTokenSession("https://x.example/identity", client_id="i", secret="s") as api:
+        pair: ApiTokenResponse = await api.refresh()
+        state: SessionState = api.state
+        claims: Claims | None = api.claims
+        if claims is not None:
+            tenant: str | None = claims.tenant_id
+            roles: tuple[str, ...] = claims.roles
+    user_session = FronteggSession("https://x.example/identity", email="e", password="p")
+    me: User = await user_session.me()
+    tenants: tuple[UserTenant, ...] = me.tenants
+    user_roles: tuple[Role, ...] = me.roles
+    permissions: tuple[Permission, ...] = me.permissions
+    switched: User = await user_session.switch_tenant("t2")
+    async with ClientSession(middlewares=[user_session.middleware]) as http:
+        await http.get("https://x.example/identity/resources/users/v2/me")
+    extra = user_session.middleware_for("api.example.com")
+    events: Subscription = user_session.subscribe(maxsize=10)
+    async for event in events:
+        kind: EventKind = event.kind
+        when: float = event.at
+        label: str | None = event.fingerprint
+        failure: FronteggError | None = event.error
+    lost: int = events.dropped
+
+    async def on_event(event: TokenEvent) -> None:
+        pass
+
+    def on_event_sync(event: TokenEvent) -> None:
+        pass
+
+    remove = user_session.on_event(on_event, timeout=1.0)
+    user_session.on_event(on_event_sync)
+    remove()
+    identity: URL = user_session.identity_url

@@ -122,6 +122,44 @@ class _TokenSession(Generic[AnswerT]):
         self._claims_cache: tuple[str, Claims] | None = None
         self._middleware: Middleware | None = None
 
+    def _init_machine(
+        self,
+        strategy_type: type[Environment] | type[ApiToken],
+        *,
+        strategy_url: URL,
+        identity_url: URL,
+        client_id: str,
+        secret: str,
+        http: aiohttp.ClientSession | None,
+        refresh_ratio: float,
+        timeout: float,
+        clock: Clock | None,
+    ) -> None:
+        """Set up a session for a machine (client credentials) strategy."""
+        _require(client_id, "client_id")
+        _require(secret, "secret")
+
+        def make_strategy(transport: Transport, now: Callable[[], float]) -> Strategy:
+            return strategy_type(
+                transport,
+                base_url=strategy_url,
+                client_id=client_id,
+                secret=Secret(secret),
+                clock=now,
+            )
+
+        _TokenSession.__init__(
+            self,
+            identity_url=identity_url,
+            name=f"{type(self).__name__}({client_id})",
+            make_strategy=make_strategy,
+            http=http,
+            refresh_ratio=refresh_ratio,
+            relogin=True,
+            timeout=timeout,
+            clock=clock,
+        )
+
     def __repr__(self) -> str:
         tokens = self._engine.tokens
         token = f"token {tokens.fingerprint}" if tokens is not None else "no token"
@@ -529,26 +567,15 @@ class EnvironmentSession(_TokenSession[VendorToken]):
         gateway = _url_of(
             region_or_gateway_url, region_url=lambda r: r.api_url, what="region_or_gateway_url"
         )
-        _require(client_id, "client_id")
-        _require(secret, "secret")
-
-        def make_strategy(transport: Transport, now: Callable[[], float]) -> Strategy:
-            return Environment(
-                transport,
-                gateway_url=gateway,
-                client_id=client_id,
-                secret=Secret(secret),
-                clock=now,
-            )
-
         self._gateway_url = gateway
-        super().__init__(
+        self._init_machine(
+            Environment,
+            strategy_url=gateway,
             identity_url=gateway / "identity",
-            name=f"EnvironmentSession({client_id})",
-            make_strategy=make_strategy,
+            client_id=client_id,
+            secret=secret,
             http=http,
             refresh_ratio=refresh_ratio,
-            relogin=True,
             timeout=timeout,
             clock=clock,
         )
@@ -585,21 +612,14 @@ class ApiTokenSession(_TokenSession[ApiTokenResponse]):
         clock: Clock | None = None,
     ) -> None:
         url = _url_of(base_url, region_url=lambda r: r.identity_url, what="base_url")
-        _require(client_id, "client_id")
-        _require(secret, "secret")
-
-        def make_strategy(transport: Transport, now: Callable[[], float]) -> Strategy:
-            return ApiToken(
-                transport, base_url=url, client_id=client_id, secret=Secret(secret), clock=now
-            )
-
-        super().__init__(
+        self._init_machine(
+            ApiToken,
+            strategy_url=url,
             identity_url=url,
-            name=f"ApiTokenSession({client_id})",
-            make_strategy=make_strategy,
+            client_id=client_id,
+            secret=secret,
             http=http,
             refresh_ratio=refresh_ratio,
-            relogin=True,
             timeout=timeout,
             clock=clock,
         )

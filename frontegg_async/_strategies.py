@@ -219,35 +219,44 @@ class UserPassword:
         )
 
 
-class Environment:
-    """The environment (vendor) token: ``POST {gateway}/auth/vendor`` with client id and secret.
-
-    It has no refresh token, so renewing it is authenticating again.
-    """
+class ClientCredentials:
+    """What the machine strategies share: a client id and secret, sent to one base URL."""
 
     def __init__(
         self,
         transport: Transport,
         *,
-        gateway_url: URL,
+        base_url: URL,
         client_id: str,
         secret: Secret,
         clock: Callable[[], float],
     ) -> None:
         self._transport = transport
-        self._url = gateway_url / VENDOR_PATH
+        self._base_url = base_url
         self._client_id = client_id
         self._secret = secret
         self._clock = clock
+
+    @property
+    def _credentials(self) -> dict[str, str]:
+        return {"clientId": self._client_id, "secret": self._secret.reveal()}
+
+
+class Environment(ClientCredentials):
+    """The environment (vendor) token: ``POST {gateway}/auth/vendor`` with client id and secret.
+
+    Its ``base_url`` is the gateway root. It has no refresh token, so renewing it is
+    authenticating again.
+    """
 
     async def obtain(self) -> TokenSet:
         """Authenticate the environment."""
         started = self._clock()
         answer = await self._transport.call(
             "POST",
-            self._url,
+            self._base_url / VENDOR_PATH,
             what="environment authentication",
-            json={"clientId": self._client_id, "secret": self._secret.reveal()},
+            json=self._credentials,
         )
         vendor = parse_body(answer.body, VendorToken, what="environment authentication")
         if not vendor.token:
@@ -273,23 +282,8 @@ class Environment:
         """Nothing to revoke: the token simply lapses."""
 
 
-class ApiToken:
+class ApiToken(ClientCredentials):
     """Machine-to-machine API tokens (v2): client id and secret, rotating refresh tokens."""
-
-    def __init__(
-        self,
-        transport: Transport,
-        *,
-        base_url: URL,
-        client_id: str,
-        secret: Secret,
-        clock: Callable[[], float],
-    ) -> None:
-        self._transport = transport
-        self._base_url = base_url
-        self._client_id = client_id
-        self._secret = secret
-        self._clock = clock
 
     async def obtain(self) -> TokenSet:
         """Authenticate with the API token's client id and secret."""
@@ -298,7 +292,7 @@ class ApiToken:
             "POST",
             self._base_url / API_TOKEN_PATH,
             what="API token authentication",
-            json={"clientId": self._client_id, "secret": self._secret.reveal()},
+            json=self._credentials,
         )
         return self._token_set(answer, started, what="API token authentication")
 

@@ -82,3 +82,51 @@ def test_secret_shows_only_a_fingerprint() -> None:
     assert len(secret.fingerprint) == 8
     with pytest.raises(TypeError):
         pickle.dumps(secret)
+
+
+async def test_machine_sessions_leak_no_secret(
+    fake: FakeFrontegg, clock: JumpingClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    from frontegg_async import ApiTokenSession, EnvironmentSession
+
+    caplog.set_level(logging.DEBUG)
+    fake.add_api_token("m2m", "canary-api-secret-9d1e")
+    texts: list[str] = []
+    async with ApiTokenSession(
+        fake.identity_url, client_id="m2m", secret="canary-api-secret-9d1e", clock=clock
+    ) as api:
+        events = api.subscribe()
+        await api.refresh()
+        fake.fail_next("api_token_refresh", status=401)
+        await api.refresh()
+        fake.fail_next("api_token_refresh", status=503)
+        await api.refresh()
+        texts += [repr(api), repr(api.claims), repr(await api.refresh())]
+    texts += [repr(event) async for event in events]
+    async with EnvironmentSession(
+        fake.url, client_id=fake.client_id, secret=fake.environment_secret, clock=clock
+    ) as environment:
+        fake.fail_next("vendor", status=500)
+        await environment.refresh()
+        texts += [repr(environment), repr(await environment.refresh())]
+    bad = EnvironmentSession(fake.url, client_id=fake.client_id, secret="canary-wrong-secret")
+    try:
+        await bad.access_token()
+    except FronteggError as error:
+        texts += [repr(error), str(error)]
+    await bad.aclose()
+    texts += [record.getMessage() for record in caplog.records] + [caplog.text]
+
+    secrets = {"canary-api-secret-9d1e", fake.environment_secret, "canary-wrong-secret"}
+    for request in fake.requests:
+        answer = request.response_json
+        if isinstance(answer, dict):
+            secrets.update(
+                str(answer[key])
+                for key in ("access_token", "refresh_token", "token")
+                if answer.get(key)
+            )
+    assert len(secrets) > 8
+    for text in texts:
+        for secret in secrets:
+            assert secret not in text

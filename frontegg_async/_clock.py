@@ -8,14 +8,19 @@ from typing import Protocol
 
 
 class Clock(Protocol):
-    """Wall-clock time and a way to wait.
+    """Wall-clock time, monotonic time and a way to wait.
 
-    ``time()`` is seconds since the epoch (deadlines are wall-clock, so a suspended process sees
-    the time it lost); ``sleep`` may return early, since callers always look at ``time()`` again.
+    Deadlines are kept on both clocks: ``time()`` (seconds since the epoch) lets a suspended
+    process see the time it lost; ``monotonic()`` keeps them right when the wall clock is set
+    back. ``sleep`` may return early, since callers always look at both again.
     """
 
     def time(self) -> float:
         """Seconds since the epoch."""
+        ...
+
+    def monotonic(self) -> float:
+        """Seconds on a clock that never goes back (``time.monotonic``)."""
         ...
 
     async def sleep(self, seconds: float) -> None:
@@ -24,11 +29,15 @@ class Clock(Protocol):
 
 
 class SystemClock:
-    """``time.time`` and ``asyncio.sleep``: the default."""
+    """``time.time``, ``time.monotonic`` and ``asyncio.sleep``: the default."""
 
     def time(self) -> float:
         """Seconds since the epoch."""
         return time.time()
+
+    def monotonic(self) -> float:
+        """``time.monotonic()``."""
+        return time.monotonic()
 
     async def sleep(self, seconds: float) -> None:
         """``asyncio.sleep``."""

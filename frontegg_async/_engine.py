@@ -2,13 +2,13 @@
 
 Theory of operation
 -------------------
-The engine holds one ``TokenSet`` (or none) and its ``Schedule``. Three kinds of caller want a
-token renewed: ``access_token()`` when the current one is no longer usable, ``refresh()`` (and a
-401 seen by ``request()`` or the middleware) when asked to, and the background task when
-``refresh_due_at`` has passed. All of them *join the flight*: if a renewal task is running they
-await it, otherwise they start one. A flight is a task of its own, awaited through
-``asyncio.shield``, so cancelling any caller never cancels the renewal that others wait on.
-There is at most one flight at a time, so N callers at expiry make one request.
+The engine holds one ``TokenSet`` (or none) and its ``Plan`` (deadlines on two clocks). Three kinds
+of caller want a token renewed: ``access_token()`` when the current one is no longer usable,
+``refresh()`` (and a 401 seen by ``request()`` or the middleware) when asked to, and the background
+task when ``refresh_due_at`` has passed. All of them *join the flight*: if a renewal task is
+running they await it, otherwise they start one. A flight is a task of its own, awaited through
+``asyncio.shield``, so cancelling any caller never cancels the renewal that others wait on. There
+is at most one flight at a time, so N callers at expiry make one request.
 
 Inside a flight the strategy renews with the refresh token, or obtains a token from the
 credentials when there is none to renew with (the environment token has none). If the server
@@ -50,7 +50,7 @@ from ._errors import (
     SessionExpiredError,
 )
 from ._events import EventHub, EventKind, SessionState, TokenEvent
-from ._policy import Schedule, backoff, retry_delay, schedule, sleep_before_refresh
+from ._policy import Plan, backoff, plan, retry_delay, sleep_before_refresh
 from ._strategies import Strategy, is_refresh_rejection
 from ._tokens import TokenSet
 
@@ -95,7 +95,7 @@ class TokenEngine:
         self._rng = rng
         self._state = _State.NEW
         self._tokens: TokenSet | None = None
-        self._schedule: Schedule | None = None
+        self._plan: Plan | None = None
         self._refresh_token_dead = False
         self._flight: asyncio.Task[TokenSet] | None = None
         self._background: asyncio.Task[None] | None = None
@@ -104,9 +104,10 @@ class TokenEngine:
         self.events = EventHub(name)
         self.last_error: FronteggError | None = None
         #: The hot path: the current raw token and until when it may be handed out without any
-        #: further check. ``hot_until`` is -inf whenever there is no usable token.
+        #: further check, on the wall and the monotonic clock. -inf whenever there is no
+        #: usable token.
         self.hot_token = ""
-        self.hot_until = float("-inf")
+        self.hot_until = self.hot_until_mono = float("-inf")
         #: Renewal requests made (refresh or re-login), for tests and benchmarks.
         self.renewals = 0
 
@@ -127,11 +128,13 @@ class TokenEngine:
         """The public view of the engine's state; see ``SessionState``."""
         if self._state is _State.CLOSED:
             return SessionState.CLOSED
-        plan = self._schedule
-        if plan is None:
+        current = self._plan
+        if current is None:
             return SessionState.EXPIRED if self._fatal else SessionState.UNAUTHENTICATED
-        now = self._clock.time()
-        if now >= plan.expires_at or (self._fatal is not None and now >= plan.usable_until):
+        wall, mono = self._now()
+        if current.expired(wall, mono) or (
+            self._fatal is not None and not current.usable(wall, mono)
+        ):
             return SessionState.EXPIRED
         if self._fatal is not None or self._degraded:
             return SessionState.DEGRADED
@@ -143,8 +146,8 @@ class TokenEngine:
         """A token that is valid for at least the leeway; waits for the one flight if needed."""
         while True:
             self._check_open()
-            tokens, plan = self._tokens, self._schedule
-            if tokens is not None and plan is not None and self._clock.time() < plan.usable_until:
+            tokens, current = self._tokens, self._plan
+            if tokens is not None and current is not None and current.usable(*self._now()):
                 return tokens.access_token.reveal()
             if self._state is _State.LOGGED_OUT:
                 raise SessionExpiredError(
@@ -158,7 +161,8 @@ class TokenEngine:
             fresh = await self._join_renewal()
             # A token that was just obtained is handed out while unexpired even inside the
             # leeway: looping for a better one would spin on very short lifetimes.
-            if self._clock.time() < fresh.obtained_at + fresh.lifetime:
+            current = self._plan
+            if self._tokens is fresh and current is not None and not current.expired(*self._now()):
                 return fresh.access_token.reveal()
 
     async def refresh(self, *, after_current: bool = False) -> TokenSet:
@@ -180,15 +184,17 @@ class TokenEngine:
         """Authenticate from the stored credentials, replacing any token set."""
         self._check_open()
         await self._settle_flight()
+        started_mono = self._clock.monotonic()
         tokens = await self._run(self._strategy.obtain)
-        self.install(tokens, EventKind.LOGGED_IN)
+        self.install(tokens, started_mono, EventKind.LOGGED_IN)
         return tokens
 
     async def complete(self, obtain: Callable[[], Awaitable[TokenSet]]) -> TokenSet:
         """Install the token set that ``obtain`` produces (e.g. an MFA verification)."""
         self._check_open()
+        started_mono = self._clock.monotonic()
         tokens = await self._run(obtain)
-        self.install(tokens, EventKind.LOGGED_IN)
+        self.install(tokens, started_mono, EventKind.LOGGED_IN)
         return tokens
 
     async def renew_if_current(self, rejected: str) -> None:
@@ -207,8 +213,8 @@ class TokenEngine:
         self._check_open()
         await self._stop_background()
         await self._settle_flight()
-        tokens, self._tokens, self._schedule = self._tokens, None, None
-        self.hot_token, self.hot_until = "", float("-inf")
+        tokens, self._tokens, self._plan = self._tokens, None, None
+        self._forget_hot()
         self._state = _State.LOGGED_OUT
         if tokens is not None:
             try:
@@ -224,21 +230,42 @@ class TokenEngine:
         if self._state is _State.CLOSED:
             return
         self._state = _State.CLOSED
-        self.hot_token, self.hot_until = "", float("-inf")
+        self._forget_hot()
         await self._stop_background()
         flight, self._flight = self._flight, None
         if flight is not None and not flight.done():
             flight.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await flight
-        self._tokens, self._schedule = None, None
+        self._tokens, self._plan = None, None
         await self.events.aclose()
 
-    def install(self, tokens: TokenSet, kind: EventKind | None = None) -> None:
-        """Make ``tokens`` current, plan its renewal and make sure the background task runs."""
-        plan = schedule(tokens.obtained_at, tokens.lifetime, ratio=self._ratio, jitter=self._rng())
-        self._tokens, self._schedule = tokens, plan
-        self.hot_token, self.hot_until = tokens.access_token.reveal(), plan.usable_until
+    def _forget_hot(self) -> None:
+        self.hot_token = ""
+        self.hot_until = self.hot_until_mono = float("-inf")
+
+    def _now(self) -> tuple[float, float]:
+        return self._clock.time(), self._clock.monotonic()
+
+    def install(
+        self, tokens: TokenSet, obtained_mono: float, kind: EventKind | None = None
+    ) -> None:
+        """Make ``tokens`` current, plan its renewal and make sure the background task runs.
+
+        ``obtained_mono`` is the monotonic time at which the request that produced it was sent,
+        as ``tokens.obtained_at`` is on the wall clock.
+        """
+        current = plan(
+            tokens.obtained_at,
+            obtained_mono,
+            tokens.lifetime,
+            ratio=self._ratio,
+            jitter=self._rng(),
+        )
+        self._tokens, self._plan = tokens, current
+        self.hot_token = tokens.access_token.reveal()
+        self.hot_until = current.wall.usable_until
+        self.hot_until_mono = current.mono.usable_until
         self._refresh_token_dead = False
         self._fatal = None
         self._degraded = False
@@ -248,7 +275,7 @@ class TokenEngine:
             self._name,
             tokens.fingerprint,
             tokens.lifetime,
-            plan.refresh_due_at - self._clock.time(),
+            current.until_due(*self._now()),
         )
         if self._background is None or self._background.done():
             self._background = asyncio.get_running_loop().create_task(
@@ -305,6 +332,7 @@ class TokenEngine:
         had_tokens = self._tokens is not None
         attempt = 0
         while True:
+            started_mono = self._clock.monotonic()
             try:
                 tokens, kind = await self._renew_or_obtain()
             except FronteggError as error:
@@ -332,11 +360,13 @@ class TokenEngine:
                             error,
                         )
                     raise
-                now = self._clock.time()
+                current_plan = self._plan
                 delay = retry_delay(
                     attempt,
-                    now=now,
-                    deadline=None if current is None else current.obtained_at + current.lifetime,
+                    now=0.0,
+                    deadline=None
+                    if current is None or current_plan is None
+                    else current_plan.until_expiry(*self._now()),
                     jitter=self._rng(),
                     retry_after=error.retry_after if isinstance(error, RateLimitedError) else None,
                 )
@@ -352,7 +382,7 @@ class TokenEngine:
                 await self._clock.sleep(delay)
                 attempt += 1
                 continue
-            self.install(tokens, kind)
+            self.install(tokens, started_mono, kind)
             return tokens
 
     async def _renew_or_obtain(self) -> tuple[TokenSet, EventKind]:
@@ -393,19 +423,19 @@ class TokenEngine:
 
     async def _run_background(self) -> None:
         failures = 0
-        retry_at: float | None = None
-        failed_plan: Schedule | None = None
+        retry_at: float | None = None  # on the monotonic clock
+        failed_plan: Plan | None = None
         while True:
-            plan = self._schedule
-            if plan is None or self._state is not _State.ACTIVE:
+            current = self._plan
+            if current is None or self._state is not _State.ACTIVE:
                 return
-            if plan is not failed_plan:
+            if current is not failed_plan:
                 # A caller renewed meanwhile: the backoff belonged to the old token set.
                 failures, retry_at = 0, None
             try:
-                now = self._clock.time()
-                due = plan.refresh_due_at if retry_at is None else retry_at
-                wait = sleep_before_refresh(now, due)
+                wall, mono = self._now()
+                until = current.until_due(wall, mono) if retry_at is None else retry_at - mono
+                wait = sleep_before_refresh(0.0, until)
                 if wait > 0:
                     await self._clock.sleep(wait)
                     continue
@@ -416,18 +446,20 @@ class TokenEngine:
                 if self._state is not _State.ACTIVE:
                     return
                 retry_after = error.retry_after if isinstance(error, RateLimitedError) else None
-                retry_at = self._clock.time() + max(
+                retry_at = self._clock.monotonic() + max(
                     retry_after or 0.0, backoff(failures, jitter=self._rng())
                 )
-                failures, failed_plan = failures + 1, plan
+                failures, failed_plan = failures + 1, current
             except Exception as error:  # a bug (ours or an injected clock's): survive, say so
                 logger.exception("%s: unexpected error in the renewal task", self._name)
                 self.last_error = FronteggError(
                     f"unexpected {type(error).__name__} in the renewal task; it carries on"
                 )
                 # The floor keeps a persistent bug from spinning the loop.
-                retry_at = self._clock.time() + max(0.05, backoff(failures, jitter=self._rng()))
-                failures, failed_plan = failures + 1, plan
+                retry_at = self._clock.monotonic() + max(
+                    0.05, backoff(failures, jitter=self._rng())
+                )
+                failures, failed_plan = failures + 1, current
             else:
                 failures, retry_at = 0, None
 

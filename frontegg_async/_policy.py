@@ -4,9 +4,12 @@ Nothing here reads a clock, sleeps or draws a random number: time and randomness
 so every decision is tested exhaustively without an event loop.
 
 Vocabulary: a token set is *obtained* at ``obtained_at`` and lives ``lifetime`` seconds until
-``expires_at``. It is *usable* until ``expires_at - leeway`` (a caller handed a token must have
-time to use it). The background task refreshes at ``refresh_due_at``, a ``ratio`` of the lifetime
-in, pulled earlier by a random jitter so that a fleet started together does not refresh in step.
+``expires_at``. Every deadline is kept on two clocks (a ``Plan``): the wall clock, which sees the
+time a suspended process lost, and the monotonic clock, which ignores the wall clock being set
+back. A deadline has passed once it has passed on either. It is *usable* until ``expires_at -
+leeway`` (a caller handed a token must have time to use it). The background task refreshes at
+``refresh_due_at``, a ``ratio`` of the lifetime in, pulled earlier by a random jitter so that a
+fleet started together does not refresh in step.
 """
 
 from __future__ import annotations
@@ -29,6 +32,10 @@ BACKOFF_BASE = 0.25
 BACKOFF_CAP = 30.0
 #: Retries inside a flight are never closer together than this, however little time is left.
 MIN_RETRY_GAP = 0.02
+
+
+#: A lifetime beyond this (a week) is taken for a server's mistake and capped.
+MAX_LIFETIME = 7 * 86400.0
 
 
 @frozen
@@ -70,6 +77,69 @@ def schedule(
         expires_at=expires_at,
         usable_until=usable_until,
         refresh_due_at=due,
+    )
+
+
+def effective_lifetime(
+    expires_in: float, *, issued_at: float | None = None, expires_at: float | None = None
+) -> float:
+    """How long to trust a token: ``expiresIn``, shortened by the JWT's own ``exp - iat``.
+
+    ``exp - iat`` is measured on the server's clock alone, so it is immune to skew between the
+    server's clock and ours, like ``expiresIn``; when the two disagree the shorter wins. An
+    absurd lifetime is capped at ``MAX_LIFETIME``. The caller rejects ``expires_in <= 0``.
+    """
+    lifetime = expires_in
+    if issued_at is not None and expires_at is not None and expires_at > issued_at:
+        lifetime = min(lifetime, expires_at - issued_at)
+    return min(lifetime, MAX_LIFETIME)
+
+
+@frozen
+class Plan:
+    """One token set's schedule on the wall clock and on the monotonic clock.
+
+    A token is usable while it is usable on both; a deadline (refresh due, expiry) has passed
+    once it has passed on either.
+    """
+
+    wall: Schedule
+    mono: Schedule
+
+    def usable(self, wall: float, mono: float) -> bool:
+        """Whether the token may be handed out at these times."""
+        return wall < self.wall.usable_until and mono < self.mono.usable_until
+
+    def expired(self, wall: float, mono: float) -> bool:
+        """Whether the token has expired."""
+        return wall >= self.wall.expires_at or mono >= self.mono.expires_at
+
+    def until_due(self, wall: float, mono: float) -> float:
+        """Seconds until the refresh is due (negative once it is)."""
+        return min(self.wall.refresh_due_at - wall, self.mono.refresh_due_at - mono)
+
+    def until_expiry(self, wall: float, mono: float) -> float:
+        """Seconds until the token expires (negative once it has)."""
+        return min(self.wall.expires_at - wall, self.mono.expires_at - mono)
+
+
+def plan(
+    obtained_at: float,
+    obtained_mono: float,
+    lifetime: float,
+    *,
+    ratio: float,
+    jitter: float,
+    default_leeway: float = DEFAULT_LEEWAY,
+) -> Plan:
+    """``schedule`` on both clocks, with one jitter draw."""
+    return Plan(
+        wall=schedule(
+            obtained_at, lifetime, ratio=ratio, jitter=jitter, default_leeway=default_leeway
+        ),
+        mono=schedule(
+            obtained_mono, lifetime, ratio=ratio, jitter=jitter, default_leeway=default_leeway
+        ),
     )
 
 

@@ -7,11 +7,13 @@ the engine.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Protocol
 
 from yarl import URL
 
+from ._claims import decode_claims
 from ._errors import AuthenticationError, FronteggError, MfaRequiredError, ResponseFormatError
 from ._models import (
     ApiTokenResponse,
@@ -20,10 +22,13 @@ from ._models import (
     parse_auth_response,
     parse_body,
 )
+from ._policy import effective_lifetime
 from ._secrets import Secret
 from ._tokens import TokenSet
 from ._totp import decode_secret, totp
 from ._transport import Answer, RefreshCookie, Transport, refresh_cookie_name
+
+logger = logging.getLogger("frontegg_async")
 
 LOGIN_PATH = "resources/auth/v1/user"
 REFRESH_PATH = "resources/auth/v1/user/token/refresh"
@@ -54,13 +59,32 @@ class Strategy(Protocol):
         ...
 
 
-def check_lifetime(expires_in: float, *, what: str) -> float:
-    """A lifetime the engine can plan with, or ``ResponseFormatError``."""
+def token_lifetime(expires_in: float, access_token: str, *, what: str) -> float:
+    """How long to trust a token: positive ``expiresIn``, shortened by its JWT's ``exp - iat``.
+
+    See ``effective_lifetime``; a token that is not a JWT is trusted for ``expiresIn``.
+    """
     if not expires_in > 0:
         raise ResponseFormatError(
             f"{what} answered with expiresIn={expires_in:g}; a lifetime must be positive"
         )
-    return expires_in
+    issued_at = expires_at = None
+    try:
+        claims = decode_claims(access_token)
+    except ResponseFormatError:
+        pass  # an opaque token: expiresIn alone says how long it lives
+    else:
+        issued_at, expires_at = claims.iat, claims.exp
+    lifetime = effective_lifetime(expires_in, issued_at=issued_at, expires_at=expires_at)
+    if lifetime < expires_in:
+        logger.warning(
+            "%s: expiresIn=%g is longer than the token's own exp - iat or past the cap; "
+            "trusting it for %g s",
+            what,
+            expires_in,
+            lifetime,
+        )
+    return lifetime
 
 
 def is_refresh_rejection(error: FronteggError) -> bool:
@@ -190,7 +214,6 @@ class UserPassword:
             raise ResponseFormatError(f"{what} asked for MFA again; log in once more")
         if not auth.access_token:
             raise ResponseFormatError(f"{what} answered with an empty accessToken")
-        check_lifetime(auth.expires_in, what=what)
         cookie = answer.refresh_cookie
         if cookie is None and auth.refresh_token and self._client_id is not None:
             cookie = RefreshCookie(
@@ -214,7 +237,7 @@ class UserPassword:
             refresh_token=Secret(auth.refresh_token) if auth.refresh_token else None,
             cookie=cookie,
             obtained_at=started,
-            lifetime=auth.expires_in,
+            lifetime=token_lifetime(auth.expires_in, auth.access_token, what=what),
             answer=auth,
         )
 
@@ -266,7 +289,9 @@ class Environment(ClientCredentials):
             refresh_token=None,
             cookie=None,
             obtained_at=started,
-            lifetime=check_lifetime(vendor.expires_in, what="environment authentication"),
+            lifetime=token_lifetime(
+                vendor.expires_in, vendor.token, what="environment authentication"
+            ),
             answer=vendor,
         )
 
@@ -325,6 +350,6 @@ class ApiToken(ClientCredentials):
             refresh_token=Secret(api.refresh_token) if api.refresh_token else None,
             cookie=None,
             obtained_at=started,
-            lifetime=check_lifetime(api.expires_in, what=what),
+            lifetime=token_lifetime(api.expires_in, api.access_token, what=what),
             answer=api,
         )

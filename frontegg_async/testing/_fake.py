@@ -168,6 +168,9 @@ class FakeFrontegg:
         self.token_lifetime = token_lifetime
         self.client_id = client_id
         self.environment_secret = environment_secret
+        #: When set, JWTs say they live this long (``exp - iat``) whatever ``expiresIn`` says:
+        #: a server whose two statements of a token's life disagree.
+        self.jwt_lifetime: float | None = None
         self.issuer = issuer
         self.calls: collections.Counter[str] = collections.Counter()
         self.requests: list[RecordedRequest] = []
@@ -419,8 +422,15 @@ class FakeFrontegg:
         signature = hmac.new(self._key, f"{header}.{payload}".encode(), hashlib.sha256).digest()
         return f"{header}.{payload}.{_b64url(signature)}"
 
+    def _exp(self, now: float) -> float:
+        if self.jwt_lifetime is not None:
+            return int(now) + self.jwt_lifetime
+        return round(now + self.token_lifetime, 3)
+
     def _expires(self, now: float) -> str:
-        expires = datetime.datetime.fromtimestamp(now + self.token_lifetime, tz=datetime.UTC)
+        # An absurd lifetime (a fault under test) still gets a date the calendar can hold.
+        at = min(max(now + self.token_lifetime, 0.0), 253402300799.0)
+        expires = datetime.datetime.fromtimestamp(at, tz=datetime.UTC)
         return expires.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
     def _authorize(self, request: web.Request) -> dict[str, Any] | web.Response:
@@ -458,7 +468,7 @@ class FakeFrontegg:
             "iss": self.issuer,
             "aud": self.client_id,
             "iat": int(now),
-            "exp": round(now + lifetime, 3),
+            "exp": self._exp(now),
         }
         access_token = self._sign(claims)
         refresh_token = secrets.token_urlsafe(32)
@@ -649,7 +659,7 @@ class FakeFrontegg:
                 "sub": client_id,
                 "iss": self.issuer,
                 "iat": int(now),
-                "exp": round(now + self.token_lifetime, 3),
+                "exp": self._exp(now),
             }
         )
         return web.json_response({"token": token, "expiresIn": _number(self.token_lifetime)})
@@ -665,7 +675,7 @@ class FakeFrontegg:
             "type": "userApiToken" if api_token.user_id else "tenantApiToken",
             "iss": self.issuer,
             "iat": int(now),
-            "exp": round(now + self.token_lifetime, 3),
+            "exp": self._exp(now),
         }
         if api_token.user_id:
             claims["userId"] = api_token.user_id

@@ -191,6 +191,7 @@ class FakeFrontegg:
             collections.deque
         )
         self._runner: web.AppRunner | None = None
+        self._site: web.TCPSite | None = None
         self._port: int | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -221,12 +222,31 @@ class FakeFrontegg:
             app, access_log=None, handle_signals=False, shutdown_timeout=0.1
         )
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await self._listen(0)
+
+    async def _listen(self, port: int) -> None:
+        assert self._runner is not None
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         server = site._server
         assert server is not None
         sockets = getattr(server, "sockets", None) or []
         self._port = sockets[0].getsockname()[1]
+        self._site = site
+
+    async def refuse_connections(self) -> None:
+        """Stop listening and drop every open connection: clients get "connection refused"."""
+        site, self._site = self._site, None
+        if site is not None:
+            await site.stop()
+        if self._runner is not None and self._runner.server is not None:
+            for handler in self._runner.server.connections:
+                handler.force_close()
+
+    async def accept_connections(self) -> None:
+        """Listen again, on the same port, after ``refuse_connections()``."""
+        if self._site is None and self._port is not None:
+            await self._listen(self._port)
 
     async def close(self) -> None:
         """Stop listening."""
@@ -349,7 +369,9 @@ class FakeFrontegg:
             fault = faults.popleft() if faults else None
             if fault is not None and fault.delay:
                 await asyncio.sleep(fault.delay)
-            if fault is not None and (fault.drop or fault.status is not None or fault.body):
+            if fault is not None and (
+                fault.drop or fault.status is not None or fault.body is not None
+            ):
                 response = await self._apply(request, fault)
             elif body is ValueError:
                 response = self._error(400, "Request body is not valid JSON")
@@ -424,7 +446,7 @@ class FakeFrontegg:
 
     def _exp(self, now: float) -> float:
         if self.jwt_lifetime is not None:
-            return int(now) + self.jwt_lifetime
+            return round(now, 3) + self.jwt_lifetime
         return round(now + self.token_lifetime, 3)
 
     def _expires(self, now: float) -> str:
@@ -467,7 +489,7 @@ class FakeFrontegg:
             "type": "userToken",
             "iss": self.issuer,
             "aud": self.client_id,
-            "iat": int(now),
+            "iat": round(now, 3),
             "exp": self._exp(now),
         }
         access_token = self._sign(claims)
@@ -658,7 +680,7 @@ class FakeFrontegg:
             {
                 "sub": client_id,
                 "iss": self.issuer,
-                "iat": int(now),
+                "iat": round(now, 3),
                 "exp": self._exp(now),
             }
         )
@@ -674,7 +696,7 @@ class FakeFrontegg:
             "permissions": list(api_token.permissions),
             "type": "userApiToken" if api_token.user_id else "tenantApiToken",
             "iss": self.issuer,
-            "iat": int(now),
+            "iat": round(now, 3),
             "exp": self._exp(now),
         }
         if api_token.user_id:

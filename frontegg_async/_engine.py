@@ -86,6 +86,7 @@ class TokenEngine:
         refresh_ratio: float,
         relogin: bool,
         rng: Callable[[], float] = random.random,
+        on_orphaned: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._strategy = strategy
         self._name = name
@@ -93,6 +94,7 @@ class TokenEngine:
         self._ratio = refresh_ratio
         self._relogin = relogin
         self._rng = rng
+        self._on_orphaned = on_orphaned
         self._state = _State.NEW
         self._tokens: TokenSet | None = None
         self._plan: Plan | None = None
@@ -101,6 +103,8 @@ class TokenEngine:
         self._background: asyncio.Task[None] | None = None
         self._fatal: FronteggError | None = None
         self._degraded = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._logging_out = False
         self.events = EventHub(name)
         self.last_error: FronteggError | None = None
         #: The hot path: the current raw token and until when it may be handed out without any
@@ -211,11 +215,18 @@ class TokenEngine:
     async def logout(self) -> None:
         """Revoke the current token set on the server and forget it."""
         self._check_open()
-        await self._stop_background()
-        await self._settle_flight()
-        tokens, self._tokens, self._plan = self._tokens, None, None
-        self._forget_hot()
-        self._state = _State.LOGGED_OUT
+        # No new renewal may start from here on; one in flight finishes first, so that the
+        # token set revoked below is the newest one and nothing stays alive on the server.
+        self._logging_out = True
+        try:
+            await self._settle_flight()
+            await self._stop_background()
+            tokens, self._tokens, self._plan = self._tokens, None, None
+            self._forget_hot()
+            if self._state is not _State.CLOSED:
+                self._state = _State.LOGGED_OUT
+        finally:
+            self._logging_out = False
         if tokens is not None:
             try:
                 await self._strategy.revoke(tokens)
@@ -231,6 +242,13 @@ class TokenEngine:
             return
         self._state = _State.CLOSED
         self._forget_hot()
+        if self._in_foreign_loop():
+            # The tasks belong to another loop, most likely closed with them cancelled:
+            # they can be neither cancelled nor awaited from here, only forgotten.
+            self._background = self._flight = None
+            self._tokens, self._plan = None, None
+            self.events.forget()
+            return
         await self._stop_background()
         flight, self._flight = self._flight, None
         if flight is not None and not flight.done():
@@ -255,6 +273,8 @@ class TokenEngine:
         ``obtained_mono`` is the monotonic time at which the request that produced it was sent,
         as ``tokens.obtained_at`` is on the wall clock.
         """
+        if self._state is _State.CLOSED:
+            return  # a renewal that finished as the session closed: nothing to keep it for
         current = plan(
             tokens.obtained_at,
             obtained_mono,
@@ -300,6 +320,8 @@ class TokenEngine:
     async def _join_flight(self) -> TokenSet:
         flight = self._flight
         if flight is None or flight.done():
+            if self._logging_out:
+                raise SessionExpiredError(f"{self._name} is logging out; call login() after")
             flight = asyncio.get_running_loop().create_task(
                 self._fly(), name=f"frontegg_async refresh: {self._name}"
             )
@@ -422,6 +444,17 @@ class TokenEngine:
     # -- the background task ----------------------------------------------------------------
 
     async def _run_background(self) -> None:
+        try:
+            await self._renew_forever()
+        except asyncio.CancelledError:
+            if self._background is asyncio.current_task() and self._on_orphaned is not None:
+                # Cancelled by someone else, most likely asyncio.run() shutting its loop down
+                # with the session still open: release what the loop holds while it still can.
+                with contextlib.suppress(Exception):
+                    await self._on_orphaned()
+            raise
+
+    async def _renew_forever(self) -> None:
         failures = 0
         retry_at: float | None = None  # on the monotonic clock
         failed_plan: Plan | None = None
@@ -486,3 +519,15 @@ class TokenEngine:
     def _check_open(self) -> None:
         if self._state is _State.CLOSED:
             raise SessionClosedError(f"{self._name} is closed; create a new session")
+        loop = asyncio.get_running_loop()
+        if self._loop is None:
+            self._loop = loop
+        elif self._loop is not loop:
+            # Its tasks and connections belong to the first loop, which may be gone.
+            raise SessionClosedError(
+                f"{self._name} was first used in another event loop and cannot move; "
+                "create a new session in each event loop (each asyncio.run() starts one)"
+            )
+
+    def _in_foreign_loop(self) -> bool:
+        return self._loop is not None and self._loop is not asyncio.get_running_loop()

@@ -186,6 +186,14 @@ class EventHub:
         except Exception:
             logger.exception("%s: an event callback raised; the session carries on", self._name)
 
+    def forget(self) -> None:
+        """Close without touching tasks (they belong to an event loop that is gone)."""
+        self._closed = True
+        for subscription in tuple(self._subscriptions):
+            subscription.end()
+        self._subscriptions.clear()
+        self._running.clear()
+
     async def aclose(self) -> None:
         """End every subscription and cancel callbacks still running."""
         self._closed = True

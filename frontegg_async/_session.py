@@ -119,6 +119,7 @@ class _TokenSession(Generic[AnswerT]):
             clock=self._clock,
             refresh_ratio=refresh_ratio,
             relogin=relogin,
+            on_orphaned=self._transport.aclose,
         )
         self._claims_cache: tuple[str, Claims] | None = None
         self._middleware: Middleware | None = None

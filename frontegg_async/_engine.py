@@ -158,7 +158,7 @@ class TokenEngine:
                     f"{self._name} was logged out; call login() to start a new session"
                 )
             if self._fatal is not None:
-                raise SessionExpiredError(
+                raise self._expired(
                     f"{self._name} has no usable token and could not renew it "
                     f"({self._fatal}); call login() again"
                 ) from self._fatal
@@ -179,7 +179,7 @@ class TokenEngine:
         if after_current:
             await self._settle_flight()
         if self._fatal is not None or self._state is _State.LOGGED_OUT:
-            raise SessionExpiredError(
+            raise self._expired(
                 f"{self._name} cannot refresh: it has no live refresh token; call login()"
             ) from self._fatal
         return await self._join_renewal()
@@ -312,7 +312,7 @@ class TokenEngine:
             return await self._join_flight()
         except FronteggError as error:
             if self._state is _State.EXPIRED and error is self._fatal:
-                raise SessionExpiredError(
+                raise self._expired(
                     f"{self._name} could not renew its token ({error}); call login() again"
                 ) from error
             raise
@@ -511,6 +511,13 @@ class TokenEngine:
         self.events.publish(
             TokenEvent(kind=kind, at=self._clock.time(), fingerprint=fingerprint, error=error)
         )
+
+    def _expired(self, message: str) -> SessionExpiredError:
+        """The expiry error, carrying the status and messages of the failure that caused it."""
+        cause = self._fatal
+        if cause is None:
+            return SessionExpiredError(message)
+        return SessionExpiredError(message, status=cause.status, errors=cause.errors)
 
     def _record(self, error: FronteggError) -> None:
         self.last_error = error

@@ -1,0 +1,135 @@
+"""Secrets stay where they belong: no redirects followed, no token to other hosts, and no secret
+in the repr or str of any public type."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import AsyncIterator
+
+import pytest
+from aiohttp import web
+from hypothesis import given
+from hypothesis import strategies as st
+
+import frontegg_async
+from frontegg_async import FronteggError, ResponseFormatError
+from frontegg_async._claims import Claims, decode_claims
+from frontegg_async.testing import FakeFrontegg
+
+from ..conftest import PASSWORD, SessionFactory
+
+
+@pytest.fixture
+async def elsewhere() -> AsyncIterator[tuple[str, list[web.Request]]]:
+    """Another host (named differently, on loopback) that records whatever reaches it."""
+    seen: list[web.Request] = []
+
+    async def record(request: web.Request) -> web.Response:
+        await request.read()
+        seen.append(request)
+        return web.json_response({"errors": ["you should not be here"]}, status=200)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", record)
+    runner = web.AppRunner(app, shutdown_timeout=0.1)
+    await runner.setup()
+    site = web.TCPSite(runner, "localhost", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    yield f"http://localhost:{port}/steal", seen
+    await runner.cleanup()
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+@pytest.mark.parametrize("endpoint", ["login", "refresh", "logout"])
+async def test_auth_calls_never_follow_redirects(
+    status: int,
+    endpoint: str,
+    fake: FakeFrontegg,
+    make_session: SessionFactory,
+    elsewhere: tuple[str, list[web.Request]],
+) -> None:
+    target, seen = elsewhere
+    session = make_session()
+    if endpoint != "login":
+        await session.login()
+    call = {"login": session.login, "refresh": session.refresh, "logout": session.logout}
+    fake.fail_next(endpoint, status=status, headers={"Location": target})
+    with pytest.raises(FronteggError, match="redirect") as caught:
+        await call[endpoint]()
+    assert caught.value.status == status
+    assert seen == []  # neither the password nor the cookie nor the bearer went anywhere
+
+
+@given(st.text())
+def test_claims_of_any_string_are_claims_or_a_clear_error(token: str) -> None:
+    try:
+        claims = decode_claims(token)
+    except ResponseFormatError as error:
+        assert "access token" in str(error)  # noqa: PT017
+        assert token not in str(error) or len(token) < 4  # noqa: PT017
+    else:
+        assert isinstance(claims, Claims)
+
+
+@given(st.binary(max_size=64), st.binary(max_size=256), st.binary(max_size=64))
+def test_claims_of_any_three_parts(header: bytes, payload: bytes, signature: bytes) -> None:
+    import base64
+
+    parts = [
+        base64.urlsafe_b64encode(p).rstrip(b"=").decode() for p in (header, payload, signature)
+    ]
+    try:
+        claims = decode_claims(".".join(parts))
+    except ResponseFormatError:
+        return
+    assert isinstance(claims.raw, dict | type(claims.raw))
+    assert claims.sub is None or isinstance(claims.sub, str)
+    assert all(isinstance(role, str) for role in claims.roles)
+
+
+async def test_no_public_type_shows_a_secret(
+    fake: FakeFrontegg, make_session: SessionFactory
+) -> None:
+    """Every public class of the package, as the session hands it out, holds secrets back."""
+    session = make_session()
+    events = session.subscribe()
+    auth = await session.login()
+    token = await session.access_token()
+    user = await session.me()
+    claims = session.claims
+    await session.refresh()
+    await session.aclose()
+    instances: list[object] = [session, auth, user, claims, events, *[e async for e in events]]
+    secrets = {PASSWORD, token, auth.refresh_token}
+    for instance in instances:
+        for text in (repr(instance), str(instance)):
+            for secret in secrets:
+                assert secret not in text, type(instance).__name__
+    # Every public class is among the instances above, or holds no secret by construction.
+    public = {
+        name
+        for name in frontegg_async.__all__
+        if inspect.isclass(getattr(frontegg_async, name))
+        and not issubclass(getattr(frontegg_async, name), BaseException)
+    }
+    shown = {type(i).__name__ for i in instances}
+    without_secrets = {
+        "Region",
+        "SessionState",
+        "EventKind",
+        "Clock",
+        "MfaDevices",
+        "MfaWebAuthnDevice",
+        "MfaPhoneDevice",
+        "MfaAuthenticatorApp",
+        "MfaEmailDevice",
+        "Role",
+        "Permission",
+        "UserTenant",
+        "ApiTokenResponse",
+        "VendorToken",
+        "ApiTokenSession",
+        "EnvironmentSession",
+    }
+    assert public - shown - without_secrets == set()

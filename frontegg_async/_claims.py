@@ -54,11 +54,7 @@ def _texts(payload: Mapping[str, Any], key: str) -> tuple[str, ...]:
     return tuple(item for item in value if isinstance(item, str))
 
 
-def decode_claims(token: str) -> Claims:
-    """Decode a JWT's payload into ``Claims``; ``ResponseFormatError`` if it is not a JWT.
-
-    The message never contains the token.
-    """
+def _payload(token: str) -> dict[str, Any]:
     parts = token.split(".")
     if len(parts) != 3:
         raise ResponseFormatError(
@@ -72,6 +68,24 @@ def decode_claims(token: str) -> Claims:
         raise ResponseFormatError("the access token's payload is not base64url JSON") from None
     if not isinstance(payload, dict):
         raise ResponseFormatError("the access token's payload is not a JSON object")
+    return payload
+
+
+def issued_and_expires(token: str) -> tuple[float | None, float | None]:
+    """A JWT's ``iat`` and ``exp`` (None where missing or not JWT-shaped), read cheaply."""
+    try:
+        payload = _payload(token)
+    except ResponseFormatError:
+        return None, None
+    return _number(payload, "iat"), _number(payload, "exp")
+
+
+def decode_claims(token: str) -> Claims:
+    """Decode a JWT's payload into ``Claims``; ``ResponseFormatError`` if it is not a JWT.
+
+    The message never contains the token.
+    """
+    payload = _payload(token)
     return Claims(
         sub=_text(payload, "sub"),
         tenant_id=_text(payload, "tenantId"),

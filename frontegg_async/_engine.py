@@ -234,7 +234,7 @@ class TokenEngine:
                 self._record(error)
                 raise
             logger.info("%s: logged out (token %s)", self._name, tokens.fingerprint)
-            self._publish(EventKind.LOGGED_OUT, tokens.fingerprint)
+            self._publish(EventKind.LOGGED_OUT, tokens)
 
     async def aclose(self) -> None:
         """Stop every task of this engine; idempotent."""
@@ -290,19 +290,20 @@ class TokenEngine:
         self._fatal = None
         self._degraded = False
         self._state = _State.ACTIVE
-        logger.debug(
-            "%s: token %s installed, lives %.3g s, refresh due in %.3g s",
-            self._name,
-            tokens.fingerprint,
-            tokens.lifetime,
-            current.until_due(*self._now()),
-        )
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "%s: token %s installed, lives %.3g s, refresh due in %.3g s",
+                self._name,
+                tokens.fingerprint,
+                tokens.lifetime,
+                current.until_due(*self._now()),
+            )
         if self._background is None or self._background.done():
             self._background = asyncio.get_running_loop().create_task(
                 self._run_background(), name=f"frontegg_async renewal: {self._name}"
             )
         if kind is not None:
-            self._publish(kind, tokens.fingerprint)
+            self._publish(kind, tokens)
 
     # -- the flight -------------------------------------------------------------------------
 
@@ -362,11 +363,7 @@ class TokenEngine:
                 current = self._tokens
                 if had_tokens:
                     self._degraded = True
-                    self._publish(
-                        EventKind.REFRESH_FAILED,
-                        None if current is None else current.fingerprint,
-                        error,
-                    )
+                    self._publish(EventKind.REFRESH_FAILED, current, error)
                 if not is_transient(error):
                     if had_tokens or self._state is _State.ACTIVE:
                         self._fatal = error
@@ -376,11 +373,7 @@ class TokenEngine:
                             self._name,
                             error,
                         )
-                        self._publish(
-                            EventKind.EXPIRED,
-                            None if current is None else current.fingerprint,
-                            error,
-                        )
+                        self._publish(EventKind.EXPIRED, current, error)
                     raise
                 current_plan = self._plan
                 delay = retry_delay(
@@ -429,9 +422,10 @@ class TokenEngine:
                 raise
             logger.warning("%s: refresh was refused (%s); logging in again", self._name, error)
             return await self._strategy.obtain(), EventKind.RELOGGED_IN
-        logger.info(
-            "%s: refreshed, token %s -> %s", self._name, tokens.fingerprint, fresh.fingerprint
-        )
+        if logger.isEnabledFor(logging.INFO):
+            logger.info(
+                "%s: refreshed, token %s -> %s", self._name, tokens.fingerprint, fresh.fingerprint
+            )
         return fresh, EventKind.REFRESHED
 
     async def _run(self, call: Callable[[], Awaitable[TokenSet]]) -> TokenSet:
@@ -506,8 +500,11 @@ class TokenEngine:
     # -- helpers ----------------------------------------------------------------------------
 
     def _publish(
-        self, kind: EventKind, fingerprint: str | None, error: FronteggError | None = None
+        self, kind: EventKind, tokens: TokenSet | None, error: FronteggError | None = None
     ) -> None:
+        if not self.events.listening:
+            return
+        fingerprint = None if tokens is None else tokens.fingerprint
         self.events.publish(
             TokenEvent(kind=kind, at=self._clock.time(), fingerprint=fingerprint, error=error)
         )

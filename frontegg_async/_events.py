@@ -128,6 +128,11 @@ class EventHub:
         self._running: set[asyncio.Task[None]] = set()
         self._closed = False
 
+    @property
+    def listening(self) -> bool:
+        """Whether anybody would receive an event (so that none is built for nobody)."""
+        return bool(self._subscriptions or self._callbacks)
+
     def subscribe(self, maxsize: int) -> Subscription:
         """A new subscription (ended at once if the hub is closed)."""
         if maxsize < 1:

@@ -293,9 +293,12 @@ def _reject_constant(name: str) -> float:
     raise ValueError(f"{name} is not valid JSON")
 
 
+_decoder = json.JSONDecoder(parse_constant=_reject_constant)
+
+
 def loads_json(body: bytes) -> Any:
-    """Parse a JSON body strictly (no NaN/Infinity); raises ValueError or UnicodeDecodeError."""
-    return json.loads(body, parse_constant=_reject_constant)
+    """Parse a JSON body strictly (UTF-8, no NaN/Infinity); ValueError or UnicodeDecodeError."""
+    return _decoder.decode(body.decode("utf-8"))
 
 
 def structure(data: Any, cls: type[T], *, what: str) -> T:

@@ -13,7 +13,7 @@ from typing import Protocol
 
 from yarl import URL
 
-from ._claims import decode_claims
+from ._claims import issued_and_expires
 from ._errors import AuthenticationError, FronteggError, MfaRequiredError, ResponseFormatError
 from ._models import (
     ApiTokenResponse,
@@ -68,13 +68,8 @@ def token_lifetime(expires_in: float, access_token: str, *, what: str) -> float:
         raise ResponseFormatError(
             f"{what} answered with expiresIn={expires_in:g}; a lifetime must be positive"
         )
-    issued_at = expires_at = None
-    try:
-        claims = decode_claims(access_token)
-    except ResponseFormatError:
-        pass  # an opaque token: expiresIn alone says how long it lives
-    else:
-        issued_at, expires_at = claims.iat, claims.exp
+    # An opaque token has neither: expiresIn alone says how long it lives.
+    issued_at, expires_at = issued_and_expires(access_token)
     lifetime = effective_lifetime(expires_in, issued_at=issued_at, expires_at=expires_at)
     if lifetime < expires_in:
         logger.warning(
@@ -119,9 +114,10 @@ class UserPassword:
         self._totp_key = None if totp_secret is None else decode_secret(totp_secret.reveal())
         self._client_id = client_id
         self._clock = clock
-
-    def _url(self, path: str) -> URL:
-        return self._base_url / path
+        self._urls = {
+            path: base_url / path
+            for path in (LOGIN_PATH, MFA_VERIFY_PATH, REFRESH_PATH, LOGOUT_PATH)
+        }
 
     @property
     def _headers(self) -> dict[str, str]:
@@ -132,7 +128,7 @@ class UserPassword:
         started = self._clock()
         answer = await self._transport.call(
             "POST",
-            self._url(LOGIN_PATH),
+            self._urls[LOGIN_PATH],
             what="login",
             json={"email": self._email, "password": self._password.reveal()},
             headers=self._headers,
@@ -156,7 +152,7 @@ class UserPassword:
         # token as mfaToken and the 6-digit code as value, and so do we.
         answer = await self._transport.call(
             "POST",
-            self._url(MFA_VERIFY_PATH),
+            self._urls[MFA_VERIFY_PATH],
             what="MFA verification",
             json={"mfaToken": mfa_token, "value": code},
             headers=self._headers,
@@ -170,7 +166,7 @@ class UserPassword:
         try:
             answer = await self._transport.call(
                 "POST",
-                self._url(REFRESH_PATH),
+                self._urls[REFRESH_PATH],
                 what="refresh",
                 json={},
                 headers=self._headers,
@@ -193,7 +189,7 @@ class UserPassword:
         """Log out: the server invalidates the refresh token."""
         await self._transport.call(
             "POST",
-            self._url(LOGOUT_PATH),
+            self._urls[LOGOUT_PATH],
             what="logout",
             json={},
             headers=self._headers,

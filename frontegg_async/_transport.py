@@ -8,7 +8,6 @@ session keeps it and sends it itself, to the identity host only.
 from __future__ import annotations
 
 import asyncio
-import http.cookies
 from collections.abc import Mapping
 from typing import Any
 
@@ -35,7 +34,7 @@ class Answer:
     """An HTTP answer, read in full."""
 
     status: int
-    headers: Mapping[str, str]
+    headers: Mapping[str, str] = field(repr=False)  # Set-Cookie included: never shown
     body: bytes = field(repr=False)
     refresh_cookie: RefreshCookie | None
 
@@ -48,23 +47,34 @@ def refresh_cookie_name(client_id: str) -> str:
 def find_refresh_cookie(set_cookie_headers: list[str]) -> RefreshCookie | None:
     """The last ``fe_refresh_*`` cookie among Set-Cookie headers, or None.
 
-    A cookie set with an empty value or an expiry in the past is a deletion, not a token.
+    A cookie set with an empty value or a non-positive Max-Age is a deletion, not a token. Only
+    the name, the value and Max-Age matter here, so the header is read by hand: the standard
+    library's cookie parser costs more than the rest of a refresh.
     """
     found: RefreshCookie | None = None
     for header in set_cookie_headers:
-        jar: http.cookies.SimpleCookie = http.cookies.SimpleCookie()
-        try:
-            jar.load(header)
-        except http.cookies.CookieError:
+        pair, _, attributes = header.partition(";")
+        name, equals, value = pair.strip().partition("=")
+        if not equals or not name.startswith(REFRESH_COOKIE_PREFIX):
             continue
-        for name, morsel in jar.items():
-            if not name.startswith(REFRESH_COOKIE_PREFIX) or not morsel.value:
-                continue
-            max_age = morsel["max-age"].strip()
-            if max_age.lstrip("-").isdigit() and int(max_age) <= 0:
-                continue
-            found = RefreshCookie(name=name, value=Secret(morsel.value))
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] == '"':
+            value = value[1:-1]
+        if not value or _deletes(attributes):
+            continue
+        found = RefreshCookie(name=name, value=Secret(value))
     return found
+
+
+def _deletes(attributes: str) -> bool:
+    for attribute in attributes.split(";"):
+        key, _, setting = attribute.strip().partition("=")
+        if key.lower() == "max-age":
+            try:
+                return int(setting.strip()) <= 0
+            except ValueError:
+                return False
+    return False
 
 
 class Transport:
@@ -121,7 +131,7 @@ class Transport:
                 set_cookies = response.headers.getall("Set-Cookie", [])
                 answer = Answer(
                     status=response.status,
-                    headers={k: v for k, v in response.headers.items() if k != "Set-Cookie"},
+                    headers=response.headers,
                     body=body,
                     refresh_cookie=find_refresh_cookie(set_cookies),
                 )

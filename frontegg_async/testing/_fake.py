@@ -9,6 +9,7 @@ import datetime
 import hashlib
 import hmac
 import json
+import random
 import secrets
 import time
 import uuid
@@ -190,6 +191,7 @@ class FakeFrontegg:
         self._faults: dict[str, collections.deque[Fault]] = collections.defaultdict(
             collections.deque
         )
+        self._random_faults: dict[str, tuple[float, random.Random, tuple[Fault, ...]]] = {}
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
         self._port: int | None = None
@@ -206,6 +208,8 @@ class FakeFrontegg:
             ("POST", "/identity/resources/auth/v1/user/mfa/verify", MFA_VERIFY, self._mfa_verify),
             ("GET", "/identity/resources/users/v2/me", ME, self._me),
             ("POST", "/auth/vendor", VENDOR, self._vendor),
+            # Frontegg's own Python SDK posts to the path with a trailing slash.
+            ("POST", "/auth/vendor/", VENDOR, self._vendor),
             ("POST", "/identity/resources/auth/v2/api-token", API_TOKEN, self._api_token),
             (
                 "POST",
@@ -325,9 +329,31 @@ class FakeFrontegg:
         chosen = fault if fault is not None else Fault(**kw)
         self._faults[endpoint].extend([chosen] * times)
 
+    def fail_randomly(
+        self,
+        endpoint: str,
+        probability: float,
+        *faults: Fault,
+        seed: int | None = None,
+        **kw: Any,
+    ) -> None:
+        """Make each call of ``endpoint`` fail with ``probability`` (0 turns it off), as one of
+        ``faults`` picked at random (or ``Fault(**kw)``).
+
+        Queued ``fail_next`` faults come first. ``seed`` makes the draws repeatable.
+        """
+        if endpoint not in ENDPOINTS:
+            raise ValueError(f"unknown endpoint {endpoint!r}; one of {', '.join(ENDPOINTS)}")
+        if probability <= 0:
+            self._random_faults.pop(endpoint, None)
+            return
+        chosen = faults or (Fault(**kw),)
+        self._random_faults[endpoint] = (probability, random.Random(seed), chosen)
+
     def clear_faults(self) -> None:
-        """Forget every pending fault."""
+        """Forget every pending and random fault."""
         self._faults.clear()
+        self._random_faults.clear()
 
     def revoke_sessions(self, email: str | None = None) -> None:
         """Revoke the refresh tokens of one user (or of all), as a logout elsewhere would."""
@@ -367,6 +393,10 @@ class FakeFrontegg:
                 body = ValueError
             faults = self._faults.get(endpoint)
             fault = faults.popleft() if faults else None
+            if fault is None and endpoint in self._random_faults:
+                probability, chance, choices = self._random_faults[endpoint]
+                if chance.random() < probability:
+                    fault = chance.choice(choices)
             if fault is not None and fault.delay:
                 await asyncio.sleep(fault.delay)
             if fault is not None and (
@@ -458,6 +488,9 @@ class FakeFrontegg:
     def _authorize(self, request: web.Request) -> dict[str, Any] | web.Response:
         """The claims of a valid bearer token, or the 401 answer to send."""
         authorization = request.headers.get("Authorization", "")
+        if not authorization and request.headers.get("x-access-token"):
+            # The header Frontegg's older SDKs send the environment token in.
+            authorization = "Bearer " + request.headers["x-access-token"]
         token = authorization.removeprefix("Bearer ")
         if not authorization.startswith("Bearer ") or token in self._revoked_access:
             return self._error(401, "Unauthorized")

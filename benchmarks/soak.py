@@ -24,6 +24,8 @@ import sys
 import time
 from typing import Any
 
+import aiohttp
+
 from frontegg_async import FronteggError, FronteggSession
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -87,8 +89,12 @@ async def soak(
     sessions: int, duration: float, lifetime: float, fault_rate: float, pause: float
 ) -> dict[str, Any]:
     with fake_process(lifetime=lifetime, users=sessions, fault_rate=fault_rate) as fake:
+        # Many sessions in one process share one connection pool, as the README advises.
+        http = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar())
         made = [
-            FronteggSession(fake.identity_url, email=user_email(i), password=PASSWORD, timeout=2.0)
+            FronteggSession(
+                fake.identity_url, email=user_email(i), password=PASSWORD, timeout=2.0, http=http
+            )
             for i in range(sessions)
         ]
         for start in range(0, sessions, 100):  # log in in batches, as a fleet rolls out
@@ -107,6 +113,7 @@ async def soak(
         await asyncio.gather(*workers)
         faulted = sum(1 for s in made if s.last_error is not None)
         await asyncio.gather(*(s.aclose() for s in made))
+        await http.close()
         stats = fake.stop()
     return {
         "sessions": sessions,

@@ -48,13 +48,21 @@ from ._errors import (
     ResponseFormatError,
     SessionClosedError,
     SessionExpiredError,
+    TransportError,
 )
 from ._events import EventHub, EventKind, SessionState, TokenEvent
-from ._policy import Plan, backoff, plan, retry_delay, sleep_before_refresh
+from ._policy import Plan, backoff, grace_delay, plan, retry_delay, sleep_before_refresh
 from ._strategies import Strategy, is_refresh_rejection
 from ._tokens import TokenSet
 
 logger = logging.getLogger("frontegg_async")
+
+
+def is_outcome_unknown(error: FronteggError) -> bool:
+    """Whether a failed renewal may have been carried out by the server all the same."""
+    if isinstance(error, ResponseFormatError):
+        return True
+    return isinstance(error, TransportError) and error.maybe_processed
 
 
 def is_transient(error: FronteggError) -> bool:
@@ -353,7 +361,7 @@ class TokenEngine:
 
     async def _fly(self) -> TokenSet:
         had_tokens = self._tokens is not None
-        attempt = 0
+        attempt = grace_used = 0
         while True:
             started_mono = self._clock.monotonic()
             try:
@@ -376,6 +384,7 @@ class TokenEngine:
                         self._publish(EventKind.EXPIRED, current, error)
                     raise
                 current_plan = self._plan
+                retry_after = error.retry_after if isinstance(error, RateLimitedError) else None
                 delay = retry_delay(
                     attempt,
                     now=0.0,
@@ -383,8 +392,14 @@ class TokenEngine:
                     if current is None or current_plan is None
                     else current_plan.until_expiry(*self._now()),
                     jitter=self._rng(),
-                    retry_after=error.retry_after if isinstance(error, RateLimitedError) else None,
+                    retry_after=retry_after,
                 )
+                if delay is None and had_tokens and retry_after is None:
+                    # The token lapsed while renewing (a slow server, a busy loop): callers now
+                    # wait on this flight with nothing to hand out, so a few quick tries more
+                    # serve them better than an error.
+                    delay = grace_delay(grace_used, jitter=self._rng())
+                    grace_used += 1
                 if delay is None:
                     raise
                 logger.warning(
@@ -412,9 +427,14 @@ class TokenEngine:
         try:
             fresh = await self._strategy.renew(tokens)
         except FronteggError as error:
-            # A refused refresh token is spent or revoked. After an unreadable 2xx answer the
-            # server may have rotated it already. Either way it must never be sent again.
-            if not (is_refresh_rejection(error) or isinstance(error, ResponseFormatError)):
+            # A refused refresh token is spent or revoked. After an unreadable answer, a timeout
+            # or a dropped connection the server may have rotated it already. Either way it
+            # must never be sent again: the next attempt logs in afresh.
+            if is_outcome_unknown(error):
+                if self._relogin:
+                    self._refresh_token_dead = True
+                raise  # without relogin, resending is the only way: a 401 will tell
+            if not is_refresh_rejection(error):
                 raise
             self._refresh_token_dead = True
             self._record(error)

@@ -129,9 +129,18 @@ class ServerError(FronteggError):
 
 
 class TransportError(FronteggError):
-    """The request never got an answer: the connection failed, dropped or timed out."""
+    """The request never got an answer: the connection failed, dropped or timed out.
+
+    ``maybe_processed`` is False only when the request certainly never reached the server (the
+    connection could not be made); after a timeout or a dropped answer the server may have
+    acted on it.
+    """
 
     retryable = True
+
+    def __init__(self, message: str, *, maybe_processed: bool = True) -> None:
+        super().__init__(message)
+        self.maybe_processed = maybe_processed
 
 
 class ResponseFormatError(FronteggError):

@@ -32,6 +32,10 @@ BACKOFF_BASE = 0.25
 BACKOFF_CAP = 30.0
 #: Retries inside a flight are never closer together than this, however little time is left.
 MIN_RETRY_GAP = 0.02
+#: Once the token has lapsed during a renewal, this many quick tries more, each after at most
+#: ``GRACE_BACKOFF_CAP`` seconds, before the waiting callers get the error.
+GRACE_ATTEMPTS = 4
+GRACE_BACKOFF_CAP = 0.25
 
 
 #: A lifetime beyond this (a week) is taken for a server's mistake and capped.
@@ -183,3 +187,10 @@ def retry_delay(
         return max(retry_after, min(backoff(attempt, jitter=jitter), remaining))
     ceiling = max(remaining / 2, MIN_RETRY_GAP)
     return min(backoff(attempt, jitter=jitter), ceiling, remaining)
+
+
+def grace_delay(grace_used: int, *, jitter: float) -> float | None:
+    """The wait before one more try after the token lapsed mid-renewal, or None when spent."""
+    if grace_used >= GRACE_ATTEMPTS:
+        return None
+    return backoff(grace_used, jitter=jitter, cap=GRACE_BACKOFF_CAP)

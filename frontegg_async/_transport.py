@@ -139,6 +139,12 @@ class Transport:
             raise TransportError(
                 f"{what} timed out after {self._timeout.total:g} s; it will be retried"
             ) from None
+        except aiohttp.ClientConnectorError as exc:
+            raise TransportError(
+                f"{what} could not connect to {url.host} ({type(exc).__name__}); "
+                "it will be retried",
+                maybe_processed=False,
+            ) from None
         except aiohttp.ClientError as exc:
             raise TransportError(
                 f"{what} failed on the way to {url.host} ({type(exc).__name__}); it will be retried"

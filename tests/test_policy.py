@@ -89,3 +89,15 @@ def test_retry_never_sleeps_past_expiry(
 
 def test_no_token_means_no_retry_in_the_flight() -> None:
     assert retry_delay(0, now=0.0, deadline=None, jitter=0.5) is None
+
+
+@given(st.integers(min_value=0, max_value=50), jitters)
+def test_grace_after_expiry_is_short_and_bounded(used: int, jitter: float) -> None:
+    from frontegg_async._policy import GRACE_ATTEMPTS, GRACE_BACKOFF_CAP, grace_delay
+
+    delay = grace_delay(used, jitter=jitter)
+    if used >= GRACE_ATTEMPTS:
+        assert delay is None
+    else:
+        assert delay is not None
+        assert 0 <= delay <= GRACE_BACKOFF_CAP

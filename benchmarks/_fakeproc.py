@@ -24,7 +24,7 @@ def _serve(
     conn: multiprocessing.connection.Connection, lifetime: float, users: int, fault_rate: float
 ) -> None:
     async def main() -> None:
-        async with FakeFrontegg(token_lifetime=lifetime) as fake:
+        async with FakeFrontegg(token_lifetime=lifetime, record_requests=False) as fake:
             for index in range(users):
                 fake.add_user(user_email(index), PASSWORD)
             fake.add_api_token(API_ID, API_SECRET)

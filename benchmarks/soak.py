@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import gc
 import json
 import logging
@@ -76,6 +77,19 @@ async def caller(session: FronteggSession, stop: asyncio.Event, tally: Tally, pa
         await asyncio.sleep(pause * (0.5 + rng.random()))
 
 
+def renewal_tasks() -> int:
+    """The sessions' own long-lived tasks (flights in progress come and go, so not those)."""
+    return sum(1 for t in asyncio.all_tasks() if t.get_name().startswith("frontegg_async renewal"))
+
+
+async def sampler(stop: asyncio.Event, samples: list[float]) -> None:
+    """Resident memory every 10 s, to tell a plateau from a leak."""
+    while not stop.is_set():
+        samples.append(round(rss_bytes() / 2**20, 1))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 10)
+
+
 async def lag_monitor(stop: asyncio.Event, worst: list[float]) -> None:
     """The loop's worst lateness in waking a 50 ms sleep: how overloaded the process is."""
     loop = asyncio.get_running_loop()
@@ -102,13 +116,15 @@ async def soak(
         tally, stop, worst_lag = Tally(), asyncio.Event(), [0.0]
         workers = [asyncio.create_task(caller(s, stop, tally, pause)) for s in made]
         workers.append(asyncio.create_task(lag_monitor(stop, worst_lag)))
+        samples: list[float] = []
+        workers.append(asyncio.create_task(sampler(stop, samples)))
         warm_up = min(3 * lifetime, duration / 4)
         await asyncio.sleep(warm_up)
         gc.collect()
-        start_tasks, start_rss = len(asyncio.all_tasks()), rss_bytes()
+        start_tasks, start_rss = renewal_tasks(), rss_bytes()
         await asyncio.sleep(duration - warm_up)
         gc.collect()
-        end_tasks, end_rss = len(asyncio.all_tasks()), rss_bytes()
+        end_tasks, end_rss = renewal_tasks(), rss_bytes()
         stop.set()
         await asyncio.gather(*workers)
         faulted = sum(1 for s in made if s.last_error is not None)
@@ -129,10 +145,11 @@ async def soak(
         "reused_refresh_tokens": stats["reused"],
         "sessions_that_met_a_fault": faulted,
         "worst_loop_lag_ms": round(worst_lag[0] * 1000, 1),
-        "tasks_after_warm_up": start_tasks,
-        "tasks_at_end": end_tasks,
+        "renewal_tasks_after_warm_up": start_tasks,
+        "renewal_tasks_at_end": end_tasks,
         "rss_after_warm_up_mib": round(start_rss / 2**20, 1),
         "rss_at_end_mib": round(end_rss / 2**20, 1),
+        "rss_every_10_s_mib": samples,
     }
 
 

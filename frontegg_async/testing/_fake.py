@@ -153,6 +153,7 @@ class FakeFrontegg:
         client_id: the environment's client id, which names the refresh cookie and, with
             ``environment_secret``, authenticates ``/auth/vendor``.
         environment_secret: the environment's API key.
+        record_requests: keep every request in ``requests`` (on by default).
         clock: seconds since the epoch; share a ``JumpingClock``'s ``time`` with the session to
             make both sides see the same jumps.
     """
@@ -165,6 +166,7 @@ class FakeFrontegg:
         environment_secret: str = "fake-environment-api-key",  # noqa: S107 - a fake's
         clock: Callable[[], float] = time.time,
         issuer: str = "https://fake.frontegg.test",
+        record_requests: bool = True,
     ) -> None:
         self.token_lifetime = token_lifetime
         self.client_id = client_id
@@ -175,6 +177,8 @@ class FakeFrontegg:
         self.issuer = issuer
         self.calls: collections.Counter[str] = collections.Counter()
         self.requests: list[RecordedRequest] = []
+        #: Whether ``requests`` is kept (benchmarks turn it off: it grows with every call).
+        self.record_requests = record_requests
         #: Refresh tokens presented after they had been used once (rotation violations).
         self.reused_refresh_tokens = 0
         self._clock = clock
@@ -407,7 +411,8 @@ class FakeFrontegg:
                 response = self._error(400, "Request body is not valid JSON")
             else:
                 response = await handler(request, body)
-            self._record(endpoint, received_at, request, body, response)
+            if self.record_requests:
+                self._record(endpoint, received_at, request, body, response)
             return response
 
         return guarded

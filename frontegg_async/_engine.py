@@ -39,6 +39,7 @@ import contextlib
 import enum
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable
 
 from ._clock import Clock
@@ -72,6 +73,42 @@ def is_transient(error: FronteggError) -> bool:
     a truncated body passes, and the next attempt starts from a fresh login.
     """
     return error.retryable or isinstance(error, ResponseFormatError)
+
+
+_BOOTTIME = getattr(time, "CLOCK_BOOTTIME", None)
+
+
+def boottime() -> float:
+    """Seconds on a clock that counts suspended time and is never set back (Linux's
+    CLOCK_BOOTTIME); elsewhere +inf, so that a comparison against it never passes."""
+    return time.clock_gettime(_BOOTTIME) if _BOOTTIME is not None else float("inf")
+
+
+class HotToken:
+    """The current raw token and until when it may be handed out, kept apart from the engine so
+    that the hot path reads a couple of attributes and no more.
+
+    ``until`` and ``until_mono`` are the deadlines on the session's two clocks. Where the
+    system has a boot-time clock, ``until_boot`` is the same deadline on it: one clock that
+    sees both a suspended process's lost time and never goes back, so a session on the system
+    clock needs one clock call instead of two. All are -inf when there is no usable token.
+    """
+
+    __slots__ = ("token", "until", "until_boot", "until_mono")
+
+    def __init__(self) -> None:
+        self.token = ""
+        self.until = self.until_mono = self.until_boot = float("-inf")
+
+    def set(self, token: str, until: float, until_mono: float, wall: float, mono: float) -> None:
+        """Publish ``token``, usable until ``until`` (wall) and ``until_mono``, at these times."""
+        self.token, self.until, self.until_mono = token, until, until_mono
+        self.until_boot = boottime() + min(until - wall, until_mono - mono)
+
+    def clear(self) -> None:
+        """No usable token."""
+        self.token = ""
+        self.until = self.until_mono = self.until_boot = float("-inf")
 
 
 class _State(enum.Enum):
@@ -115,11 +152,8 @@ class TokenEngine:
         self._logging_out = False
         self.events = EventHub(name)
         self.last_error: FronteggError | None = None
-        #: The hot path: the current raw token and until when it may be handed out without any
-        #: further check, on the wall and the monotonic clock. -inf whenever there is no
-        #: usable token.
-        self.hot_token = ""
-        self.hot_until = self.hot_until_mono = float("-inf")
+        #: The hot path: what a caller may be handed without any further check.
+        self.hot = HotToken()
         #: Renewal requests made (refresh or re-login), for tests and benchmarks.
         self.renewals = 0
 
@@ -267,8 +301,7 @@ class TokenEngine:
         await self.events.aclose()
 
     def _forget_hot(self) -> None:
-        self.hot_token = ""
-        self.hot_until = self.hot_until_mono = float("-inf")
+        self.hot.clear()
 
     def _now(self) -> tuple[float, float]:
         return self._clock.time(), self._clock.monotonic()
@@ -291,9 +324,12 @@ class TokenEngine:
             jitter=self._rng(),
         )
         self._tokens, self._plan = tokens, current
-        self.hot_token = tokens.access_token.reveal()
-        self.hot_until = current.wall.usable_until
-        self.hot_until_mono = current.mono.usable_until
+        self.hot.set(
+            tokens.access_token.reveal(),
+            current.wall.usable_until,
+            current.mono.usable_until,
+            *self._now(),
+        )
         self._refresh_token_dead = False
         self._fatal = None
         self._degraded = False

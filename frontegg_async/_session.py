@@ -32,6 +32,10 @@ from ._transport import Transport, decipher_answer
 
 logger = logging.getLogger("frontegg_async")
 
+# The hot path's clock, bound once: module globals are the cheapest calls there are.
+_clock_gettime = time.clock_gettime
+_BOOTTIME: int = getattr(time, "CLOCK_BOOTTIME", -1)
+
 AnswerT = TypeVar("AnswerT")
 Middleware = Callable[[ClientRequest, ClientHandlerType], Any]
 
@@ -121,6 +125,9 @@ class _TokenSession(Generic[AnswerT]):
             relogin=relogin,
             on_orphaned=self._transport.aclose,
         )
+        self._hot = self._engine.hot
+        # On the system clock, where a boot-time clock exists, one clock call settles it.
+        self._boot_clock = clock is None and _BOOTTIME != -1
         self._claims_cache: tuple[str, Claims] | None = None
         self._middleware: Middleware | None = None
 
@@ -176,10 +183,13 @@ class _TokenSession(Generic[AnswerT]):
         renewed, and then for the one renewal in flight. Raises ``SessionExpiredError`` at
         once when the token has lapsed and renewal failed for good.
         """
-        engine = self._engine
-        if self._now() < engine.hot_until and self._mono() < engine.hot_until_mono:
-            return engine.hot_token
-        return await engine.access_token()
+        hot = self._hot
+        if self._boot_clock:
+            if _clock_gettime(_BOOTTIME) < hot.until_boot:
+                return hot.token
+        elif self._now() < hot.until and self._mono() < hot.until_mono:
+            return hot.token
+        return await self._engine.access_token()
 
     async def refresh(self) -> AnswerT:
         """Renew the token now (joining a renewal already in flight); returns the answer."""

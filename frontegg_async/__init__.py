@@ -30,6 +30,7 @@ from ._models import (
 )
 from ._regions import Region
 from ._session import ApiTokenSession, EnvironmentSession, FronteggSession
+from ._stores import FileStore, MemoryStore, StoreError, TokenStore
 
 __all__ = [
     "ApiTokenResponse",
@@ -40,8 +41,10 @@ __all__ = [
     "Clock",
     "EnvironmentSession",
     "EventKind",
+    "FileStore",
     "FronteggError",
     "FronteggSession",
+    "MemoryStore",
     "MfaAuthenticatorApp",
     "MfaDevices",
     "MfaEmailDevice",
@@ -57,8 +60,10 @@ __all__ = [
     "SessionClosedError",
     "SessionExpiredError",
     "SessionState",
+    "StoreError",
     "Subscription",
     "TokenEvent",
+    "TokenStore",
     "TransportError",
     "User",
     "UserTenant",

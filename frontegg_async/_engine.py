@@ -53,6 +53,7 @@ from ._errors import (
 )
 from ._events import EventHub, EventKind, SessionState, TokenEvent
 from ._policy import Plan, backoff, grace_delay, plan, retry_delay, sleep_before_refresh
+from ._stores import MemoryStore, TokenStore, decode_tokens, encode_tokens
 from ._strategies import Strategy, is_refresh_rejection
 from ._tokens import TokenSet
 
@@ -132,6 +133,8 @@ class TokenEngine:
         relogin: bool,
         rng: Callable[[], float] = random.random,
         on_orphaned: Callable[[], Awaitable[None]] | None = None,
+        store: TokenStore | None = None,
+        lease_wait: float = 10.0,
     ) -> None:
         self._strategy = strategy
         self._name = name
@@ -140,6 +143,10 @@ class TokenEngine:
         self._relogin = relogin
         self._rng = rng
         self._on_orphaned = on_orphaned
+        # The default store is this engine's alone: nothing reads it, so nothing is written.
+        self._own_store = store is None
+        self._store: TokenStore = store if store is not None else MemoryStore()
+        self._lease_wait = lease_wait
         self._state = _State.NEW
         self._tokens: TokenSet | None = None
         self._plan: Plan | None = None
@@ -232,7 +239,22 @@ class TokenEngine:
         await self._settle_flight()
         started_mono = self._clock.monotonic()
         tokens = await self._run(self._strategy.obtain)
+        await self._save(tokens)
         self.install(tokens, started_mono, EventKind.LOGGED_IN)
+        return tokens
+
+    async def resume(self) -> TokenSet | None:
+        """Take up the token set in the store if it is still usable; None (and no request) if not.
+
+        This is how a restarted process, or another process sharing the store, starts without
+        logging in.
+        """
+        self._check_open()
+        stored = await self._load_usable()
+        if stored is None:
+            return None
+        tokens, mono = stored
+        self.install(tokens, mono, EventKind.RESUMED)
         return tokens
 
     async def complete(self, obtain: Callable[[], Awaitable[TokenSet]]) -> TokenSet:
@@ -240,6 +262,7 @@ class TokenEngine:
         self._check_open()
         started_mono = self._clock.monotonic()
         tokens = await self._run(obtain)
+        await self._save(tokens)
         self.install(tokens, started_mono, EventKind.LOGGED_IN)
         return tokens
 
@@ -270,6 +293,9 @@ class TokenEngine:
         finally:
             self._logging_out = False
         if tokens is not None:
+            stored = await self._store.load()
+            if stored is not None and stored.get("accessToken") == tokens.access_token.reveal():
+                await self._store.delete()
             try:
                 await self._strategy.revoke(tokens)
             except FronteggError as error:
@@ -452,6 +478,50 @@ class TokenEngine:
             return tokens
 
     async def _renew_or_obtain(self) -> tuple[TokenSet, EventKind]:
+        if not self._store.shared:
+            renewed = await self._renew_or_obtain_here()
+            await self._save(renewed[0])
+            return renewed
+        # Renew only while holding the store's lease, and first look whether a sharer has
+        # renewed already: its tokens are taken up instead, so the refresh token it spent is
+        # never sent again from here.
+        async with self._store.lease(self._lease_wait):
+            adopted = await self._load_usable(newer_than=self._tokens)
+            if adopted is not None:
+                tokens, _ = adopted
+                logger.info("%s: took up token %s from the store", self._name, tokens.fingerprint)
+                return tokens, EventKind.RESUMED
+            renewed = await self._renew_or_obtain_here()
+            await self._save(renewed[0])
+            return renewed
+
+    async def _load_usable(
+        self, newer_than: TokenSet | None = None
+    ) -> tuple[TokenSet, float] | None:
+        """The stored token set with the monotonic time it was obtained, if usable and newer."""
+        if self._own_store:
+            return None
+        state = await self._store.load()
+        tokens = None if state is None else decode_tokens(state)
+        if tokens is None:
+            return None
+        if newer_than is not None and (
+            tokens.obtained_at <= newer_than.obtained_at
+            or tokens.access_token == newer_than.access_token
+        ):
+            return None
+        wall, mono = self._now()
+        obtained_mono = mono - (wall - tokens.obtained_at)
+        candidate = plan(tokens.obtained_at, obtained_mono, tokens.lifetime, ratio=1.0, jitter=0.0)
+        if not candidate.usable(wall, mono):
+            return None
+        return tokens, obtained_mono
+
+    async def _save(self, tokens: TokenSet) -> None:
+        if not self._own_store:
+            await self._store.save(encode_tokens(tokens))
+
+    async def _renew_or_obtain_here(self) -> tuple[TokenSet, EventKind]:
         tokens = self._tokens
         self.renewals += 1
         if tokens is None:

@@ -43,6 +43,8 @@ class EventKind(enum.Enum):
     """What a ``TokenEvent`` reports."""
 
     LOGGED_IN = "logged_in"
+    #: A token set was taken up from the store (after a restart, or renewed by a sharer).
+    RESUMED = "resumed"
     REFRESHED = "refreshed"
     RELOGGED_IN = "relogged_in"
     REFRESH_FAILED = "refresh_failed"

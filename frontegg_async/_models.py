@@ -19,7 +19,7 @@ import attrs
 from attrs import field, frozen
 from cattrs import Converter
 from cattrs.errors import ClassValidationError, IterableValidationError, IterableValidationNote
-from cattrs.gen import make_dict_structure_fn, override
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 from cattrs.v import transform_error
 
 from ._errors import ResponseFormatError
@@ -283,6 +283,9 @@ def _make_converter() -> Converter:
             a.name: override(rename=wire_name(a.name)) for a in attrs.fields(cls)
         }
         converter.register_structure_hook(cls, make_dict_structure_fn(cls, converter, **renames))
+        converter.register_unstructure_hook(
+            cls, make_dict_unstructure_fn(cls, converter, **renames)
+        )
     return converter
 
 
@@ -332,3 +335,16 @@ def parse_body(body: bytes, cls: type[T], *, what: str) -> T:
 def parse_auth_response(body: bytes, *, what: str = "login") -> AuthResponse:
     """Read an ``AuthenticationResponseDto`` body."""
     return parse_body(body, AuthResponse, what=what)
+
+
+#: The answers a token set may carry, by the name they are stored under.
+ANSWER_TYPES: dict[str, type] = {
+    "AuthResponse": AuthResponse,
+    "VendorToken": VendorToken,
+    "ApiTokenResponse": ApiTokenResponse,
+}
+
+
+def unstructure(value: object) -> Any:
+    """A model as the JSON Frontegg sent (camelCase names), for storing it."""
+    return _converter.unstructure(value)

@@ -26,6 +26,7 @@ from ._events import EventCallback, SessionState, Subscription
 from ._models import ApiTokenResponse, AuthResponse, User, VendorToken, loads_json, structure
 from ._regions import Region
 from ._secrets import Secret
+from ._stores import TokenStore
 from ._strategies import ApiToken, Environment, Strategy, UserPassword
 from ._totp import decode_secret
 from ._transport import Transport, decipher_answer
@@ -107,8 +108,10 @@ class _TokenSession(Generic[AnswerT]):
         relogin: bool,
         timeout: float,
         clock: Clock | None,
+        store: TokenStore | None = None,
     ) -> None:
         _check_common(refresh_ratio, timeout)
+        self._store = store
         self._identity_url = identity_url
         self._name = name
         self._clock: Clock = clock if clock is not None else SystemClock()
@@ -124,6 +127,7 @@ class _TokenSession(Generic[AnswerT]):
             refresh_ratio=refresh_ratio,
             relogin=relogin,
             on_orphaned=self._transport.aclose,
+            store=store,
         )
         self._hot = self._engine.hot
         # On the system clock, where a boot-time clock exists, one clock call settles it.
@@ -143,6 +147,7 @@ class _TokenSession(Generic[AnswerT]):
         refresh_ratio: float,
         timeout: float,
         clock: Clock | None,
+        store: TokenStore | None,
     ) -> None:
         """Set up a session for a machine (client credentials) strategy."""
         _require(client_id, "client_id")
@@ -167,6 +172,7 @@ class _TokenSession(Generic[AnswerT]):
             relogin=True,
             timeout=timeout,
             clock=clock,
+            store=store,
         )
 
     def __repr__(self) -> str:
@@ -362,7 +368,8 @@ class _TokenSession(Generic[AnswerT]):
 
     async def __aenter__(self) -> Self:
         try:
-            await self._engine.login()
+            if await self._engine.resume() is None:
+                await self._engine.login()
         except BaseException:
             await self.aclose()
             raise
@@ -400,6 +407,9 @@ class FronteggSession(_TokenSession[AuthResponse]):
         totp_secret: base32 TOTP secret, to answer MFA challenges unattended.
         timeout: seconds allowed for each HTTP call.
         clock: where time is read and slept on (tests inject one that jumps).
+        store: where the token set is kept (default: in memory, for this session alone). A
+            shared store (``FileStore``) lets sessions in several processes take turns: one
+            renews, the others take up its tokens, and a restart resumes without a login.
     """
 
     def __init__(
@@ -416,6 +426,7 @@ class FronteggSession(_TokenSession[AuthResponse]):
         totp_secret: str | None = None,
         timeout: float = 10.0,
         clock: Clock | None = None,
+        store: TokenStore | None = None,
     ) -> None:
         if isinstance(base_url, Region) and vendor_host is None:
             raise ValueError(
@@ -455,6 +466,7 @@ class FronteggSession(_TokenSession[AuthResponse]):
             relogin=relogin,
             timeout=timeout,
             clock=clock,
+            store=store,
         )
 
     @property
@@ -527,7 +539,8 @@ class FronteggSession(_TokenSession[AuthResponse]):
 
     async def __aenter__(self) -> Self:
         try:
-            await self.login()
+            if await self._engine.resume() is None:
+                await self.login()
         except BaseException:
             await self.aclose()
             raise
@@ -539,8 +552,11 @@ class FronteggSession(_TokenSession[AuthResponse]):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        # With a shared store, the refresh token belongs to every sharer: leaving closes this
+        # session only. logout() stays there to end the session for all of them.
+        shared = self._store is not None and self._store.shared
         try:
-            if not self.closed and self._engine.tokens is not None:
+            if not self.closed and not shared and self._engine.tokens is not None:
                 try:
                     await self.logout()
                 except FronteggError as error:
@@ -562,7 +578,7 @@ class EnvironmentSession(_TokenSession[VendorToken]):
             ``/identity``.
         client_id: the environment's client id.
         secret: the environment's API key (kept out of every repr, message and log).
-        http, refresh_ratio, timeout, clock: as for ``FronteggSession``.
+        http, refresh_ratio, timeout, clock, store: as for ``FronteggSession``.
     """
 
     def __init__(
@@ -575,6 +591,7 @@ class EnvironmentSession(_TokenSession[VendorToken]):
         refresh_ratio: float = 0.8,
         timeout: float = 10.0,
         clock: Clock | None = None,
+        store: TokenStore | None = None,
     ) -> None:
         gateway = _url_of(
             region_or_gateway_url, region_url=lambda r: r.api_url, what="region_or_gateway_url"
@@ -590,6 +607,7 @@ class EnvironmentSession(_TokenSession[VendorToken]):
             refresh_ratio=refresh_ratio,
             timeout=timeout,
             clock=clock,
+            store=store,
         )
 
     @property
@@ -609,7 +627,7 @@ class ApiTokenSession(_TokenSession[ApiTokenResponse]):
         base_url: a ``Region`` or the identity base URL (usually your own sub-domain's).
         client_id: the API token's client id.
         secret: the API token's secret (kept out of every repr, message and log).
-        http, refresh_ratio, timeout, clock: as for ``FronteggSession``.
+        http, refresh_ratio, timeout, clock, store: as for ``FronteggSession``.
     """
 
     def __init__(
@@ -622,6 +640,7 @@ class ApiTokenSession(_TokenSession[ApiTokenResponse]):
         refresh_ratio: float = 0.8,
         timeout: float = 10.0,
         clock: Clock | None = None,
+        store: TokenStore | None = None,
     ) -> None:
         url = _url_of(base_url, region_url=lambda r: r.identity_url, what="base_url")
         self._init_machine(
@@ -634,4 +653,5 @@ class ApiTokenSession(_TokenSession[ApiTokenResponse]):
             refresh_ratio=refresh_ratio,
             timeout=timeout,
             clock=clock,
+            store=store,
         )

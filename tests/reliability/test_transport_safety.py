@@ -131,5 +131,9 @@ async def test_no_public_type_shows_a_secret(
         "VendorToken",
         "ApiTokenSession",
         "EnvironmentSession",
+        # Their reprs name the kind and the path only (stores are tested in test_stores.py).
+        "TokenStore",
+        "MemoryStore",
+        "FileStore",
     }
     assert public - shown - without_secrets == set()

@@ -1,0 +1,248 @@
+"""Where a session keeps its token set, and how sessions that share one take turns renewing it.
+
+A store holds one JSON-ready mapping (the token set) and offers a *lease*: "I am renewing".
+The engine renews only while holding the lease, and looks in the store first: another holder
+may have renewed already, and its tokens are adopted instead of renewing again. So sessions in
+several processes that share a store make one renewal between them, and a rotating refresh
+token is never sent by two of them.
+
+- ``MemoryStore``: this session alone (the default); the lease is always granted at once.
+- ``FileStore``: a JSON file (written atomically, mode 0600) with an advisory lock beside it,
+  shared by the processes of one machine and kept across restarts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import json
+import os
+import tempfile
+from collections.abc import AsyncIterator, Mapping
+from typing import Any, Protocol
+
+from ._errors import FronteggError
+from ._models import ANSWER_TYPES, structure, unstructure
+from ._secrets import Secret
+from ._tokens import TokenSet
+from ._transport import RefreshCookie
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not on Windows
+    fcntl = None  # type: ignore[assignment]
+
+
+class StoreError(FronteggError):
+    """A token store could not be read or written (a file, a server): see the message."""
+
+
+class TokenStore(Protocol):
+    """What a session needs from a store. ``shared`` says whether other sessions may use it."""
+
+    @property
+    def shared(self) -> bool:
+        """Whether other sessions (in this process or others) may share this store."""
+        ...
+
+    async def load(self) -> Mapping[str, Any] | None:
+        """The stored token set, or None."""
+        ...
+
+    async def save(self, state: Mapping[str, Any]) -> None:
+        """Replace the stored token set."""
+        ...
+
+    async def delete(self) -> None:
+        """Forget the stored token set."""
+        ...
+
+    def lease(self, wait: float) -> contextlib.AbstractAsyncContextManager[bool]:
+        """Hold the right to renew for the block; yields False if not had within ``wait`` s."""
+        ...
+
+
+class MemoryStore:
+    """Keeps the token set in this process, for one session: the default."""
+
+    shared = False
+
+    def __init__(self) -> None:
+        self._state: dict[str, Any] | None = None
+
+    def __repr__(self) -> str:
+        return f"MemoryStore({'empty' if self._state is None else 'holding a token set'})"
+
+    async def load(self) -> Mapping[str, Any] | None:
+        """The stored token set, or None."""
+        return self._state
+
+    async def save(self, state: Mapping[str, Any]) -> None:
+        """Replace the stored token set."""
+        self._state = dict(state)
+
+    async def delete(self) -> None:
+        """Forget the stored token set."""
+        self._state = None
+
+    @contextlib.asynccontextmanager
+    async def lease(self, wait: float) -> AsyncIterator[bool]:
+        """Always granted: the session's own single flight already makes renewals one at a time."""
+        yield True
+
+
+class FileStore:
+    """A token set in a JSON file, shared by the processes of one machine, kept across restarts.
+
+    The file is replaced atomically (a temporary file renamed over it) and is readable by its
+    owner only (mode 0600): it holds the tokens. The lease is an advisory lock (``flock``) on
+    ``<path>.lock``; the kernel releases it when its holder dies, so a crash mid-renewal never
+    blocks the others. POSIX only.
+    """
+
+    shared = True
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        if fcntl is None:  # pragma: no cover
+            raise StoreError("FileStore needs POSIX file locks (fcntl); this system has none")
+        self._path = os.fspath(path)
+        self._lock_path = self._path + ".lock"
+
+    def __repr__(self) -> str:
+        return f"FileStore({self._path!r})"
+
+    @property
+    def path(self) -> str:
+        """The JSON file."""
+        return self._path
+
+    async def load(self) -> Mapping[str, Any] | None:
+        """The stored token set, or None when there is no file (or it is not one of ours)."""
+        return await asyncio.to_thread(self._read)
+
+    async def save(self, state: Mapping[str, Any]) -> None:
+        """Write the token set atomically, owner-readable only."""
+        await asyncio.to_thread(self._write, dict(state))
+
+    def _read(self) -> Mapping[str, Any] | None:
+        try:
+            with open(self._path, encoding="utf-8") as file:
+                data = json.load(file)
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as error:
+            raise StoreError(
+                f"could not read the token store {self._path} ({type(error).__name__}); "
+                "delete it to start afresh"
+            ) from None
+        return data if isinstance(data, dict) else None
+
+    def _write(self, state: Mapping[str, Any]) -> None:
+        directory = os.path.dirname(os.path.abspath(self._path))
+        try:
+            handle, temporary = tempfile.mkstemp(dir=directory, prefix=".frontegg-", suffix=".tmp")
+            try:
+                os.fchmod(handle, 0o600)
+                with os.fdopen(handle, "w", encoding="utf-8") as file:
+                    json.dump(state, file)
+                    file.flush()
+                    os.fsync(file.fileno())
+                os.replace(temporary, self._path)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(temporary)
+                raise
+        except OSError as error:
+            raise StoreError(
+                f"could not write the token store {self._path} ({error.strerror})"
+            ) from None
+
+    async def delete(self) -> None:
+        """Remove the file."""
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self._path)
+
+    @contextlib.asynccontextmanager
+    async def lease(self, wait: float) -> AsyncIterator[bool]:
+        """Hold the lock file for the block; yields False if another held it past ``wait`` s."""
+        assert fcntl is not None
+        try:
+            descriptor = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as error:
+            raise StoreError(
+                f"could not open the lock {self._lock_path} ({error.strerror})"
+            ) from None
+        try:
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + wait
+            held = False
+            # Non-blocking tries: a thread blocked in flock could not be cancelled, and would
+            # take the lock after its waiter had gone.
+            while True:
+                try:
+                    fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError as error:
+                    if error.errno not in (errno.EAGAIN, errno.EACCES):
+                        raise StoreError(
+                            f"could not lock {self._lock_path} ({error.strerror})"
+                        ) from None
+                    if loop.time() >= deadline:
+                        break
+                    await asyncio.sleep(0.01)
+                else:
+                    held = True
+                    break
+            try:
+                yield held
+            finally:
+                if held:
+                    fcntl.flock(descriptor, fcntl.LOCK_UN)
+        finally:
+            os.close(descriptor)
+
+
+#: The layout of a stored token set; a store holding another is ignored (and overwritten).
+STATE_VERSION = 1
+
+
+def encode_tokens(tokens: TokenSet) -> dict[str, Any]:
+    """A token set as a JSON-ready mapping (secrets in the clear: it is what a store is for)."""
+    answer = tokens.answer
+    return {
+        "version": STATE_VERSION,
+        "accessToken": tokens.access_token.reveal(),
+        "refreshToken": None if tokens.refresh_token is None else tokens.refresh_token.reveal(),
+        "cookie": None
+        if tokens.cookie is None
+        else {"name": tokens.cookie.name, "value": tokens.cookie.value.reveal()},
+        "obtainedAt": tokens.obtained_at,
+        "lifetime": tokens.lifetime,
+        "answerType": None if answer is None else type(answer).__name__,
+        "answer": None if answer is None else unstructure(answer),
+    }
+
+
+def decode_tokens(state: Mapping[str, Any]) -> TokenSet | None:
+    """The token set in a stored mapping, or None when it is not one this version wrote."""
+    try:
+        if state.get("version") != STATE_VERSION:
+            return None
+        cookie = state.get("cookie")
+        answer_type = ANSWER_TYPES.get(str(state.get("answerType")))
+        answer: Any = None
+        if answer_type is not None and isinstance(state.get("answer"), dict):
+            answer = structure(state["answer"], answer_type, what="the token store")
+        refresh_token = state.get("refreshToken")
+        return TokenSet(
+            access_token=Secret(str(state["accessToken"])),
+            refresh_token=None if refresh_token is None else Secret(str(refresh_token)),
+            cookie=None
+            if not isinstance(cookie, dict)
+            else RefreshCookie(name=str(cookie["name"]), value=Secret(str(cookie["value"]))),
+            obtained_at=float(state["obtainedAt"]),
+            lifetime=float(state["lifetime"]),
+            answer=answer,
+        )
+    except (KeyError, TypeError, ValueError, FronteggError):
+        return None

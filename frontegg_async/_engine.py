@@ -233,10 +233,23 @@ class TokenEngine:
             ) from self._fatal
         return await self._join_renewal()
 
-    async def login(self) -> TokenSet:
-        """Authenticate from the stored credentials, replacing any token set."""
+    async def login(self, *, resume_first: bool = False) -> TokenSet:
+        """Authenticate from the stored credentials, replacing any token set.
+
+        With ``resume_first``, a usable token set in the store is taken up instead; with a
+        shared store this happens under its lease, so that sharers starting together log in
+        once between them.
+        """
         self._check_open()
         await self._settle_flight()
+        if not resume_first:
+            return await self._login_now()
+        if not self._store.shared:
+            return await self.resume() or await self._login_now()
+        async with self._store.lease(self._lease_wait):
+            return await self.resume() or await self._login_now()
+
+    async def _login_now(self) -> TokenSet:
         started_mono = self._clock.monotonic()
         tokens = await self._run(self._strategy.obtain)
         await self._save(tokens)

@@ -368,8 +368,7 @@ class _TokenSession(Generic[AnswerT]):
 
     async def __aenter__(self) -> Self:
         try:
-            if await self._engine.resume() is None:
-                await self._engine.login()
+            await self._engine.login(resume_first=True)
         except BaseException:
             await self.aclose()
             raise
@@ -486,8 +485,11 @@ class FronteggSession(_TokenSession[AuthResponse]):
         Raises ``MfaRequiredError`` when a second factor is needed and no ``totp_secret`` was
         given: finish with ``verify_mfa(code)``. Bad credentials raise ``AuthenticationError``.
         """
+        return await self._login(resume_first=False)
+
+    async def _login(self, *, resume_first: bool) -> AuthResponse:
         try:
-            tokens = await self._engine.login()
+            tokens = await self._engine.login(resume_first=resume_first)
         except MfaRequiredError as challenge:
             self._pending_mfa = Secret(challenge.mfa_token)
             raise
@@ -539,8 +541,7 @@ class FronteggSession(_TokenSession[AuthResponse]):
 
     async def __aenter__(self) -> Self:
         try:
-            if await self._engine.resume() is None:
-                await self.login()
+            await self._login(resume_first=True)
         except BaseException:
             await self.aclose()
             raise

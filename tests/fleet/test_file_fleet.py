@@ -1,0 +1,67 @@
+"""Several OS processes share one identity through a FileStore, against one fake."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import pathlib
+import sys
+
+import pytest
+
+from frontegg_async.testing import FakeFrontegg
+
+from .worker import EMAIL, PASSWORD
+
+WORKER = pathlib.Path(__file__).with_name("worker.py")
+
+
+async def run_fleet(
+    fake: FakeFrontegg, store: pathlib.Path, processes: int, seconds: float, tasks: int
+) -> list[dict[str, int]]:
+    workers = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-W",
+            "error",
+            str(WORKER),
+            str(fake.identity_url),
+            str(store),
+            str(seconds),
+            str(tasks),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        for _ in range(processes)
+    ]
+    results = []
+    for worker in workers:
+        out, err = await asyncio.wait_for(worker.communicate(), seconds + 30)
+        assert worker.returncode == 0, err.decode()
+        results.append(json.loads(out.decode().strip().splitlines()[-1]))
+    return results
+
+
+@pytest.mark.parametrize("processes", [4])
+async def test_processes_share_one_identity_through_a_file(
+    processes: int, tmp_path: pathlib.Path
+) -> None:
+    lifetime, ratio, seconds = 2.0, 0.8, 8.0
+    async with FakeFrontegg(token_lifetime=lifetime) as fake:
+        fake.add_user(EMAIL, PASSWORD)
+        store = tmp_path / "fleet.json"
+        results = await run_fleet(fake, store, processes, seconds, tasks=20)
+        # One identity: one login, and about one refresh per renewal period for the fleet,
+        # not one per process.
+        expected = seconds / (ratio * lifetime)
+        assert fake.calls["login"] == 1
+        assert expected - 2 <= fake.calls["refresh"] <= expected + 3, fake.calls
+        assert fake.reused_refresh_tokens == 0
+        assert sum(r["errors"] for r in results) == 0
+        assert sum(r["expired"] for r in results) == 0
+        assert all(r["calls"] > 0 for r in results)
+
+        # Every process restarts: the stored refresh token carries them, no login.
+        await run_fleet(fake, store, processes, 1.0, tasks=2)
+        assert fake.calls["login"] == 1
+        assert fake.reused_refresh_tokens == 0

@@ -1,0 +1,52 @@
+"""One process of a fleet: a session on a shared store, many tasks asking for tokens.
+
+    python worker.py IDENTITY_URL STORE_PATH SECONDS TASKS
+
+Prints one JSON line: calls made, errors seen, expired tokens handed out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+import sys
+import time
+
+from frontegg_async import FileStore, FronteggError, FronteggSession
+
+EMAIL, PASSWORD = "fleet@example.com", "fleet-password"
+
+
+def exp_of(token: str) -> float:
+    payload = token.split(".")[1]
+    return float(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["exp"])
+
+
+async def main(url: str, path: str, seconds: float, tasks: int) -> dict[str, int]:
+    logging.getLogger("frontegg_async").setLevel(logging.ERROR)
+    tally = {"calls": 0, "errors": 0, "expired": 0}
+    session = FronteggSession(url, email=EMAIL, password=PASSWORD, store=FileStore(path))
+    async with session:
+        end = time.monotonic() + seconds
+
+        async def ask() -> None:
+            while time.monotonic() < end:
+                try:
+                    token = await session.access_token()
+                except FronteggError:
+                    tally["errors"] += 1
+                else:
+                    tally["calls"] += 1
+                    if exp_of(token) <= time.time():
+                        tally["expired"] += 1
+                await asyncio.sleep(0.05)
+
+        await asyncio.gather(*(ask() for _ in range(tasks)))
+    return tally
+
+
+if __name__ == "__main__":
+    url, path, seconds, tasks = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4])
+    print(json.dumps(asyncio.run(main(url, path, seconds, tasks))), flush=True)

@@ -46,7 +46,7 @@ async def run_fleet(
 async def test_processes_share_one_identity_through_a_file(
     processes: int, tmp_path: pathlib.Path
 ) -> None:
-    lifetime, ratio, seconds = 2.0, 0.8, 8.0
+    lifetime, ratio, seconds = 2.0, 0.8, 6.0
     async with FakeFrontegg(token_lifetime=lifetime) as fake:
         fake.add_user(EMAIL, PASSWORD)
         store = tmp_path / "fleet.json"
@@ -65,3 +65,48 @@ async def test_processes_share_one_identity_through_a_file(
         await run_fleet(fake, store, processes, 1.0, tasks=2)
         assert fake.calls["login"] == 1
         assert fake.reused_refresh_tokens == 0
+
+
+HOLD_LOCK = """
+import fcntl, os, sys, time
+descriptor = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)
+fcntl.flock(descriptor, fcntl.LOCK_EX)
+print("held", flush=True)
+time.sleep(600)
+"""
+
+
+async def test_a_lease_holder_killed_mid_refresh_is_replaced(tmp_path: pathlib.Path) -> None:
+    import signal
+
+    from frontegg_async import FileStore, FronteggSession
+    from frontegg_async.testing import JumpingClock
+
+    clock = JumpingClock()
+    store = tmp_path / "fleet.json"
+    async with FakeFrontegg(token_lifetime=60, clock=clock.time) as fake:
+        fake.add_user(EMAIL, PASSWORD)
+        session = FronteggSession(
+            fake.identity_url, email=EMAIL, password=PASSWORD, store=FileStore(store), clock=clock
+        )
+        async with session:
+            # Another process takes the lease, as if it were refreshing, and then dies.
+            holder = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-c",
+                HOLD_LOCK,
+                str(store) + ".lock",
+                stdout=asyncio.subprocess.PIPE,
+            )
+            assert holder.stdout is not None
+            assert (await holder.stdout.readline()).strip() == b"held"
+            clock.jump(59)
+            waiting = asyncio.create_task(session.access_token())
+            await asyncio.sleep(0.3)
+            assert not waiting.done()  # it waits for the holder rather than refresh too
+            assert fake.calls["refresh"] == 0
+            holder.send_signal(signal.SIGKILL)
+            await holder.wait()
+            token = await asyncio.wait_for(waiting, 5)  # the lease freed with its holder
+            assert fake.decode(token)["exp"] > clock.time() + 50
+            assert fake.calls["refresh"] == 1

@@ -154,3 +154,22 @@ async def use_machine_sessions_and_events(fake: FakeFrontegg) -> None:
     user_session.on_event(on_event_sync)
     remove()
     identity: URL = user_session.identity_url
+
+
+async def use_stores(fake: FakeFrontegg) -> None:
+    from frontegg_async import FileStore, MemoryStore, StoreError, TokenStore
+
+    stores: list[TokenStore] = [MemoryStore(), FileStore("/tmp/tokens.json")]
+    for store in stores:
+        shared: bool = store.shared
+        async with store.lease(1.0) as held:
+            state = await store.load()
+            if held and state is not None:
+                await store.save(state)
+        await store.delete()
+    session = FronteggSession(fake.identity_url, email="e", password="p", store=stores[1])
+    try:
+        async with session:
+            pass
+    except StoreError as error:
+        message: str = str(error)

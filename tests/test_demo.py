@@ -6,7 +6,7 @@ import io
 import pathlib
 import re
 
-from frontegg_async.__main__ import main
+from frontegg_async._cli import main
 from frontegg_async._demo import run_demo
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]

@@ -154,6 +154,7 @@ class FakeFrontegg:
             ``environment_secret``, authenticates ``/auth/vendor``.
         environment_secret: the environment's API key.
         record_requests: keep every request in ``requests`` (on by default).
+        port: the port to listen on (0, the default, picks a free one).
         clock: seconds since the epoch; share a ``JumpingClock``'s ``time`` with the session to
             make both sides see the same jumps.
     """
@@ -167,6 +168,7 @@ class FakeFrontegg:
         clock: Callable[[], float] = time.time,
         issuer: str = "https://fake.frontegg.test",
         record_requests: bool = True,
+        port: int = 0,
     ) -> None:
         self.token_lifetime = token_lifetime
         self.client_id = client_id
@@ -179,6 +181,7 @@ class FakeFrontegg:
         self.requests: list[RecordedRequest] = []
         #: Whether ``requests`` is kept (benchmarks turn it off: it grows with every call).
         self.record_requests = record_requests
+        self._wanted_port = port
         #: Refresh tokens presented after they had been used once (rotation violations).
         self.reused_refresh_tokens = 0
         self._clock = clock
@@ -203,7 +206,7 @@ class FakeFrontegg:
     # -- lifecycle ----------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Listen on a free port of 127.0.0.1."""
+        """Listen on 127.0.0.1, on ``port`` (by default a free one)."""
         app = web.Application()
         routes = [
             ("POST", "/identity/resources/auth/v1/user", LOGIN, self._login),
@@ -230,7 +233,7 @@ class FakeFrontegg:
             app, access_log=None, handle_signals=False, shutdown_timeout=0.1
         )
         await self._runner.setup()
-        await self._listen(0)
+        await self._listen(self._wanted_port)
 
     async def _listen(self, port: int) -> None:
         assert self._runner is not None

@@ -1,0 +1,130 @@
+"""The command line, run as a real process against the fake (itself run by the command line)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import pathlib
+import signal
+import stat
+import sys
+from collections.abc import AsyncIterator
+
+import pytest
+
+PASSWORD = "cli-canary-password"
+
+
+async def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "frontegg_async",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        stdin=asyncio.subprocess.DEVNULL,
+        env={**os.environ, **(env or {})},
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+@pytest.fixture
+async def fake_url() -> AsyncIterator[str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "frontegg_async",
+        "fake",
+        "--lifetime",
+        "1",
+        "--user",
+        f"cli@example.com:{PASSWORD}",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    line = (await asyncio.wait_for(process.stdout.readline(), 15)).decode()
+    assert line.startswith("fake Frontegg at http://127.0.0.1:")
+    yield line.split()[3]
+    process.send_signal(signal.SIGTERM)
+    await asyncio.wait_for(process.wait(), 10)
+    assert process.returncode == 0
+
+
+def token_args(url: str, *extra: str) -> list[str]:
+    return ["token", "--base-url", url, "--email", "cli@example.com", *extra]
+
+
+async def test_token_prints_a_fresh_jwt(fake_url: str) -> None:
+    code, out, err = await run(*token_args(fake_url), env={"FRONTEGG_PASSWORD": PASSWORD})
+    assert code == 0, err
+    assert out.count(".") == 2
+    assert PASSWORD not in out + err
+
+
+async def test_errors_are_one_line_and_nonzero(fake_url: str) -> None:
+    code, _out, err = await run(*token_args(fake_url), env={"FRONTEGG_PASSWORD": "wrong"})
+    assert code == 1
+    assert err.startswith("frontegg-async: login was refused (HTTP 401)")
+    assert err.count("\n") == 1
+    assert "Traceback" not in err
+    code, _, err = await run(*token_args(fake_url), env={"FRONTEGG_PASSWORD": ""})
+    assert code == 2
+    assert "FRONTEGG_PASSWORD" in err
+    code, _, err = await run(
+        *token_args("http://example.com/identity"), env={"FRONTEGG_PASSWORD": "x"}
+    )
+    assert code == 2
+    assert "plain http" in err
+
+
+async def test_exec_passes_a_token_and_the_commands_status(
+    fake_url: str, tmp_path: pathlib.Path
+) -> None:
+    script = (
+        "import os, sys; t = os.environ['FRONTEGG_ACCESS_TOKEN']; "
+        "sys.exit(3 if t.count('.') == 2 and 'FRONTEGG_PASSWORD' not in os.environ else 9)"
+    )
+    code, _, err = await run(
+        *token_args(fake_url, "--exec", "--", sys.executable, "-c", script),
+        env={"FRONTEGG_PASSWORD": PASSWORD},
+    )
+    assert code == 3, err
+
+
+async def test_watch_keeps_the_file_fresh_until_interrupted(
+    fake_url: str, tmp_path: pathlib.Path
+) -> None:
+    out_file = tmp_path / "token"
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "frontegg_async",
+        *token_args(fake_url, "--watch", "--out", str(out_file)),
+        env={**os.environ, "FRONTEGG_PASSWORD": PASSWORD},
+        stderr=asyncio.subprocess.PIPE,
+    )
+    seen: set[str] = set()
+    for _ in range(60):  # tokens live 1 s: several renewals in 3 s
+        await asyncio.sleep(0.05)
+        if out_file.exists():
+            seen.add(out_file.read_text())
+        if len(seen) >= 3:
+            break
+    assert len(seen) >= 3
+    assert stat.S_IMODE(out_file.stat().st_mode) == 0o600
+    process.send_signal(signal.SIGTERM)
+    await asyncio.wait_for(process.wait(), 10)
+    assert process.returncode == 0
+
+
+async def test_help_documents_exit_codes() -> None:
+    code, out, _ = await run("--help")
+    assert code == 0
+    assert "Exit codes" in out
+    code, out, _ = await run("token", "--help")
+    assert "--exec" in out
+    assert "never from the command line" in out

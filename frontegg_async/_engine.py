@@ -245,9 +245,33 @@ class TokenEngine:
         if not resume_first:
             return await self._login_now()
         if not self._store.shared:
-            return await self.resume() or await self._login_now()
+            return await self._resume_or_login()
         async with self._store.lease(self._lease_wait):
-            return await self.resume() or await self._login_now()
+            return await self._resume_or_login()
+
+    async def _resume_or_login(self) -> TokenSet:
+        """Take up the stored token set; renew it when it has lapsed; log in only without one.
+
+        A restarted fleet whose access token expired while it was down still holds a valid
+        refresh token: renewing with it spares a login per restart.
+        """
+        resumed = await self.resume()
+        if resumed is not None:
+            return resumed
+        stored = await self._load_stored()
+        if stored is None or not self._strategy.can_renew(stored[0]):
+            return await self._login_now()
+        started_mono = self._clock.monotonic()
+        self._tokens = stored[0]
+        try:
+            tokens, _ = await self._renew_or_obtain_here()
+        except FronteggError as error:
+            self._tokens = None
+            self._record(error)
+            raise
+        await self._save(tokens)
+        self.install(tokens, started_mono, EventKind.RESUMED)
+        return tokens
 
     async def _login_now(self) -> TokenSet:
         started_mono = self._clock.monotonic()
@@ -508,23 +532,31 @@ class TokenEngine:
             await self._save(renewed[0])
             return renewed
 
-    async def _load_usable(
-        self, newer_than: TokenSet | None = None
-    ) -> tuple[TokenSet, float] | None:
-        """The stored token set with the monotonic time it was obtained, if usable and newer."""
+    async def _load_stored(self) -> tuple[TokenSet, float] | None:
+        """The stored token set, usable or not, with the monotonic time it was obtained."""
         if self._own_store:
             return None
         state = await self._store.load()
         tokens = None if state is None else decode_tokens(state)
         if tokens is None:
             return None
+        wall, mono = self._now()
+        return tokens, mono - (wall - tokens.obtained_at)
+
+    async def _load_usable(
+        self, newer_than: TokenSet | None = None
+    ) -> tuple[TokenSet, float] | None:
+        """The stored token set with the monotonic time it was obtained, if usable and newer."""
+        stored = await self._load_stored()
+        if stored is None:
+            return None
+        tokens, obtained_mono = stored
         if newer_than is not None and (
             tokens.obtained_at <= newer_than.obtained_at
             or tokens.access_token == newer_than.access_token
         ):
             return None
         wall, mono = self._now()
-        obtained_mono = mono - (wall - tokens.obtained_at)
         candidate = plan(tokens.obtained_at, obtained_mono, tokens.lifetime, ratio=1.0, jitter=0.0)
         if not candidate.usable(wall, mono):
             return None

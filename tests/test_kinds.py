@@ -13,7 +13,6 @@ import pytest
 from frontegg_async import (
     ApiTokenSession,
     EnvironmentSession,
-    FronteggError,
     FronteggSession,
     SessionState,
 )
@@ -156,54 +155,7 @@ async def test_suspended_process_renews_on_waking(
         await wait_for(lambda: renewals(fake, kind) == 1, timeout=2)
 
 
-TRANSIENT_FAULTS: dict[str, dict[str, Any]] = {
-    "500": {"status": 500},
-    "502": {"status": 502},
-    "503": {"status": 503},
-    "504": {"status": 504},
-    "408": {"status": 408},
-    "429": {"status": 429},
-    "html-page": {"status": 502, "body": b"<html>Bad gateway</html>"},
-    "dropped": {"drop": True},
-    "timeout": {"delay": 0.3},
-}
-
-
-async def transient_scenario(kind: Kind, fault: dict[str, Any]) -> tuple[list[str], int]:
-    """Three failures in a row of ``kind``'s renewal, with callers asking all along."""
-    errors: list[str] = []
-    async with FakeFrontegg(token_lifetime=1.5) as fake:
-        fake.add_user(EMAIL, PASSWORD)
-        fake.add_api_token(API_CLIENT_ID, API_SECRET)
-        # Renewal at 40 % of a 1.5 s life leaves 0.9 s for three failures and a success.
-        async with kind.make(fake, {"timeout": 0.15, "refresh_ratio": 0.4}) as session:
-            fake.fail_next(kind.renew, times=3, **fault)
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + 1.6
-            while loop.time() < deadline:
-                try:
-                    token = await session.access_token()
-                except FronteggError as error:
-                    errors.append(repr(error))
-                else:
-                    if exp_of(fake, token) <= fake.now():
-                        errors.append("an expired token was handed out")
-                await asyncio.sleep(0.02)
-            if session.last_error is None:
-                errors.append("last_error was not kept")
-        # After a dropped or timed-out refresh the token may be spent: renewal goes on by login.
-        obtained = fake.calls[kind.obtain] if kind.obtain != kind.renew else 0
-        return errors, renewals(fake, kind) + max(0, obtained - 1)
-
-
-async def test_transient_failures_are_retried_invisibly(kind: Kind) -> None:
-    # Every fault at once, each against its own fake, so the matrix costs one scenario's time.
-    outcomes = await asyncio.gather(
-        *(transient_scenario(kind, fault) for fault in TRANSIENT_FAULTS.values())
-    )
-    for name, (errors, renewal_requests) in zip(TRANSIENT_FAULTS, outcomes, strict=True):
-        assert errors == [], name
-        assert renewal_requests >= 2, name  # a failure, then a success (by refresh or login)
+# Transient faults of every kind, for every kind of session: tests/reliability/test_faults.py.
 
 
 async def test_shutdown_leaves_no_task(

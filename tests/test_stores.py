@@ -82,15 +82,22 @@ async def test_a_restart_resumes_without_logging_in(
     assert kinds[0] is EventKind.RESUMED
 
 
-async def test_an_expired_store_means_a_login(
+async def test_a_lapsed_store_is_renewed_with_its_refresh_token(
     fake: FakeFrontegg, make_session: SessionFactory, store_path: pathlib.Path, clock: JumpingClock
 ) -> None:
     async with make_session(store=FileStore(store_path)):
         pass
-    clock.jump(3600)
+    clock.jump(3600)  # the access token lapsed while everything was down
     async with make_session(store=FileStore(store_path)) as later:
         assert await later.access_token()
+    assert fake.calls["login"] == 1
+    assert fake.calls["refresh"] == 1
+    fake.revoke_sessions()  # and once the refresh token is dead too, a login it is
+    clock.jump(3600)
+    async with make_session(store=FileStore(store_path)) as much_later:
+        assert await much_later.access_token()
     assert fake.calls["login"] == 2
+    assert fake.reused_refresh_tokens == 0
 
 
 async def test_sessions_sharing_a_store_refresh_once_between_them(

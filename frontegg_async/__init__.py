@@ -30,7 +30,7 @@ from ._models import (
 )
 from ._regions import Region
 from ._session import ApiTokenSession, EnvironmentSession, FronteggSession
-from ._stores import FileStore, MemoryStore, StoreError, TokenStore
+from ._stores import FileStore, MemoryStore, RedisStore, StoreError, TokenStore
 
 __all__ = [
     "ApiTokenResponse",
@@ -53,6 +53,7 @@ __all__ = [
     "MfaWebAuthnDevice",
     "Permission",
     "RateLimitedError",
+    "RedisStore",
     "Region",
     "ResponseFormatError",
     "Role",

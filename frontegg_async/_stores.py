@@ -9,6 +9,7 @@ token is never sent by two of them.
 - ``MemoryStore``: this session alone (the default); the lease is always granted at once.
 - ``FileStore``: a JSON file (written atomically, mode 0600) with an advisory lock beside it,
   shared by the processes of one machine and kept across restarts.
+- ``RedisStore``: a key in Redis with a ``SET NX PX`` lease, shared by a fleet of machines.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import contextlib
 import errno
 import json
 import os
+import secrets
 import tempfile
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, Protocol
@@ -246,3 +248,121 @@ def decode_tokens(state: Mapping[str, Any]) -> TokenSet | None:
         )
     except (KeyError, TypeError, ValueError, FronteggError):
         return None
+
+
+class RedisLike(Protocol):
+    """The part of redis-py's asyncio client (``redis.asyncio.Redis``) a ``RedisStore`` uses."""
+
+    async def get(self, name: str) -> Any:
+        """GET."""
+        ...
+
+    async def set(self, name: str, value: str, *, nx: bool = ..., px: int | None = ...) -> Any:
+        """SET, with NX and PX."""
+        ...
+
+    async def delete(self, *names: str) -> Any:
+        """DEL."""
+        ...
+
+    async def eval(self, script: str, numkeys: int, *keys_and_args: str) -> Any:
+        """EVAL."""
+        ...
+
+
+# Release the lease only if it is still ours: a holder whose lease expired must not delete the
+# lease a successor took since.
+_RELEASE = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+    return redis.call('del', KEYS[1])
+end
+return 0
+"""
+
+
+class RedisStore:
+    """A token set in Redis, shared by every process of a fleet, on every machine.
+
+    ``redis`` is an asyncio client of redis-py (``pip install 'frontegg-async[redis]'``), used
+    and never closed here. The token set is a JSON string at ``key``; the lease is
+    ``<key>:lease``, taken with ``SET NX PX`` and released only by its owner
+    (compare-and-delete), so exactly one process renews at a time, and a holder that dies
+    mid-renewal is replaced once ``lease_ttl`` seconds have passed. Waiters poll the lease
+    every ``poll`` seconds and then take up the renewed tokens.
+    """
+
+    shared = True
+
+    def __init__(
+        self, redis: RedisLike, key: str, *, lease_ttl: float = 30.0, poll: float = 0.05
+    ) -> None:
+        if not key:
+            raise ValueError("key must not be empty")
+        if not lease_ttl > 0 or not poll > 0:
+            raise ValueError("lease_ttl and poll must be positive")
+        self._redis = redis
+        self._key = key
+        self._lease_key = key + ":lease"
+        self._lease_ms = max(1, int(lease_ttl * 1000))
+        self._poll = poll
+
+    def __repr__(self) -> str:
+        return f"RedisStore(key={self._key!r})"
+
+    async def load(self) -> Mapping[str, Any] | None:
+        """The stored token set, or None."""
+        try:
+            raw = await self._redis.get(self._key)
+        except Exception as error:
+            raise StoreError(
+                f"could not read {self._key} from Redis ({type(error).__name__})"
+            ) from None
+        if raw is None:
+            return None
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            return None
+        return data if isinstance(data, dict) else None
+
+    async def save(self, state: Mapping[str, Any]) -> None:
+        """Replace the stored token set."""
+        try:
+            await self._redis.set(self._key, json.dumps(state))
+        except Exception as error:
+            raise StoreError(
+                f"could not write {self._key} to Redis ({type(error).__name__})"
+            ) from None
+
+    async def delete(self) -> None:
+        """Forget the stored token set."""
+        try:
+            await self._redis.delete(self._key)
+        except Exception as error:
+            raise StoreError(
+                f"could not delete {self._key} in Redis ({type(error).__name__})"
+            ) from None
+
+    @contextlib.asynccontextmanager
+    async def lease(self, wait: float) -> AsyncIterator[bool]:
+        """Hold ``<key>:lease`` for the block; yields False if not had within ``wait`` s."""
+        owner = secrets.token_hex(16)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        held = False
+        try:
+            while True:
+                if await self._redis.set(self._lease_key, owner, nx=True, px=self._lease_ms):
+                    held = True
+                    break
+                if loop.time() >= deadline:
+                    break
+                await asyncio.sleep(self._poll)
+        except Exception as error:
+            raise StoreError(f"could not take the Redis lease ({type(error).__name__})") from None
+        try:
+            yield held
+        finally:
+            if held:
+                with contextlib.suppress(Exception):
+                    await self._redis.eval(_RELEASE, 1, self._lease_key, owner)

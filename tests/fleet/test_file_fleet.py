@@ -17,7 +17,7 @@ WORKER = pathlib.Path(__file__).with_name("worker.py")
 
 
 async def run_fleet(
-    fake: FakeFrontegg, store: pathlib.Path, processes: int, seconds: float, tasks: int
+    fake: FakeFrontegg, store: pathlib.Path | str, processes: int, seconds: float, tasks: int
 ) -> list[dict[str, int]]:
     workers = [
         await asyncio.create_subprocess_exec(
@@ -110,3 +110,29 @@ async def test_a_lease_holder_killed_mid_refresh_is_replaced(tmp_path: pathlib.P
             token = await asyncio.wait_for(waiting, 5)  # the lease freed with its holder
             assert fake.decode(token)["exp"] > clock.time() + 50
             assert fake.calls["refresh"] == 1
+
+
+async def test_eight_processes_share_one_identity_through_redis(redis_port: int) -> None:
+    import os
+
+    # CI runs this once more for 30 s (FRONTEGG_FLEET_SECONDS=30); the suite keeps it short.
+    seconds = float(os.environ.get("FRONTEGG_FLEET_SECONDS", "5"))
+    lifetime, ratio = 2.0, 0.8
+    async with FakeFrontegg(token_lifetime=lifetime) as fake:
+        fake.add_user(EMAIL, PASSWORD)
+        store = f"redis://127.0.0.1:{redis_port}/frontegg:fleet"
+        results = await run_fleet(fake, store, processes=8, seconds=seconds, tasks=50)
+        expected = seconds / (ratio * lifetime)
+        print(
+            f"\n8 processes x 50 tasks, {seconds:g} s, {lifetime:g} s tokens: "
+            f"{fake.calls['login']} login(s), {fake.calls['refresh']} refreshes "
+            f"(one process alone: about {expected:.1f}), "
+            f"{sum(r['calls'] for r in results)} caller calls, "
+            f"{sum(r['errors'] for r in results)} errors, "
+            f"{fake.reused_refresh_tokens} reused refresh tokens"
+        )
+        assert fake.calls["login"] == 1
+        assert expected - 2 <= fake.calls["refresh"] <= expected + 3, fake.calls
+        assert fake.reused_refresh_tokens == 0
+        assert sum(r["errors"] for r in results) == 0
+        assert sum(r["expired"] for r in results) == 0

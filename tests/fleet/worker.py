@@ -1,6 +1,8 @@
 """One process of a fleet: a session on a shared store, many tasks asking for tokens.
 
-    python worker.py IDENTITY_URL STORE_PATH SECONDS TASKS
+    python worker.py IDENTITY_URL STORE SECONDS TASKS
+
+STORE is a file path (FileStore) or redis://HOST:PORT/KEY (RedisStore).
 
 Prints one JSON line: calls made, errors seen, expired tokens handed out.
 """
@@ -14,7 +16,7 @@ import logging
 import sys
 import time
 
-from frontegg_async import FileStore, FronteggError, FronteggSession
+from frontegg_async import FileStore, FronteggError, FronteggSession, RedisStore
 
 EMAIL, PASSWORD = "fleet@example.com", "fleet-password"
 
@@ -27,7 +29,26 @@ def exp_of(token: str) -> float:
 async def main(url: str, path: str, seconds: float, tasks: int) -> dict[str, int]:
     logging.getLogger("frontegg_async").setLevel(logging.ERROR)
     tally = {"calls": 0, "errors": 0, "expired": 0}
-    session = FronteggSession(url, email=EMAIL, password=PASSWORD, store=FileStore(path))
+    redis_client = None
+    if path.startswith("redis://"):
+        import redis.asyncio
+
+        address, _, key = path.removeprefix("redis://").partition("/")
+        host, _, port = address.partition(":")
+        redis_client = redis.asyncio.Redis(host=host, port=int(port))
+        store: FileStore | RedisStore = RedisStore(redis_client, key)
+    else:
+        store = FileStore(path)
+    session = FronteggSession(url, email=EMAIL, password=PASSWORD, store=store)
+    try:
+        await run(session, seconds, tasks, tally)
+    finally:
+        if redis_client is not None:
+            await redis_client.aclose()
+    return tally
+
+
+async def run(session: FronteggSession, seconds: float, tasks: int, tally: dict[str, int]) -> None:
     async with session:
         end = time.monotonic() + seconds
 
@@ -44,7 +65,6 @@ async def main(url: str, path: str, seconds: float, tasks: int) -> dict[str, int
                 await asyncio.sleep(0.05)
 
         await asyncio.gather(*(ask() for _ in range(tasks)))
-    return tally
 
 
 if __name__ == "__main__":

@@ -1,0 +1,111 @@
+"""RedisStore on a real Redis: the lease, its expiry, and sessions sharing one identity."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+import redis.asyncio
+
+from frontegg_async import FronteggSession, RedisStore, StoreError
+from frontegg_async.testing import FakeFrontegg, JumpingClock
+
+from .worker import EMAIL, PASSWORD
+
+
+@pytest.fixture
+async def client(redis_port: int) -> AsyncIterator[redis.asyncio.Redis]:
+    connection = redis.asyncio.Redis(host="127.0.0.1", port=redis_port)
+    yield connection
+    await connection.aclose()
+
+
+async def test_round_trip_and_delete(client: redis.asyncio.Redis) -> None:
+    store = RedisStore(client, "frontegg:test")
+    assert await store.load() is None
+    await store.save({"version": 1, "accessToken": "canary-redis-token"})
+    assert await store.load() == {"version": 1, "accessToken": "canary-redis-token"}
+    assert "canary" not in repr(store)
+    await store.delete()
+    assert await store.load() is None
+
+
+async def test_lease_is_exclusive_expires_and_is_released_only_by_its_owner(
+    client: redis.asyncio.Redis,
+) -> None:
+    stalled = RedisStore(client, "frontegg:lease", lease_ttl=0.3)
+    successor = RedisStore(client, "frontegg:lease", lease_ttl=5)
+    third = RedisStore(client, "frontegg:lease", lease_ttl=5)
+    stalled_lease = stalled.lease(1.0)
+    assert await stalled_lease.__aenter__()
+    async with third.lease(0.1) as blocked:
+        assert not blocked  # exclusive
+    successor_lease = successor.lease(2.0)
+    assert await successor_lease.__aenter__()  # once the stalled holder's lease expired
+    await stalled_lease.__aexit__(None, None, None)  # the stalled holder finishes late ...
+    async with third.lease(0.1) as still_blocked:
+        assert not still_blocked  # ... and its release did not free the successor's lease
+    await successor_lease.__aexit__(None, None, None)
+    async with third.lease(0.2) as free:
+        assert free
+
+
+async def test_unreachable_redis_is_a_store_error() -> None:
+    from redis.asyncio.retry import Retry
+    from redis.backoff import NoBackoff
+
+    from .conftest import free_port
+
+    dead = redis.asyncio.Redis(host="127.0.0.1", port=free_port(), retry=Retry(NoBackoff(), 0))
+    with pytest.raises(StoreError, match="Redis"):
+        await RedisStore(dead, "k").load()
+    await dead.aclose()
+
+
+async def test_sessions_share_one_identity_through_redis(client: redis.asyncio.Redis) -> None:
+    clock = JumpingClock()
+    async with FakeFrontegg(token_lifetime=60, clock=clock.time) as fake:
+        fake.add_user(EMAIL, PASSWORD)
+        sessions = [
+            FronteggSession(
+                fake.identity_url,
+                email=EMAIL,
+                password=PASSWORD,
+                clock=clock,
+                store=RedisStore(client, "frontegg:fleet"),
+            )
+            for _ in range(5)
+        ]
+        await asyncio.gather(*(s.__aenter__() for s in sessions))
+        assert fake.calls["login"] == 1
+        for _ in range(3):
+            clock.jump(59)
+            tokens = await asyncio.gather(*(s.access_token() for s in sessions for _ in range(20)))
+            assert len(set(tokens)) == 1
+        assert fake.calls["refresh"] == 3
+        assert fake.reused_refresh_tokens == 0
+        for session in sessions:
+            await session.__aexit__(None, None, None)
+
+
+async def test_a_dead_lease_holder_is_replaced_after_the_lease_time(
+    client: redis.asyncio.Redis,
+) -> None:
+    clock = JumpingClock()
+    async with FakeFrontegg(token_lifetime=60, clock=clock.time) as fake:
+        fake.add_user(EMAIL, PASSWORD)
+        store = RedisStore(client, "frontegg:dead", lease_ttl=0.5)
+        async with FronteggSession(
+            fake.identity_url, email=EMAIL, password=PASSWORD, clock=clock, store=store
+        ) as session:
+            # A process took the lease to refresh, and died (kill -9): its key stays until
+            # the lease time runs out.
+            await client.set("frontegg:dead:lease", "a-dead-process", px=500)
+            clock.jump(59)
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            token = await asyncio.wait_for(session.access_token(), 5)
+            assert 0.3 <= loop.time() - started <= 2.0  # waited about the lease time, no more
+            assert fake.decode(token)["exp"] > clock.time() + 50
+            assert fake.calls["refresh"] == 1

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import signal
+import sys
 from collections.abc import AsyncIterator
 
 import pytest
@@ -89,8 +91,17 @@ async def test_sessions_share_one_identity_through_redis(client: redis.asyncio.R
             await session.__aexit__(None, None, None)
 
 
-async def test_a_dead_lease_holder_is_replaced_after_the_lease_time(
-    client: redis.asyncio.Redis,
+TAKE_LEASE = """
+import sys, time, redis
+client = redis.Redis(host="127.0.0.1", port=int(sys.argv[1]))
+assert client.set(sys.argv[2], "a-process-about-to-die", nx=True, px=1500)
+print("held", flush=True)
+time.sleep(600)
+"""
+
+
+async def test_a_lease_holder_killed_mid_refresh_is_replaced_after_the_lease_time(
+    client: redis.asyncio.Redis, redis_port: int
 ) -> None:
     clock = JumpingClock()
     async with FakeFrontegg(token_lifetime=60, clock=clock.time) as fake:
@@ -99,13 +110,24 @@ async def test_a_dead_lease_holder_is_replaced_after_the_lease_time(
         async with FronteggSession(
             fake.identity_url, email=EMAIL, password=PASSWORD, clock=clock, store=store
         ) as session:
-            # A process took the lease to refresh, and died (kill -9): its key stays until
-            # the lease time runs out.
-            await client.set("frontegg:dead:lease", "a-dead-process", px=500)
+            # Another process takes the lease, as if to refresh, and is killed (kill -9): its
+            # key stays until the lease time runs out.
+            holder = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-c",
+                TAKE_LEASE,
+                str(redis_port),
+                "frontegg:dead:lease",
+                stdout=asyncio.subprocess.PIPE,
+            )
+            assert holder.stdout is not None
+            assert (await holder.stdout.readline()).strip() == b"held"
+            holder.send_signal(signal.SIGKILL)
+            await holder.wait()
             clock.jump(59)
             loop = asyncio.get_running_loop()
             started = loop.time()
             token = await asyncio.wait_for(session.access_token(), 5)
-            assert 0.3 <= loop.time() - started <= 2.0  # waited about the lease time, no more
+            assert 0.5 <= loop.time() - started <= 3.0  # waited out the lease time, no more
             assert fake.decode(token)["exp"] > clock.time() + 50
             assert fake.calls["refresh"] == 1

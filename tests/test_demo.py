@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import io
-import pathlib
 import re
 
 from frontegg_async._cli import main
 from frontegg_async._demo import run_demo
-
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 async def test_demo_shows_renewals_and_logs_out() -> None:

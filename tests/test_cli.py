@@ -12,6 +12,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from frontegg_async.testing import FakeFrontegg
+
 PASSWORD = "cli-canary-password"
 
 
@@ -33,6 +35,13 @@ async def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, 
 
 @pytest.fixture
 async def fake_url() -> AsyncIterator[str]:
+    """A fake in this process (the ``fake`` command itself is tested once, below)."""
+    async with FakeFrontegg(token_lifetime=1) as fake:
+        fake.add_user("cli@example.com", PASSWORD)
+        yield str(fake.identity_url)
+
+
+async def test_fake_command_serves_until_terminated() -> None:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -48,7 +57,9 @@ async def fake_url() -> AsyncIterator[str]:
     assert process.stdout is not None
     line = (await asyncio.wait_for(process.stdout.readline(), 15)).decode()
     assert line.startswith("fake Frontegg at http://127.0.0.1:")
-    yield line.split()[3]
+    code, out, err = await run(*token_args(line.split()[3]), env={"FRONTEGG_PASSWORD": PASSWORD})
+    assert code == 0, err
+    assert out.count(".") == 2
     process.send_signal(signal.SIGTERM)
     await asyncio.wait_for(process.wait(), 10)
     assert process.returncode == 0

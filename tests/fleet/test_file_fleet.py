@@ -116,7 +116,7 @@ async def test_eight_processes_share_one_identity_through_redis(redis_port: int)
     import os
 
     # CI runs this once more for 30 s (FRONTEGG_FLEET_SECONDS=30); the suite keeps it short.
-    seconds = float(os.environ.get("FRONTEGG_FLEET_SECONDS", "5"))
+    seconds = float(os.environ.get("FRONTEGG_FLEET_SECONDS", "3"))
     lifetime, ratio = 2.0, 0.8
     async with FakeFrontegg(token_lifetime=lifetime) as fake:
         fake.add_user(EMAIL, PASSWORD)

@@ -135,5 +135,6 @@ async def test_no_public_type_shows_a_secret(
         "TokenStore",
         "MemoryStore",
         "FileStore",
+        "RedisStore",
     }
     assert public - shown - without_secrets == set()

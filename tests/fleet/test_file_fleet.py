@@ -46,7 +46,7 @@ async def run_fleet(
 async def test_processes_share_one_identity_through_a_file(
     processes: int, tmp_path: pathlib.Path
 ) -> None:
-    lifetime, ratio, seconds = 1.6, 0.8, 4.0
+    lifetime, ratio, seconds = 1.2, 0.8, 3.0
     async with FakeFrontegg(token_lifetime=lifetime) as fake:
         fake.add_user(EMAIL, PASSWORD)
         store = tmp_path / "fleet.json"

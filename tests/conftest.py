@@ -75,3 +75,8 @@ async def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> None:
         if loop.time() > deadline:
             raise AssertionError("condition not reached in time")
         await asyncio.sleep(0.01)
+
+
+def exp_of(fake: FakeFrontegg, token: str) -> float:
+    """When one of the fake's tokens expires, on the fake's clock."""
+    return float(fake.decode(token)["exp"])

@@ -18,7 +18,7 @@ from frontegg_async import (
 )
 from frontegg_async.testing import FakeFrontegg, JumpingClock
 
-from .conftest import EMAIL, PASSWORD, wait_for
+from .conftest import EMAIL, PASSWORD, exp_of, wait_for
 
 API_CLIENT_ID = "api-client-1"
 API_SECRET = "canary-api-secret-51c2"
@@ -89,10 +89,6 @@ def renewals(fake: FakeFrontegg, kind: Kind) -> int:
     """Renewal requests after the first token was obtained."""
     extra = 1 if kind.obtain == kind.renew else 0
     return fake.calls[kind.renew] - extra
-
-
-def exp_of(fake: FakeFrontegg, token: str) -> float:
-    return float(fake.decode(token)["exp"])
 
 
 async def test_enter_obtains_a_token(

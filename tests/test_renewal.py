@@ -16,12 +16,7 @@ from frontegg_async import (
 )
 from frontegg_async.testing import FakeFrontegg, JumpingClock
 
-from .conftest import EMAIL, SessionFactory, wait_for
-
-
-def exp_of(fake: FakeFrontegg, token: str) -> float:
-    return float(fake.decode(token)["exp"])
-
+from .conftest import EMAIL, SessionFactory, exp_of, wait_for
 
 # -- 2. background renewal --------------------------------------------------------------------
 

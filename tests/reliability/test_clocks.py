@@ -12,11 +12,7 @@ from frontegg_async import SessionState
 from frontegg_async._policy import MAX_LIFETIME, effective_lifetime, plan
 from frontegg_async.testing import FakeFrontegg, JumpingClock
 
-from ..conftest import SessionFactory, wait_for
-
-
-def exp_of(fake: FakeFrontegg, token: str) -> float:
-    return float(fake.decode(token)["exp"])
+from ..conftest import SessionFactory, exp_of, wait_for
 
 
 async def test_wall_clock_set_back_never_stretches_a_token(

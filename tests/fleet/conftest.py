@@ -23,7 +23,8 @@ async def redis_port() -> AsyncIterator[int]:
         if os.environ.get("CI"):
             pytest.fail("redis-server is not installed: .ci/run installs it from Debian")
         pytest.skip("redis-server is not installed (apt-get install redis-server)")
-    import redis.asyncio
+    redis = pytest.importorskip("redis.asyncio")
+    from redis.exceptions import ConnectionError as RedisConnectionError
 
     port = free_port()
     server = await asyncio.create_subprocess_exec(
@@ -39,13 +40,13 @@ async def redis_port() -> AsyncIterator[int]:
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL,
     )
-    client = redis.asyncio.Redis(host="127.0.0.1", port=port)
+    client = redis.Redis(host="127.0.0.1", port=port)
     try:
         for _ in range(100):
             try:
                 if await client.ping():
                     break
-            except redis.exceptions.ConnectionError:
+            except RedisConnectionError:
                 await asyncio.sleep(0.05)
         else:
             pytest.fail("redis-server did not start")

@@ -6,24 +6,27 @@ import asyncio
 import signal
 import sys
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
-import redis.asyncio
 
 from frontegg_async import FronteggSession, RedisStore, StoreError
 from frontegg_async.testing import FakeFrontegg, JumpingClock
 
 from .worker import EMAIL, PASSWORD
 
+# The optional extra (pip install -e '.[redis]'); without it these tests are skipped.
+redis_asyncio = pytest.importorskip("redis.asyncio")
+
 
 @pytest.fixture
-async def client(redis_port: int) -> AsyncIterator[redis.asyncio.Redis]:
-    connection = redis.asyncio.Redis(host="127.0.0.1", port=redis_port)
+async def client(redis_port: int) -> AsyncIterator[Any]:
+    connection = redis_asyncio.Redis(host="127.0.0.1", port=redis_port)
     yield connection
     await connection.aclose()
 
 
-async def test_round_trip_and_delete(client: redis.asyncio.Redis) -> None:
+async def test_round_trip_and_delete(client: Any) -> None:
     store = RedisStore(client, "frontegg:test")
     assert await store.load() is None
     await store.save({"version": 1, "accessToken": "canary-redis-token"})
@@ -34,7 +37,7 @@ async def test_round_trip_and_delete(client: redis.asyncio.Redis) -> None:
 
 
 async def test_lease_is_exclusive_expires_and_is_released_only_by_its_owner(
-    client: redis.asyncio.Redis,
+    client: Any,
 ) -> None:
     stalled = RedisStore(client, "frontegg:lease", lease_ttl=0.3)
     successor = RedisStore(client, "frontegg:lease", lease_ttl=5)
@@ -59,13 +62,13 @@ async def test_unreachable_redis_is_a_store_error() -> None:
 
     from .conftest import free_port
 
-    dead = redis.asyncio.Redis(host="127.0.0.1", port=free_port(), retry=Retry(NoBackoff(), 0))
+    dead = redis_asyncio.Redis(host="127.0.0.1", port=free_port(), retry=Retry(NoBackoff(), 0))
     with pytest.raises(StoreError, match="Redis"):
         await RedisStore(dead, "k").load()
     await dead.aclose()
 
 
-async def test_sessions_share_one_identity_through_redis(client: redis.asyncio.Redis) -> None:
+async def test_sessions_share_one_identity_through_redis(client: Any) -> None:
     clock = JumpingClock()
     async with FakeFrontegg(token_lifetime=60, clock=clock.time) as fake:
         fake.add_user(EMAIL, PASSWORD)
@@ -101,7 +104,7 @@ time.sleep(600)
 
 
 async def test_a_lease_holder_killed_mid_refresh_is_replaced_after_the_lease_time(
-    client: redis.asyncio.Redis, redis_port: int
+    client: Any, redis_port: int
 ) -> None:
     clock = JumpingClock()
     async with FakeFrontegg(token_lifetime=60, clock=clock.time) as fake:

@@ -161,8 +161,6 @@ class TokenEngine:
         self.last_error: FronteggError | None = None
         #: The hot path: what a caller may be handed without any further check.
         self.hot = HotToken()
-        #: Renewal requests made (refresh or re-login), for tests and benchmarks.
-        self.renewals = 0
 
     # -- what callers see -------------------------------------------------------------------
 
@@ -568,7 +566,6 @@ class TokenEngine:
 
     async def _renew_or_obtain_here(self) -> tuple[TokenSet, EventKind]:
         tokens = self._tokens
-        self.renewals += 1
         if tokens is None:
             return await self._strategy.obtain(), EventKind.LOGGED_IN
         if self._refresh_token_dead:

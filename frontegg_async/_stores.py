@@ -21,7 +21,7 @@ import json
 import os
 import secrets
 import tempfile
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any, Protocol
 
 from ._errors import FronteggError
@@ -280,6 +280,15 @@ return 0
 """
 
 
+@contextlib.contextmanager
+def _redis_errors(doing: str) -> Iterator[None]:
+    """Turn whatever the Redis client raises into a ``StoreError`` that says what failed."""
+    try:
+        yield
+    except Exception as error:
+        raise StoreError(f"could not {doing} Redis ({type(error).__name__})") from None
+
+
 class RedisStore:
     """A token set in Redis, shared by every process of a fleet, on every machine.
 
@@ -311,12 +320,8 @@ class RedisStore:
 
     async def load(self) -> Mapping[str, Any] | None:
         """The stored token set, or None."""
-        try:
+        with _redis_errors(f"read {self._key} from"):
             raw = await self._redis.get(self._key)
-        except Exception as error:
-            raise StoreError(
-                f"could not read {self._key} from Redis ({type(error).__name__})"
-            ) from None
         if raw is None:
             return None
         try:
@@ -327,21 +332,13 @@ class RedisStore:
 
     async def save(self, state: Mapping[str, Any]) -> None:
         """Replace the stored token set."""
-        try:
+        with _redis_errors(f"write {self._key} to"):
             await self._redis.set(self._key, json.dumps(state))
-        except Exception as error:
-            raise StoreError(
-                f"could not write {self._key} to Redis ({type(error).__name__})"
-            ) from None
 
     async def delete(self) -> None:
         """Forget the stored token set."""
-        try:
+        with _redis_errors(f"delete {self._key} in"):
             await self._redis.delete(self._key)
-        except Exception as error:
-            raise StoreError(
-                f"could not delete {self._key} in Redis ({type(error).__name__})"
-            ) from None
 
     @contextlib.asynccontextmanager
     async def lease(self, wait: float) -> AsyncIterator[bool]:
@@ -350,7 +347,7 @@ class RedisStore:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait
         held = False
-        try:
+        with _redis_errors(f"take the lease {self._lease_key} in"):
             while True:
                 if await self._redis.set(self._lease_key, owner, nx=True, px=self._lease_ms):
                     held = True
@@ -358,8 +355,6 @@ class RedisStore:
                 if loop.time() >= deadline:
                     break
                 await asyncio.sleep(self._poll)
-        except Exception as error:
-            raise StoreError(f"could not take the Redis lease ({type(error).__name__})") from None
         try:
             yield held
         finally:

@@ -128,6 +128,11 @@ class _ApiGrant:
     revoked: bool = False
 
 
+def _check_endpoint(endpoint: str) -> None:
+    if endpoint not in ENDPOINTS:
+        raise ValueError(f"unknown endpoint {endpoint!r}; one of {', '.join(ENDPOINTS)}")
+
+
 def _b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
@@ -331,8 +336,7 @@ class FakeFrontegg:
         self, endpoint: str, times: int = 1, fault: Fault | None = None, **kw: Any
     ) -> None:
         """Make the next ``times`` calls of ``endpoint`` fail as ``fault`` (or ``Fault(**kw)``)."""
-        if endpoint not in ENDPOINTS:
-            raise ValueError(f"unknown endpoint {endpoint!r}; one of {', '.join(ENDPOINTS)}")
+        _check_endpoint(endpoint)
         chosen = fault if fault is not None else Fault(**kw)
         self._faults[endpoint].extend([chosen] * times)
 
@@ -349,8 +353,7 @@ class FakeFrontegg:
 
         Queued ``fail_next`` faults come first. ``seed`` makes the draws repeatable.
         """
-        if endpoint not in ENDPOINTS:
-            raise ValueError(f"unknown endpoint {endpoint!r}; one of {', '.join(ENDPOINTS)}")
+        _check_endpoint(endpoint)
         if probability <= 0:
             self._random_faults.pop(endpoint, None)
             return

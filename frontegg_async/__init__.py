@@ -1,17 +1,22 @@
 """frontegg-async: an asyncio client for Frontegg's identity API that keeps its tokens fresh."""
 
+from typing import TYPE_CHECKING, Any
+
 from ._claims import Claims
 from ._clock import Clock
 from ._errors import (
     AuthenticationError,
     FronteggError,
+    InvalidRequestError,
     MfaRequiredError,
+    NotFoundError,
     RateLimitedError,
     ResponseFormatError,
     ServerError,
     SessionClosedError,
     SessionExpiredError,
     TransportError,
+    WrongSessionError,
 )
 from ._events import EventKind, SessionState, Subscription, TokenEvent
 from ._models import (
@@ -32,6 +37,9 @@ from ._regions import Region
 from ._session import ApiTokenSession, EnvironmentSession, FronteggSession
 from ._stores import FileStore, MemoryStore, RedisStore, StoreError, TokenStore
 
+if TYPE_CHECKING:
+    from .api import FronteggClient
+
 __all__ = [
     "ApiTokenResponse",
     "ApiTokenSession",
@@ -42,8 +50,10 @@ __all__ = [
     "EnvironmentSession",
     "EventKind",
     "FileStore",
+    "FronteggClient",
     "FronteggError",
     "FronteggSession",
+    "InvalidRequestError",
     "MemoryStore",
     "MfaAuthenticatorApp",
     "MfaDevices",
@@ -51,6 +61,7 @@ __all__ = [
     "MfaPhoneDevice",
     "MfaRequiredError",
     "MfaWebAuthnDevice",
+    "NotFoundError",
     "Permission",
     "RateLimitedError",
     "RedisStore",
@@ -69,4 +80,14 @@ __all__ = [
     "User",
     "UserTenant",
     "VendorToken",
+    "WrongSessionError",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # The generated API (300 models) costs a third of a second to import: only on first use.
+    if name == "FronteggClient":
+        from .api import FronteggClient
+
+        return FronteggClient
+    raise AttributeError(f"module 'frontegg_async' has no attribute {name!r}")

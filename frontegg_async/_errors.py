@@ -11,7 +11,11 @@ The tree::
     ├── RateLimitedError          429 Too Many Requests: .retry_after (seconds, or None)
     ├── ServerError               5xx, 408, or an error page that is not JSON
     ├── TransportError            the connection failed or timed out
-    └── ResponseFormatError       a 2xx answer that is not JSON or lacks a required field
+    ├── ResponseFormatError       a 2xx answer that is not JSON or lacks a required field
+    ├── InvalidRequestError       the request did not fit the operation (400/422, or refused
+    │                             before sending): the messages say which parameter
+    ├── NotFoundError             404: the user, role, tenant... does not exist
+    └── WrongSessionError         an API operation needs another kind of session (nothing sent)
 
 ``retryable`` is the library's own verdict: transient errors (``RateLimitedError``,
 ``ServerError``, ``TransportError``) are retried by the background task with backoff; the others
@@ -32,13 +36,16 @@ from typing import Any
 __all__ = [
     "AuthenticationError",
     "FronteggError",
+    "InvalidRequestError",
     "MfaRequiredError",
+    "NotFoundError",
     "RateLimitedError",
     "ResponseFormatError",
     "ServerError",
     "SessionClosedError",
     "SessionExpiredError",
     "TransportError",
+    "WrongSessionError",
     "decipher_response",
 ]
 
@@ -150,6 +157,21 @@ class ResponseFormatError(FronteggError):
     """
 
 
+class InvalidRequestError(FronteggError):
+    """Frontegg refused the request's content (HTTP 400 or 422), or the library did before
+    sending it; ``errors`` holds the server's messages. Fix the parameters and call again."""
+
+
+class NotFoundError(FronteggError):
+    """Frontegg answered 404: what the request names (a user, a role, a tenant...) is not there."""
+
+
+class WrongSessionError(FronteggError):
+    """An API operation was called through a client whose session holds the wrong kind of
+    token (say, a management call on a user session). Nothing was sent: build a
+    ``FronteggClient`` on the session the operation's group names."""
+
+
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
     """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date), or None."""
     if value is None:
@@ -232,4 +254,12 @@ def decipher_response(
             status=status,
             errors=messages,
         )
+    if status in (400, 422):
+        return InvalidRequestError(
+            f"{what} was refused as invalid (HTTP {status}){said}",
+            status=status,
+            errors=messages,
+        )
+    if status == 404:
+        return NotFoundError(f"{what} found nothing (HTTP 404){said}", status=404, errors=messages)
     return FronteggError(f"{what} failed (HTTP {status}){said}", status=status, errors=messages)

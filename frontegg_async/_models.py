@@ -237,7 +237,8 @@ def _is_homogeneous_tuple(tp: Any) -> bool:
     return typing.get_origin(tp) is tuple and len(args) == 2 and args[1] is Ellipsis
 
 
-def _make_converter() -> Converter:
+def make_strict_converter() -> Converter:
+    """A new converter that reads JSON strictly: no coercion between strings, numbers, arrays."""
     converter = Converter(detailed_validation=True, forbid_extra_keys=False)
     converter.register_structure_hook(str, _strict_str)
     converter.register_structure_hook(bool, _strict_bool)
@@ -262,7 +263,11 @@ def _make_converter() -> Converter:
         return tuple(items)
 
     converter.register_structure_hook_func(_is_homogeneous_tuple, structure_tuple)
+    return converter
 
+
+def _make_converter() -> Converter:
+    converter = make_strict_converter()
     for cls in (
         MfaWebAuthnDevice,
         MfaPhoneDevice,
@@ -308,8 +313,14 @@ def structure(data: Any, cls: type[T], *, what: str) -> T:
     """Structure decoded JSON into ``cls`` or raise ``ResponseFormatError`` naming the field."""
     if not isinstance(data, dict):
         raise ResponseFormatError(f"{what} answered with JSON {type(data).__name__}, not an object")
+    result: T = structure_with(_converter, data, cls, what=what)
+    return result
+
+
+def structure_with(converter: Converter, data: Any, cls: Any, *, what: str) -> Any:
+    """``converter.structure(data, cls)``, its failures as ``ResponseFormatError``."""
     try:
-        return _converter.structure(data, cls)
+        return converter.structure(data, cls)
     except (ClassValidationError, IterableValidationError) as exc:
         problems = transform_error(exc)
         raise ResponseFormatError(

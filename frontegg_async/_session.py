@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar, cast
 
@@ -278,7 +278,7 @@ class _TokenSession(Generic[AnswerT]):
         path: str | URL,
         *,
         json: Any = None,
-        params: Mapping[str, str | int | float] | None = None,
+        params: Mapping[str, str | int | float] | Sequence[tuple[str, str]] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> Any:
         """Call Frontegg with the session's fresh token; returns the parsed JSON (None if empty).

@@ -191,7 +191,6 @@ class UserPassword:
             "POST",
             self._urls[LOGOUT_PATH],
             what="logout",
-            json={},
             headers=self._headers,
             bearer=tokens.access_token,
             cookie=tokens.cookie,

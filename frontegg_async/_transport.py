@@ -8,7 +8,7 @@ session keeps it and sends it itself, to the identity host only.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import aiohttp
@@ -103,7 +103,7 @@ class Transport:
         *,
         what: str,
         json: Any = None,
-        params: Mapping[str, str | int | float] | None = None,
+        params: Mapping[str, str | int | float] | Sequence[tuple[str, str]] | None = None,
         headers: Mapping[str, str] | None = None,
         bearer: Secret | None = None,
         cookie: RefreshCookie | None = None,

@@ -7,6 +7,8 @@ import pytest
 from frontegg_async import (
     AuthenticationError,
     FronteggError,
+    InvalidRequestError,
+    NotFoundError,
     RateLimitedError,
     ServerError,
 )
@@ -35,8 +37,10 @@ def test_any_2xx_is_success(status: int) -> None:
         (503, b"", ServerError, True),
         (504, body("slow"), ServerError, True),
         (400, b"<html>bad</html>", ServerError, True),
-        (400, body("password should not be empty"), FronteggError, False),
-        (404, body("Not found"), FronteggError, False),
+        (400, body("password should not be empty"), InvalidRequestError, False),
+        (422, body("name is too long"), InvalidRequestError, False),
+        (404, body("Not found"), NotFoundError, False),
+        (409, body("Role key already exists"), FronteggError, False),
     ],
 )
 def test_status_maps_to_error(

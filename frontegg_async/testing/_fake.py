@@ -22,6 +22,7 @@ from yarl import URL
 
 from .._totp import decode_secret, totp
 from .._transport import REFRESH_COOKIE_PREFIX, refresh_cookie_name
+from ._spec import SpecOperation, SpecTable
 
 Handler = Callable[[web.Request, Any], Awaitable[web.StreamResponse]]
 
@@ -36,6 +37,8 @@ API_TOKEN = "api_token"
 API_TOKEN_REFRESH = "api_token_refresh"
 SWITCH_TENANT = "switch_tenant"
 USERS = "users"
+#: Every other identity operation, answered from the spec (see ``api_calls`` for which).
+API = "api"
 ENDPOINTS = (
     LOGIN,
     REFRESH,
@@ -47,7 +50,12 @@ ENDPOINTS = (
     API_TOKEN_REFRESH,
     SWITCH_TENANT,
     USERS,
+    API,
 )
+#: The session's own token calls. A request to one of them with a bearer token but without
+#: the refresh cookie comes from ``FronteggClient``, not from a session (a session's logout
+#: sends both): it is answered from the spec.
+TOKEN_ENDPOINTS = frozenset({LOGIN, REFRESH, LOGOUT, MFA_VERIFY, API_TOKEN, API_TOKEN_REFRESH})
 #: Frontegg keeps at most this many live refresh tokens per API token.
 API_TOKEN_LIVE_REFRESH_TOKENS = 100
 
@@ -183,6 +191,11 @@ class FakeFrontegg:
         self.jwt_lifetime: float | None = None
         self.issuer = issuer
         self.calls: collections.Counter[str] = collections.Counter()
+        #: Spec-answered operations received, by ``group.method`` name, once they validated.
+        self.api_calls: collections.Counter[str] = collections.Counter()
+        #: Whether spec-generated answers carry the optional properties too (else only the
+        #: required ones).
+        self.answer_optional_fields = True
         self.requests: list[RecordedRequest] = []
         #: Whether ``requests`` is kept (benchmarks turn it off: it grows with every call).
         self.record_requests = record_requests
@@ -231,7 +244,10 @@ class FakeFrontegg:
             ),
             ("PUT", "/identity/resources/users/v1/tenant", SWITCH_TENANT, self._switch_tenant),
             ("GET", "/identity/resources/users/v3", USERS, self._users_page),
+            # Last: every operation of the spec that no route above answers by hand.
+            ("*", "/identity/{tail:.*}", API, self._spec_answer),
         ]
+        self._spec = SpecTable.load()
         for method, path, endpoint, handler in routes:
             app.router.add_route(method, path, self._guarded(endpoint, handler))
         self._runner = web.AppRunner(
@@ -415,6 +431,10 @@ class FakeFrontegg:
                 response = await self._apply(request, fault)
             elif body is ValueError:
                 response = self._error(400, "Request body is not valid JSON")
+            elif endpoint in TOKEN_ENDPOINTS and self._from_client(request):
+                response = await self._spec_answer(request, body)
+            elif endpoint != API and (problems := self._spec_problems(request, raw)):
+                response = self._error(400, *problems)
             else:
                 response = await handler(request, body)
             if self.record_requests:
@@ -647,6 +667,56 @@ class FakeFrontegg:
         if claims.get("type") != "userToken":
             return None
         return next((u for u in self._users.values() if u.id == claims.get("sub")), None)
+
+    @staticmethod
+    def _from_client(request: web.Request) -> bool:
+        has_cookie = any(name.startswith(REFRESH_COOKIE_PREFIX) for name in request.cookies)
+        return "Authorization" in request.headers and not has_cookie
+
+    def _spec_problems(self, request: web.Request, raw: bytes) -> list[str]:
+        """What in a request to a hand-written route does not fit the spec's operation."""
+        found = self._spec.match(request.method, request.path.removeprefix("/identity"))
+        if found is None:
+            return []
+        return self._check_request(request, *found, raw)
+
+    def _check_request(
+        self, request: web.Request, operation: SpecOperation, values: dict[str, str], raw: bytes
+    ) -> list[str]:
+        return self._spec.check_request(
+            operation,
+            values,
+            list(request.query.items()),
+            request.headers,
+            request.content_type if raw.strip() else "",
+            raw,
+        )
+
+    async def _spec_answer(self, request: web.Request, body: Any) -> web.Response:
+        """Any identity operation: check the token and the request, answer from the schema."""
+        path = request.path.removeprefix("/identity")
+        found = self._spec.match(request.method, path)
+        if found is None:
+            allowed = self._spec.allows(path)
+            if allowed:
+                return self._error(
+                    405, f"{request.method} is not allowed here; try {', '.join(allowed)}"
+                )
+            return self._error(404, f"Cannot {request.method} {path}")
+        operation, values = found
+        claims = self._authorize(request)
+        if isinstance(claims, web.Response):
+            return claims
+        if operation.audience == "ENVIRONMENT" and "type" in claims:
+            return self._error(403, "This operation needs the environment token")
+        problems = self._check_request(request, operation, values, await request.read())
+        if problems:
+            return self._error(400, *problems)
+        self.api_calls[operation.name] += 1
+        answer = self._spec.answer(operation, optional=self.answer_optional_fields)
+        if answer is None:
+            return web.Response(status=operation.status)
+        return web.json_response(answer, status=operation.status)
 
     async def _me(self, request: web.Request, body: Any) -> web.Response:
         claims = self._authorize(request)

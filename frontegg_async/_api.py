@@ -1,0 +1,324 @@
+"""What the generated API (``frontegg_async.api``) stands on: one call path and one converter.
+
+The generated methods only describe an operation (method, path, which token, parameters) and
+hand it to ``ApiCore``; everything that could go wrong lives here once: refusing a session of
+the wrong kind before anything is sent, quoting path parameters, spelling query parameters the
+way Frontegg reads them, leaving unset fields out of bodies, and reading answers with a strict
+private converter whose failures become ``ResponseFormatError`` naming the field.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import typing
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from types import UnionType
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, Union
+from urllib.parse import quote
+
+import attrs
+from attrs import field, frozen
+from cattrs import Converter
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+from yarl import URL
+
+from ._errors import InvalidRequestError, WrongSessionError
+from ._models import make_strict_converter, structure_with
+
+if TYPE_CHECKING:
+    from ._session import ApiTokenSession, EnvironmentSession, FronteggSession
+
+    AnySession = FronteggSession | EnvironmentSession | ApiTokenSession
+else:
+    AnySession = Any
+
+T = TypeVar("T")
+ItemT = TypeVar("ItemT")
+
+__all__ = ["AnySession", "ApiCore", "Audience", "Operation", "Page", "PageLinks", "PageMetadata"]
+
+
+class Audience(enum.Enum):
+    """Which token an operation needs (from the spec's tag groups)."""
+
+    #: Public calls (login, sign-up, passwordless) and MFA steps of the signed-in user.
+    ANY = "any"
+    #: Self-service: a user's token, or the environment's with tenant and user headers.
+    USER = "user"
+    #: Management of the whole environment: only the environment token will do.
+    ENVIRONMENT = "environment"
+
+
+@frozen
+class Operation:
+    """One operation of the spec: ``method`` and ``path`` as the spec writes them."""
+
+    method: str
+    path: str
+    #: ``group.method`` as called on ``FronteggClient``, for messages.
+    name: str
+    audience: Audience
+
+
+@frozen(kw_only=True)
+class PageLinks:
+    """Where the neighbouring pages are (query strings, as Frontegg gives them)."""
+
+    next: str = field(metadata={"json": "next"})
+    prev: str = field(metadata={"json": "prev"})
+    first: str = field(metadata={"json": "first"})
+    last: str = field(metadata={"json": "last"})
+
+
+@frozen(kw_only=True)
+class PageMetadata:
+    """How many items and pages there are in all."""
+
+    total_items: float = field(metadata={"json": "totalItems"})
+    total_pages: float = field(metadata={"json": "totalPages"})
+
+
+@frozen(kw_only=True)
+class Page(Generic[ItemT]):
+    """One page of a paginated answer: ``items``, plus ``links`` and ``metadata`` (totals).
+
+    Methods that return a page have an ``iter_`` twin that walks every page for you.
+    """
+
+    items: Sequence[ItemT] = field(metadata={"json": "items"})
+    links: PageLinks | None = field(default=None, metadata={"json": "_links"})
+    metadata: PageMetadata | None = field(default=None, metadata={"json": "_metadata"})
+
+
+def _is_model(tp: Any) -> bool:
+    cls = typing.get_origin(tp) or tp
+    return (
+        isinstance(cls, type)
+        and attrs.has(cls)
+        and cls.__module__ in ("frontegg_async._api", "frontegg_async.api.models")
+    )
+
+
+def _is_union(tp: Any) -> bool:
+    return typing.get_origin(tp) in (Union, UnionType)
+
+
+def _strict_int(value: object, _: type) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"expected an integer, got {type(value).__name__}")
+    if isinstance(value, float) and not value.is_integer():
+        raise ValueError(f"expected an integer, got {value!r}")
+    return int(value)
+
+
+def _strict_any(value: object, _: type) -> Any:
+    return value
+
+
+def _make_converter() -> Converter:
+    converter = make_strict_converter()
+    converter.register_structure_hook(int, _strict_int)
+    converter.register_structure_hook_func(lambda tp: tp is Any, _strict_any)
+    # Arrays come back as tuples: models are frozen all the way down.
+    sequence_hook = converter.get_structure_hook(tuple[Any, ...])
+
+    def is_sequence(tp: Any) -> bool:
+        return bool(typing.get_origin(tp) is Sequence)
+
+    def structure_sequence(value: object, tp: Any) -> Any:
+        (item_type,) = typing.get_args(tp)
+        return sequence_hook(value, tuple[item_type, ...])  # type: ignore[valid-type]
+
+    converter.register_structure_hook_func(is_sequence, structure_sequence)
+
+    def model_renames(tp: Any) -> dict[str, Any]:
+        cls = typing.get_origin(tp) or tp
+        return {a.name: override(rename=a.metadata["json"]) for a in attrs.fields(cls)}
+
+    def structure_model(tp: Any) -> Callable[[Any, Any], Any]:
+        return make_dict_structure_fn(tp, converter, **model_renames(tp))
+
+    def unstructure_model(tp: Any) -> Callable[[Any], Any]:
+        # Unset (None) optional fields are left out: Frontegg reads a null as a value.
+        return make_dict_unstructure_fn(
+            tp, converter, _cattrs_omit_if_default=True, **model_renames(tp)
+        )
+
+    converter.register_structure_hook_factory(_is_model, structure_model)
+    converter.register_unstructure_hook_factory(_is_model, unstructure_model)
+
+    def structure_union(value: object, tp: Any) -> Any:
+        # oneOf in the spec: the first shape that reads the value without error wins.
+        options = typing.get_args(tp)
+        if value is None and type(None) in options:
+            return None
+        failures: list[Exception] = []
+        for option in options:
+            if option is type(None):
+                continue
+            try:
+                return converter.structure(value, option)
+            except Exception as exc:
+                failures.append(exc)
+        names = " | ".join(getattr(o, "__name__", str(o)) for o in options)
+        raise ValueError(f"matches none of {names}") from (failures[0] if failures else None)
+
+    def is_model_union(tp: Any) -> bool:
+        return _is_union(tp) and any(_is_model(option) for option in typing.get_args(tp))
+
+    converter.register_structure_hook_func(is_model_union, structure_union)
+    return converter
+
+
+_converter = _make_converter()
+
+
+def unstructure_body(value: object) -> Any:
+    """A request body as JSON-ready data (lists of models included)."""
+    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
+        return [_converter.unstructure(item) for item in value]
+    return _converter.unstructure(value)
+
+
+def structure_answer(data: Any, answer: Any, *, what: str) -> Any:
+    """Decoded JSON as ``answer`` (a model, a ``list[...]``, a page, ``str``...)."""
+    if typing.get_origin(answer) is list:
+        (item_type,) = typing.get_args(answer)
+        items = structure_with(_converter, data, tuple[item_type, ...], what=what)  # type: ignore[valid-type]
+        return list(items)
+    return structure_with(_converter, data, answer, what=what)
+
+
+def _query_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, enum.Enum):
+        return str(value.value)
+    return str(value)
+
+
+def query_pairs(query: Mapping[str, object]) -> list[tuple[str, str]]:
+    """Query parameters as Frontegg reads them: arrays repeat the name, None is left out."""
+    pairs: list[tuple[str, str]] = []
+    for name, value in query.items():
+        if value is None:
+            continue
+        if isinstance(value, Sequence) and not isinstance(value, str | bytes):
+            pairs += [(name, _query_value(item)) for item in value]
+        else:
+            pairs.append((name, _query_value(value)))
+    return pairs
+
+
+def fill_path(operation: Operation, values: Mapping[str, str]) -> str:
+    """The operation's path with its parameters quoted in (a ``/`` in a value stays data)."""
+    path = operation.path
+    for name, value in values.items():
+        if not isinstance(value, str) or not value:
+            raise InvalidRequestError(
+                f"{operation.name}: path parameter {name!r} must be a non-empty string, "
+                f"got {value!r}; nothing was sent"
+            )
+        path = path.replace("{" + name + "}", quote(value, safe=""))
+    return path
+
+
+class ApiCore:
+    """Sends the generated operations through one session's authenticated request path."""
+
+    __slots__ = ("session",)
+
+    def __init__(self, session: AnySession) -> None:
+        from ._session import _TokenSession
+
+        if not isinstance(session, _TokenSession):
+            raise TypeError(
+                "FronteggClient(session) takes a FronteggSession, EnvironmentSession or "
+                f"ApiTokenSession, not {type(session).__name__}"
+            )
+        self.session: AnySession = session
+
+    def _check_session(self, operation: Operation) -> None:
+        from ._session import EnvironmentSession
+
+        if operation.audience is Audience.ENVIRONMENT and not isinstance(
+            self.session, EnvironmentSession
+        ):
+            raise WrongSessionError(
+                f"client.{operation.name} manages the whole environment and needs the "
+                f"environment token; this client holds a {type(self.session).__name__}. "
+                "Use FronteggClient(EnvironmentSession(client_id, secret)) for it; nothing "
+                "was sent"
+            )
+
+    async def _send(
+        self,
+        operation: Operation,
+        path: Mapping[str, str],
+        query: Mapping[str, object],
+        headers: Mapping[str, str | None],
+        body: object,
+    ) -> Any:
+        self._check_session(operation)
+        url = URL(
+            str(self.session.identity_url).rstrip("/") + fill_path(operation, path),
+            encoded=True,
+        )
+        return await self.session.request(
+            operation.method,
+            url,
+            json=None if body is None else unstructure_body(body),
+            params=query_pairs(query),
+            headers={name: value for name, value in headers.items() if value is not None},
+        )
+
+    async def call(
+        self,
+        operation: Operation,
+        *,
+        path: Mapping[str, str],
+        query: Mapping[str, object],
+        headers: Mapping[str, str | None],
+        body: object = None,
+        answer: type[T],
+    ) -> T:
+        """Send ``operation`` and read its answer as ``answer``."""
+        data = await self._send(operation, path, query, headers, body)
+        result: T = structure_answer(data, answer, what=f"client.{operation.name}")
+        return result
+
+    async def call_none(
+        self,
+        operation: Operation,
+        *,
+        path: Mapping[str, str],
+        query: Mapping[str, object],
+        headers: Mapping[str, str | None],
+        body: object = None,
+    ) -> None:
+        """Send ``operation``, whose answer carries nothing to read."""
+        await self._send(operation, path, query, headers, body)
+
+    async def iterate(
+        self, fetch: Callable[[int], Awaitable[Page[ItemT]]], page_size: int
+    ) -> AsyncIterator[ItemT]:
+        """Every item of a paginated operation: ``fetch(page_number)`` until the pages run out.
+
+        Frontegg's ``_offset`` counts pages, not items (0 is the first page).
+        """
+        if page_size < 1:
+            raise InvalidRequestError(f"page_size must be at least 1, got {page_size}")
+        page_number = 0
+        while True:
+            page = await fetch(page_number)
+            for item in page.items:
+                yield item
+            page_number += 1
+            total_pages = page.metadata.total_pages if page.metadata is not None else None
+            if len(page.items) < page_size or (
+                total_pages is not None and page_number >= total_pages
+            ):
+                return

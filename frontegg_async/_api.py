@@ -86,7 +86,7 @@ class Page(Generic[ItemT]):
     Methods that return a page have an ``iter_`` twin that walks every page for you.
     """
 
-    items: Sequence[ItemT] = field(metadata={"json": "items"})
+    items: Sequence[ItemT] = field(default=(), metadata={"json": "items"})
     links: PageLinks | None = field(default=None, metadata={"json": "_links"})
     metadata: PageMetadata | None = field(default=None, metadata={"json": "_metadata"})
 
@@ -248,7 +248,7 @@ class ApiCore:
             self.session, EnvironmentSession
         ):
             raise WrongSessionError(
-                f"client.{operation.name} manages the whole environment and needs the "
+                f"client.{operation.name} manages the environment and needs the "
                 f"environment token; this client holds a {type(self.session).__name__}. "
                 "Use FronteggClient(EnvironmentSession(client_id, secret)) for it; nothing "
                 "was sent"

@@ -80,3 +80,17 @@ async def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> None:
 def exp_of(fake: FakeFrontegg, token: str) -> float:
     """When one of the fake's tokens expires, on the fake's clock."""
     return float(fake.decode(token)["exp"])
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Say how many of the identity API's operations the run called through FronteggClient."""
+    import sys
+
+    module = sys.modules.get("tests.test_api_operations")
+    if module is None:
+        return
+    total = len(module.OPERATIONS)
+    for mode, names in module.COVERED.items():
+        terminalreporter.write_line(
+            f"identity API operations covered ({mode}): {len(names)}/{total}"
+        )

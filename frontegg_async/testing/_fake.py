@@ -136,6 +136,11 @@ class _ApiGrant:
     revoked: bool = False
 
 
+def _raw_path(request: web.Request) -> str:
+    # Matched before decoding, so that a quoted "/" inside a path value stays inside it.
+    return request.rel_url.raw_path.removeprefix("/identity")
+
+
 def _check_endpoint(endpoint: str) -> None:
     if endpoint not in ENDPOINTS:
         raise ValueError(f"unknown endpoint {endpoint!r}; one of {', '.join(ENDPOINTS)}")
@@ -191,7 +196,8 @@ class FakeFrontegg:
         self.jwt_lifetime: float | None = None
         self.issuer = issuer
         self.calls: collections.Counter[str] = collections.Counter()
-        #: Spec-answered operations received, by ``group.method`` name, once they validated.
+        #: Requests that matched an operation of the spec and validated, by the operation's
+        #: ``group.method`` name in ``FronteggClient`` (the sessions' own calls included).
         self.api_calls: collections.Counter[str] = collections.Counter()
         #: Whether spec-generated answers carry the optional properties too (else only the
         #: required ones).
@@ -675,10 +681,13 @@ class FakeFrontegg:
 
     def _spec_problems(self, request: web.Request, raw: bytes) -> list[str]:
         """What in a request to a hand-written route does not fit the spec's operation."""
-        found = self._spec.match(request.method, request.path.removeprefix("/identity"))
+        found = self._spec.match(request.method, _raw_path(request))
         if found is None:
             return []
-        return self._check_request(request, *found, raw)
+        problems = self._check_request(request, *found, raw)
+        if not problems:
+            self.api_calls[found[0].name] += 1
+        return problems
 
     def _check_request(
         self, request: web.Request, operation: SpecOperation, values: dict[str, str], raw: bytes
@@ -694,7 +703,7 @@ class FakeFrontegg:
 
     async def _spec_answer(self, request: web.Request, body: Any) -> web.Response:
         """Any identity operation: check the token and the request, answer from the schema."""
-        path = request.path.removeprefix("/identity")
+        path = _raw_path(request)
         found = self._spec.match(request.method, path)
         if found is None:
             allowed = self._spec.allows(path)

@@ -17,6 +17,7 @@ import re
 from collections.abc import Mapping, Sequence
 from importlib import resources
 from typing import Any
+from urllib.parse import unquote
 
 from attrs import frozen
 
@@ -79,13 +80,14 @@ class SpecTable:
         return schema
 
     def match(self, method: str, path: str) -> tuple[SpecOperation, dict[str, str]] | None:
-        """The operation for ``method path`` (path after ``/identity``) and its path values."""
+        """The operation for ``method path`` (the raw path after ``/identity``) and its path
+        values, decoded."""
         for operation in self.operations:
             if operation.method != method:
                 continue
             found = operation.pattern.match(path)
             if found is not None:
-                return operation, found.groupdict()
+                return operation, {k: unquote(v) for k, v in found.groupdict().items()}
         return None
 
     def allows(self, path: str) -> list[str]:
@@ -213,8 +215,9 @@ class SpecTable:
                 problems.append(f"{where} is longer than {schema['maxLength']} characters")
             if "minLength" in schema and len(value) < schema["minLength"]:
                 problems.append(f"{where} is shorter than {schema['minLength']} characters")
-            if "pattern" in schema and re.search(schema["pattern"], value) is None:
-                problems.append(f"{where} does not match {schema['pattern']}")
+            pattern = _pattern(schema.get("pattern"))
+            if pattern is not None and pattern.search(value) is None:
+                problems.append(f"{where} does not match {pattern.pattern}")
         elif isinstance(value, int | float) and not isinstance(value, bool):
             if "minimum" in schema and value < schema["minimum"]:
                 problems.append(f"{where} must be at least {schema['minimum']}")
@@ -285,9 +288,9 @@ class SpecTable:
             if depth > 8:
                 return []
             return [self.make(schema.get("items", {}), hint, optional=optional, depth=depth + 1)]
-        properties: Mapping[str, Any] = schema.get("properties", {})
-        if not properties:
-            return {"key": "value"}
+        if "properties" not in schema:
+            return {"key": "value"}  # a free-form object
+        properties: Mapping[str, Any] = schema["properties"]
         required = set(schema.get("required", []))
         return {
             name: self.make(prop, name, optional=optional, depth=depth + 1)
@@ -329,10 +332,30 @@ def _json_kind(value: Any) -> str:
     return type(value).__name__
 
 
+@functools.cache
+def _pattern(text: str | None) -> re.Pattern[str] | None:
+    """The spec's ``pattern`` as a regex. Some are JavaScript literals (``/^[a-z]+$/``); some
+    are only the name of a server-side constant (``phoneNumberRegexp``), which cannot be
+    checked here and is skipped."""
+    if text is None:
+        return None
+    if len(text) > 1 and text.startswith("/") and text.endswith("/"):
+        text = text[1:-1]
+    elif re.fullmatch(r"[A-Za-z]+", text):
+        return None
+    return re.compile(text)
+
+
 def _text_for(schema: Mapping[str, Any], hint: str) -> str:
     form = schema.get("format", "")
     lowered = hint.lower()
-    if form == "date-time" or lowered.endswith(("at", "date", "time")):
+    if "phone" in lowered:
+        text = "+14155550100"
+    elif "username" in lowered:
+        text = "fake.user"
+    elif "domain" in lowered:
+        text = "example.com"
+    elif form == "date-time" or lowered.endswith(("date", "time")) or hint.endswith("At"):
         text = "2026-01-01T00:00:00.000Z"
     elif form == "email" or "email" in lowered:
         text = "someone@example.com"

@@ -1,0 +1,174 @@
+"""FronteggClient's behaviour around the calls: sessions, renewal, errors, paths, pages."""
+
+from __future__ import annotations
+
+import importlib.util
+import pathlib
+import sys
+from collections.abc import AsyncIterator
+from typing import Any, cast
+
+import pytest
+
+from frontegg_async import (
+    EnvironmentSession,
+    FronteggClient,
+    InvalidRequestError,
+    NotFoundError,
+    ResponseFormatError,
+    WrongSessionError,
+)
+from frontegg_async.api.models import AddRoleRequest, CreateTenantApiTokenDto, RoleResponse
+from frontegg_async.testing import FakeFrontegg
+
+from .conftest import PASSWORD, SessionFactory
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+SPEC = ROOT.parent / "shared" / "openapi" / "identity.json"
+
+
+@pytest.fixture
+async def environment(fake: FakeFrontegg) -> AsyncIterator[EnvironmentSession]:
+    async with EnvironmentSession(
+        fake.url, client_id=fake.client_id, secret=fake.environment_secret
+    ) as session:
+        yield session
+
+
+async def test_self_service_and_management_calls(
+    fake: FakeFrontegg, make_session: SessionFactory, environment: EnvironmentSession
+) -> None:
+    user = FronteggClient(make_session())
+    me = await user.users.get_me()
+    assert me.email == "ada@example.com"  # the fake's own user, read into the generated model
+    admin = FronteggClient(environment)
+    created = await admin.roles.create([AddRoleRequest(key="auditor", name="Auditor", level=1)])
+    assert isinstance(created[0], RoleResponse)
+    sent = [r for r in fake.requests if r.path == "/identity/resources/roles/v1"][-1]
+    # snake_case in Python, the spec's camelCase on the wire; unset fields are not sent.
+    assert sent.json == [{"key": "auditor", "name": "Auditor", "level": 1}]
+    assert admin.session is environment
+
+
+async def test_a_management_call_on_a_user_session_is_refused_before_sending(
+    fake: FakeFrontegg, make_session: SessionFactory
+) -> None:
+    client = FronteggClient(make_session())
+    await client.session.access_token()
+    before = len(fake.requests)
+    with pytest.raises(
+        WrongSessionError, match=r"client\.roles\.get manages the whole environment"
+    ):
+        await client.roles.get()
+    assert len(fake.requests) == before
+
+
+async def test_the_fake_refuses_a_management_call_with_a_user_token(
+    fake: FakeFrontegg, make_session: SessionFactory
+) -> None:
+    # Without the client's own check, the server's answer is a typed error too.
+    session = make_session()
+    with pytest.raises(Exception, match="HTTP 403") as caught:
+        await session.request("GET", "resources/roles/v1")
+    assert caught.value.status == 403  # type: ignore[attr-defined]
+
+
+async def test_a_401_renews_the_token_once_and_retries(
+    fake: FakeFrontegg, make_session: SessionFactory
+) -> None:
+    client = FronteggClient(make_session())
+    await client.users.get_me()
+    fake.reject_access_tokens()
+    logins, refreshes = fake.calls["login"], fake.calls["refresh"]
+    assert (await client.users.get_me()).email == "ada@example.com"
+    assert (fake.calls["login"], fake.calls["refresh"]) == (logins, refreshes + 1)
+
+
+async def test_pagination_walks_every_page(
+    fake: FakeFrontegg, make_session: SessionFactory
+) -> None:
+    for index in range(5):
+        fake.add_user(f"user{index}@example.com", PASSWORD)
+    client = FronteggClient(make_session())
+    before = fake.calls["users"]
+    emails = [user.email async for user in client.users.iter_get(page_size=2)]
+    assert emails == sorted(["ada@example.com", *(f"user{i}@example.com" for i in range(5))])
+    assert fake.calls["users"] - before == 3  # 6 users, 2 a page, stops at the last page
+    page = await client.users.get(limit=4, offset=1)
+    assert [u.email for u in page.items] == emails[4:]
+    assert page.metadata is not None
+    assert page.metadata.total_pages == 2
+
+
+async def test_an_invalid_request_is_a_typed_error_with_the_servers_reasons(
+    fake: FakeFrontegg, environment: EnvironmentSession
+) -> None:
+    client = FronteggClient(environment)
+    with pytest.raises(InvalidRequestError) as caught:
+        await client.users.get(sort_by=cast(Any, "shoe-size"))
+    assert caught.value.status == 400
+    assert any("query _sortBy must be one of" in message for message in caught.value.errors)
+
+
+async def test_path_parameters_are_checked_and_quoted(
+    fake: FakeFrontegg, environment: EnvironmentSession
+) -> None:
+    client = FronteggClient(environment)
+    before = len(fake.requests)
+    with pytest.raises(InvalidRequestError, match=r"path parameter 'roleId'.*nothing was sent"):
+        await client.roles.delete("")
+    assert len(fake.requests) == before
+    await client.roles.delete("a/b c")
+    # One segment on the wire ("a%2Fb%20c"), so the fake found the operation.
+    assert fake.api_calls["roles.delete"] == 1
+
+
+async def test_an_answer_that_does_not_fit_names_the_field(
+    fake: FakeFrontegg, environment: EnvironmentSession
+) -> None:
+    client = FronteggClient(environment)
+    fake.fail_next("api", body=b'[{"id": "r1", "key": 7}]')
+    with pytest.raises(ResponseFormatError, match=r"client\.roles\.get .*\$\[0\]\.key"):
+        await client.roles.get()
+
+
+async def test_not_found_is_its_own_error(environment: EnvironmentSession) -> None:
+    client = FronteggClient(environment)
+    with pytest.raises(NotFoundError):
+        await client.session.request("GET", "resources/no-such-thing/v1")
+
+
+async def test_secrets_in_answers_stay_out_of_reprs(environment: EnvironmentSession) -> None:
+    client = FronteggClient(environment)
+    token = await client.api_tokens.create_tenants_api_tokens(
+        CreateTenantApiTokenDto(description="ci"), frontegg_tenant_id="tenant-1"
+    )
+    assert token.secret == "fake-secret"
+    assert "fake-secret" not in repr(token)
+
+
+async def test_the_client_takes_only_sessions() -> None:
+    with pytest.raises(TypeError, match="takes a FronteggSession"):
+        FronteggClient(cast(Any, "not a session"))
+
+
+@pytest.mark.skipif(not SPEC.exists(), reason="the spec is not beside the repo")
+def test_the_generated_code_is_what_the_generator_writes(tmp_path: pathlib.Path) -> None:
+    spec = importlib.util.spec_from_file_location("generate_api", ROOT / "tools/generate_api.py")
+    assert spec is not None
+    assert spec.loader is not None
+    generator = importlib.util.module_from_spec(spec)
+    sys.modules["generate_api"] = generator
+    spec.loader.exec_module(generator)
+    generator.generate(SPEC, tmp_path)
+    written = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
+    committed = sorted(
+        [
+            *(p.relative_to(ROOT) for p in (ROOT / "frontegg_async/api").glob("*.py")),
+            pathlib.Path("frontegg_async/testing/_operations.json"),
+            pathlib.Path("docs/api.md"),
+        ]
+    )
+    assert written == committed
+    stale = [str(p) for p in written if (tmp_path / p).read_bytes() != (ROOT / p).read_bytes()]
+    assert stale == [], "run: python tools/generate_api.py"

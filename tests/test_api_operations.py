@@ -1,0 +1,171 @@
+"""Every operation of the identity API, called through FronteggClient against the spec fake.
+
+Each call goes over loopback through a real session's request path; the fake checks the
+request against the operation's parameters and request schema (400 otherwise) and answers with
+a body built from the response schema, which the client must read into its model. Both kinds
+of answer are tried: with every optional property, and with the required ones only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import typing
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+import attrs
+import pytest
+import pytest_asyncio
+
+from frontegg_async import EnvironmentSession, FronteggClient, FronteggSession
+from frontegg_async._api import Page, structure_answer, unstructure_body
+from frontegg_async.testing import FakeFrontegg
+from frontegg_async.testing._spec import SpecOperation, SpecTable
+
+from .conftest import EMAIL, PASSWORD
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+TABLE = SpecTable.load()
+OPERATIONS = sorted(TABLE.operations, key=lambda op: op.name)
+#: Operation names each mode reached, for the count printed at the end of the run.
+COVERED: dict[str, set[str]] = {"full answers": set(), "required-only answers": set()}
+
+
+class World:
+    """One fake and one client of each kind, shared by the module's tests."""
+
+    def __init__(self, fake: FakeFrontegg, user: FronteggClient, env: FronteggClient) -> None:
+        self.fake = fake
+        self.user = user
+        self.environment = env
+        self.complaints: list[dict[str, Any]] = []
+
+
+@pytest.fixture
+def no_loop_complaints() -> None:
+    """This module checks the loop for complaints once, in ``world`` (its loop is shared)."""
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def world() -> AsyncIterator[World]:
+    loop = asyncio.get_running_loop()
+    complaints: list[dict[str, Any]] = []
+    previous = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _loop, context: complaints.append(context))
+    async with FakeFrontegg(token_lifetime=600) as fake:
+        fake.add_user(EMAIL, PASSWORD, tenant_ids=["tenant-a", "tenant-b"], tenant_id="tenant-a")
+        async with (
+            FronteggSession(fake.identity_url, email=EMAIL, password=PASSWORD) as user_session,
+            EnvironmentSession(
+                fake.url, client_id=fake.client_id, secret=fake.environment_secret
+            ) as env_session,
+        ):
+            yield World(fake, FronteggClient(user_session), FronteggClient(env_session))
+    loop.set_exception_handler(previous)
+    assert not complaints, [c.get("message") for c in complaints]
+
+
+def sample(operation: SpecOperation, schema: Mapping[str, Any]) -> Any:
+    """A value for a query or header parameter that fits its schema."""
+    schema = TABLE.deref(schema)
+    if schema.get("type") == "array":
+        return [sample(operation, schema.get("items", {}))]
+    if "enum" in schema:
+        return schema["enum"][0]
+    kind = schema.get("type", "string")
+    if kind in ("number", "integer"):
+        return max(1, schema.get("minimum", 1))
+    if kind == "boolean":
+        return True
+    return "sample-value"
+
+
+def python_name(wire: str) -> str:
+    """The keyword a parameter takes in the generated method (the generator's rule)."""
+    import re
+
+    name = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", wire)
+    return re.sub(r"_+", "_", re.sub(r"[^0-9A-Za-z]+", "_", name).strip("_").lower())
+
+
+def arguments(operation: SpecOperation, method: Any) -> tuple[list[Any], dict[str, Any]]:
+    """Positional and keyword arguments that make a valid call of ``operation``."""
+    positional: list[Any] = []
+    keywords: dict[str, Any] = {}
+    for parameter in operation.parameters:
+        if parameter["in"] == "path":
+            enum = TABLE.deref(parameter["schema"]).get("enum")
+            positional.append(enum[0] if enum else f"{parameter['name']}-1")
+        elif parameter.get("required") or parameter["in"] == "query":
+            keywords[python_name(parameter["name"])] = sample(operation, parameter["schema"])
+    if operation.request_body is not None:
+        schema = operation.request_body["content"]["application/json"]["schema"]
+        data = TABLE.make(schema, "body", optional=True, depth=0)
+        if operation.name == "users.replace_tenant":
+            data = {"tenantId": "tenant-b"}  # answered by hand: must be one of the user's
+        body_type = typing.get_type_hints(method)["body"]
+        body = structure_answer(data, strip_none(body_type), what="test")
+        # The model writes back exactly what it read: names and values survive the trip.
+        assert unstructure_body(body) == data
+        positional.append(body)
+    return positional, keywords
+
+
+def strip_none(annotation: Any) -> Any:
+    options = [o for o in typing.get_args(annotation) if o is not type(None)]
+    if typing.get_origin(annotation) in (typing.Union, type(int | None)) and len(options) == 1:
+        return options[0]
+    return annotation
+
+
+def check_answer(result: Any, annotation: Any) -> None:
+    """``result`` is what the method's return annotation promises."""
+    if annotation is type(None) or annotation is None:
+        assert result is None
+        return
+    origin = typing.get_origin(annotation)
+    if origin is list:
+        (item,) = typing.get_args(annotation)
+        assert isinstance(result, list)
+        assert result, "the fake answers one item per array"
+        for value in result:
+            check_answer(value, item)
+    elif origin is Page:
+        (item,) = typing.get_args(annotation)
+        assert isinstance(result, Page)
+        for value in result.items:
+            check_answer(value, item)
+    elif attrs.has(annotation):
+        assert isinstance(result, annotation)
+    else:
+        assert isinstance(result, annotation)
+
+
+@pytest.mark.parametrize("optional", [True, False], ids=["full", "required-only"])
+@pytest.mark.parametrize("operation", OPERATIONS, ids=[op.name for op in OPERATIONS])
+async def test_operation(world: World, operation: SpecOperation, optional: bool) -> None:
+    world.fake.answer_optional_fields = optional
+    client = world.environment if operation.audience == "ENVIRONMENT" else world.user
+    group, name = operation.name.split(".")
+    method = getattr(getattr(client, group), name)
+    positional, keywords = arguments(operation, method)
+    before = world.fake.api_calls[operation.name]
+    result = await method(*positional, **keywords)
+    # The fake matched the request to this very operation and it validated.
+    assert world.fake.api_calls[operation.name] == before + 1
+    check_answer(result, typing.get_type_hints(method)["return"])
+    COVERED["full answers" if optional else "required-only answers"].add(operation.name)
+
+
+async def test_every_operation_is_a_method() -> None:
+    """The client's methods and the spec's operations are the same 307, one to one."""
+    import frontegg_async.api as api
+
+    names = set()
+    for group in (g for g in FronteggClient.__slots__ if not g.startswith("_")):
+        cls = getattr(api, "".join(part.capitalize() for part in group.split("_")) + "Api")
+        names |= {f"{group}.{a}" for a, v in vars(cls).items() if inspect.iscoroutinefunction(v)}
+    assert names == {op.name for op in TABLE.operations}
+    assert len(names) == 307

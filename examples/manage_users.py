@@ -1,4 +1,4 @@
-"""A management script: list every user of the environment with the environment token.
+"""A management script: list every user of the environment with the typed API client.
 
     FRONTEGG_GATEWAY_URL=https://api.frontegg.com \\
     FRONTEGG_CLIENT_ID=... FRONTEGG_API_KEY=... python examples/manage_users.py
@@ -10,29 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import os
-from typing import Any
 
-from frontegg_async import EnvironmentSession
-
-
-async def all_users(session: EnvironmentSession, page_size: int = 50) -> list[dict[str, Any]]:
-    """Every user, following ``GET /resources/users/v3`` page by page."""
-    users: list[dict[str, Any]] = []
-    page = 0
-    while True:
-        body = await session.request(
-            "GET", "resources/users/v3", params={"_limit": page_size, "_offset": page}
-        )
-        users.extend(body["items"])
-        page += 1
-        if page >= body["_metadata"]["totalPages"]:
-            return users
+from frontegg_async import EnvironmentSession, FronteggClient
 
 
 async def run(gateway_url: str, client_id: str, api_key: str) -> list[str]:
-    """Print and return the emails of all users."""
+    """Print and return the emails of all users, fetched two a page."""
     async with EnvironmentSession(gateway_url, client_id=client_id, secret=api_key) as session:
-        emails = [user["email"] for user in await all_users(session, page_size=2)]
+        client = FronteggClient(session)
+        # GET /resources/users/v3, page after page, until the pages run out.
+        emails = [user.email async for user in client.users.iter_get(page_size=2)]
     for email in emails:
         print(email)
     return emails

@@ -170,3 +170,27 @@ def test_the_generated_code_is_what_the_generator_writes(tmp_path: pathlib.Path)
     assert written == committed
     stale = [str(p) for p in written if (tmp_path / p).read_bytes() != (ROOT / p).read_bytes()]
     assert stale == [], "run: python tools/generate_api.py"
+
+
+async def test_the_readme_examples_run(fake: FakeFrontegg) -> None:
+    """The three examples of the README's API section, run as written against the fake."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## The whole identity API, typed")[1].split("\n## ")[0]
+    blocks = section.split("```python\n")[1:4]
+    code = "\n".join(block.split("```")[0] for block in blocks)
+    assert code.count("client.users.get_me()") == 1
+    code = code.replace("Region.EU", "GATEWAY")
+    body = "".join(f"    {line}\n" for line in code.splitlines())
+    namespace: dict[str, Any] = {
+        "BASE_URL": fake.identity_url,
+        "EMAIL": "ada@example.com",
+        "PASSWORD": PASSWORD,
+        "GATEWAY": fake.url,
+        "CLIENT_ID": fake.client_id,
+        "API_KEY": fake.environment_secret,
+        "TENANT_ID": "tenant-1",
+    }
+    exec(f"async def example():\n{body}", namespace)
+    await namespace["example"]()
+    assert fake.api_calls["roles.create"] == 1
+    assert fake.calls["users"] == 2  # the page, then the walk over a single page

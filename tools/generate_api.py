@@ -623,7 +623,8 @@ def render_client(writers: list[GroupWriter]) -> str:
 
 
 def render_init(writers: list[GroupWriter]) -> str:
-    names = sorted(["FronteggClient", *[writer.class_name for writer in writers]])
+    pages = ["Page", "PageLinks", "PageMetadata"]
+    names = sorted(["FronteggClient", *pages, *[writer.class_name for writer in writers]])
     lines = [
         '"""The whole identity API, typed: ``FronteggClient`` and one class per tag.',
         "",
@@ -631,6 +632,7 @@ def render_init(writers: list[GroupWriter]) -> str:
         "are in ``frontegg_async.api.models``.",
         '"""',
         "",
+        "from .._api import Page, PageLinks, PageMetadata",
         "from ._client import FronteggClient",
     ]
     lines += [f"from ._{w.group} import {w.class_name}" for w in writers]

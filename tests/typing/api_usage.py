@@ -173,3 +173,39 @@ async def use_stores(fake: FakeFrontegg) -> None:
             pass
     except StoreError as error:
         message: str = str(error)
+
+
+async def use_the_api_client(
+    user: FronteggSession, environment: frontegg_async.EnvironmentSession
+) -> None:
+    from collections.abc import AsyncIterator
+
+    from frontegg_async import (
+        FronteggClient,
+        InvalidRequestError,
+        NotFoundError,
+        WrongSessionError,
+    )
+    from frontegg_async.api import Page, PageMetadata, RolesApi, UsersApi
+    from frontegg_async.api._client import FronteggClient as Generated
+    from frontegg_async.api.models import AddRoleRequest, RoleResponse, UserDto, UserV3Dto
+
+    client: FronteggClient = FronteggClient(user)
+    same: type[Generated] = FronteggClient
+    users: UsersApi = client.users
+    me: UserDto = await users.get_me()
+    admin = FronteggClient(environment)
+    roles: RolesApi = admin.roles
+    created: list[RoleResponse] = await roles.create(
+        [AddRoleRequest(key="k", name="n", level=1)], frontegg_tenant_id="t"
+    )
+    await roles.delete(created[0].id)
+    page: Page[UserV3Dto] = await admin.users.get(limit=10, offset=0, sort_by="email")
+    totals: PageMetadata | None = page.metadata
+    walk: AsyncIterator[UserV3Dto] = admin.users.iter_get(page_size=100)
+    async for one in walk:
+        email: str = one.email
+    try:
+        await client.roles.get()
+    except (WrongSessionError, InvalidRequestError, NotFoundError) as error:
+        problems: tuple[str, ...] = error.errors

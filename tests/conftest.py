@@ -82,6 +82,16 @@ def exp_of(fake: FakeFrontegg, token: str) -> float:
     return float(fake.decode(token)["exp"])
 
 
+def pytest_collection_finish(session: Any) -> None:
+    """Move everything alive after collection (modules, the generated API, test items) out of
+    the collector's sight: each test's ``gc.collect()`` then walks only what the test made,
+    in milliseconds instead of the 40-60 ms a full collection costs."""
+    import frontegg_async.api  # noqa: F401 - imported once, before the freeze
+
+    gc.collect()
+    gc.freeze()
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     """Say how many of the identity API's operations the run called through FronteggClient."""
     import sys

@@ -178,7 +178,8 @@ def page_item(schema: dict[str, Any]) -> dict[str, Any] | None:
     for part in parts[1:]:
         items = part.get("properties", {}).get("items")
         if items is not None:
-            return items.get("items", {})
+            item: dict[str, Any] = items.get("items", {})
+            return item
     return {}
 
 
@@ -411,7 +412,9 @@ class GroupWriter:
         user = f"client.{self.group}.{op.name}"
         params = op.raw.get("parameters", [])
         signature = ["self"]
-        path_args, query_args, header_args = [], [], []
+        path_args: list[str] = []
+        query_args: list[str] = []
+        header_args: list[str] = []
         for name in op.path_params:
             signature.append(f"{py_name(name)}: str")
             path_args.append(f'"{name}": {py_name(name)}')

@@ -194,3 +194,24 @@ async def test_the_readme_examples_run(fake: FakeFrontegg) -> None:
     await namespace["example"]()
     assert fake.api_calls["roles.create"] == 1
     assert fake.calls["users"] == 2  # the page, then the walk over a single page
+
+
+def test_every_method_the_docs_name_exists() -> None:
+    """``client.group.method`` in the README, and every row of docs/api.md, resolve."""
+    import re
+
+    import frontegg_async.api as api
+
+    rows = set()
+    group = ""
+    for line in (ROOT / "docs/api.md").read_text().splitlines():
+        if line.startswith("## client."):
+            group = line.removeprefix("## client.")
+        elif line.startswith("| `"):
+            rows.add((group, line.split("`")[1]))
+    assert len(rows) == 307
+    in_readme = set(re.findall(r"client\.(\w+)\.(\w+)", (ROOT / "README.md").read_text()))
+    assert in_readme
+    for group, method in rows | in_readme:
+        cls = getattr(api, "".join(p.capitalize() for p in group.split("_")) + "Api")
+        assert hasattr(cls, method), f"client.{group}.{method}"

@@ -54,6 +54,7 @@ GROUP_NAMES = {
     "Users": "user_admin",
     "Users-applications management": "applications",
     "Custom social OAuth provider": "custom_social_oauth",
+    "M2M tokens": "m2m_tokens",
 }
 #: The last word of a POST path that is a verb of its own.
 ACTION_WORDS = frozenset(
@@ -102,7 +103,11 @@ AUDIENCE_WORDS = {
 }
 PAGE_SCHEMA = "FronteggPaginationWrapper"
 PROSE_KEYS = frozenset({"description", "summary", "example", "examples", "title"})
-SECRET_WORD = re.compile(r"password|secret|token|apikey|api_key|privatekey|private_key|cookie")
+#: Field names (without underscores) that may hold a secret: left out of reprs. One-time codes
+#: and QR codes (which carry a TOTP seed) count.
+SECRET_WORD = re.compile(
+    r"password|secret|token|apikey|privatekey|cookie|recoverycode|qrcode|^code$"
+)
 SUCCESS = ("200", "201", "202", "204")
 
 

@@ -23,7 +23,7 @@ from ._email_templates import EmailTemplatesApi
 from ._general import GeneralApi
 from ._ip_restrictions import IpRestrictionsApi
 from ._lockout_policy import LockoutPolicyApi
-from ._m2_m_tokens import M2MTokensApi
+from ._m2m_tokens import M2mTokensApi
 from ._mfa import MfaApi
 from ._mfa_configuration import MfaConfigurationApi
 from ._mfa_settings import MfaSettingsApi
@@ -64,7 +64,7 @@ __all__ = [
     "GeneralApi",
     "IpRestrictionsApi",
     "LockoutPolicyApi",
-    "M2MTokensApi",
+    "M2mTokensApi",
     "MfaApi",
     "MfaConfigurationApi",
     "MfaSettingsApi",

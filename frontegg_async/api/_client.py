@@ -23,7 +23,7 @@ from ._email_templates import EmailTemplatesApi
 from ._general import GeneralApi
 from ._ip_restrictions import IpRestrictionsApi
 from ._lockout_policy import LockoutPolicyApi
-from ._m2_m_tokens import M2MTokensApi
+from ._m2m_tokens import M2mTokensApi
 from ._mfa import MfaApi
 from ._mfa_configuration import MfaConfigurationApi
 from ._mfa_settings import MfaSettingsApi
@@ -74,7 +74,7 @@ class FronteggClient:
         "general",
         "ip_restrictions",
         "lockout_policy",
-        "m2_m_tokens",
+        "m2m_tokens",
         "mfa",
         "mfa_configuration",
         "mfa_settings",
@@ -133,7 +133,7 @@ class FronteggClient:
         """Operations tagged "IP restrictions"."""
         self.lockout_policy = LockoutPolicyApi(self._core)
         """Operations tagged "Lockout policy"."""
-        self.m2_m_tokens = M2MTokensApi(self._core)
+        self.m2m_tokens = M2mTokensApi(self._core)
         """Operations tagged "M2M tokens"."""
         self.mfa = MfaApi(self._core)
         """Operations tagged "MFA"."""

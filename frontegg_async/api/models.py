@@ -333,7 +333,7 @@ class AcceptInvitationWithCodeDto:
 
     user_id: str = field(metadata={"json": "userId"})
     token: str = field(repr=False, metadata={"json": "token"})
-    code: str = field(metadata={"json": "code"})
+    code: str = field(repr=False, metadata={"json": "code"})
 
 
 @frozen(kw_only=True)
@@ -360,7 +360,7 @@ class ActivateUserWithCodeDto:
         default=None, repr=False, metadata={"json": "recaptchaToken"}
     )
     last_terms_check: str | None = field(default=None, metadata={"json": "lastTermsCheck"})
-    code: str = field(metadata={"json": "code"})
+    code: str = field(repr=False, metadata={"json": "code"})
 
 
 @frozen(kw_only=True)
@@ -665,7 +665,7 @@ class AuthRequestVerifyMfaRequest:
 @frozen(kw_only=True)
 class AuthTenantAccessTokenResponse:
     """The ``AuthTenantAccessTokenResponse`` shape; used by
-    ``client.m2_m_tokens.get_vendor_only_tenants_access_tokens``.
+    ``client.m2m_tokens.get_vendor_only_tenants_access_tokens``.
     """
 
     id: str = field(metadata={"json": "id"})
@@ -678,7 +678,7 @@ class AuthTenantAccessTokenResponse:
 @frozen(kw_only=True)
 class AuthUserAccessTokenResponse:
     """The ``AuthUserAccessTokenResponse`` shape; used by
-    ``client.m2_m_tokens.get_vendor_only_users_access_tokens``.
+    ``client.m2m_tokens.get_vendor_only_users_access_tokens``.
     """
 
     user_id: str = field(metadata={"json": "userId"})
@@ -766,8 +766,8 @@ class AuthenticationResponseDto:
     mfa_strategies: Mapping[str, Any] | None = field(
         default=None, metadata={"json": "mfaStrategies"}
     )
-    qr_code: str | None = field(default=None, metadata={"json": "qrCode"})
-    recovery_code: str | None = field(default=None, metadata={"json": "recoveryCode"})
+    qr_code: str | None = field(default=None, repr=False, metadata={"json": "qrCode"})
+    recovery_code: str | None = field(default=None, repr=False, metadata={"json": "recoveryCode"})
     access_token: str = field(repr=False, metadata={"json": "accessToken"})
     refresh_token: str = field(repr=False, metadata={"json": "refreshToken"})
     expires_in: float = field(metadata={"json": "expiresIn"})
@@ -1372,7 +1372,7 @@ class CreateUserEmailVendorRequestDto:
 class CreateUserEmailVerifyRequestDto:
     """The ``CreateUserEmailVerifyRequestDto`` shape; used by ``client.users.verify_emails``."""
 
-    code: str = field(metadata={"json": "code"})
+    code: str = field(repr=False, metadata={"json": "code"})
     email: str = field(metadata={"json": "email"})
 
 
@@ -1441,7 +1441,7 @@ class DisableMFASMSRequest:
     """The ``DisableMFASMSRequest`` shape; used by ``client.mfa.verify_users_mfa_sms_disable``."""
 
     otc_token: str = field(repr=False, metadata={"json": "otcToken"})
-    code: str = field(metadata={"json": "code"})
+    code: str = field(repr=False, metadata={"json": "code"})
 
 
 @frozen(kw_only=True)
@@ -2475,7 +2475,7 @@ class PreVerifyUserPhoneNumberRequestDto:
 class RecoverMfaDto:
     """The ``RecoverMfaDto`` shape; used by ``client.mfa.recover_auth_user_mfa``."""
 
-    recovery_code: str = field(metadata={"json": "recoveryCode"})
+    recovery_code: str = field(repr=False, metadata={"json": "recoveryCode"})
     email: str = field(metadata={"json": "email"})
 
 
@@ -2510,7 +2510,7 @@ class RequestEnrollAuthenticatorAppMfaResponse:
     ``client.mfa.enroll_users_mfa_authenticator``.
     """
 
-    qr_code: str = field(metadata={"json": "qrCode"})
+    qr_code: str = field(repr=False, metadata={"json": "qrCode"})
 
 
 @frozen(kw_only=True)
@@ -2658,7 +2658,7 @@ class SelfEmailUpdateRequestDto:
 class SelfEmailUpdateVerifyRequestDto:
     """The ``SelfEmailUpdateVerifyRequestDto`` shape; used by ``client.users.verify_email_me``."""
 
-    code: str = field(metadata={"json": "code"})
+    code: str = field(repr=False, metadata={"json": "code"})
     email: str = field(metadata={"json": "email"})
 
 
@@ -3699,7 +3699,7 @@ class VerifyEnrollMFAResponse:
     ``client.mfa.verify_users_mfa_authenticator_enroll``, ``client.mfa.verify_users_mfa_enroll``.
     """
 
-    recovery_code: str = field(metadata={"json": "recoveryCode"})
+    recovery_code: str = field(repr=False, metadata={"json": "recoveryCode"})
 
 
 @frozen(kw_only=True)
@@ -3709,7 +3709,7 @@ class VerifyEnrollMFASMSRequest:
     """
 
     otc_token: str = field(repr=False, metadata={"json": "otcToken"})
-    code: str = field(metadata={"json": "code"})
+    code: str = field(repr=False, metadata={"json": "code"})
 
 
 @frozen(kw_only=True)
@@ -3761,7 +3761,7 @@ class VerifyMFAEmailOTCRequest:
     """
 
     otc_token: str = field(repr=False, metadata={"json": "otcToken"})
-    code: str = field(metadata={"json": "code"})
+    code: str = field(repr=False, metadata={"json": "code"})
     mfa_token: str = field(repr=False, metadata={"json": "mfaToken"})
     remember_device: bool | None = field(default=None, metadata={"json": "rememberDevice"})
 
@@ -3771,7 +3771,7 @@ class VerifyMFASMSRequest:
     """The ``VerifyMFASMSRequest`` shape; used by ``client.mfa.verify_auth_user_mfa_sms``."""
 
     otc_token: str = field(repr=False, metadata={"json": "otcToken"})
-    code: str = field(metadata={"json": "code"})
+    code: str = field(repr=False, metadata={"json": "code"})
     mfa_token: str = field(repr=False, metadata={"json": "mfaToken"})
     remember_device: bool | None = field(default=None, metadata={"json": "rememberDevice"})
 
@@ -3835,7 +3835,7 @@ class VerifyPhoneNumberOTCRequestDto:
     """
 
     otc_token: str = field(repr=False, metadata={"json": "otcToken"})
-    code: str = field(metadata={"json": "code"})
+    code: str = field(repr=False, metadata={"json": "code"})
 
 
 @frozen(kw_only=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import re
 import typing
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
@@ -84,8 +85,6 @@ def sample(operation: SpecOperation, schema: Mapping[str, Any]) -> Any:
 
 def python_name(wire: str) -> str:
     """The keyword a parameter takes in the generated method (the generator's rule)."""
-    import re
-
     name = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", wire)
     return re.sub(r"_+", "_", re.sub(r"[^0-9A-Za-z]+", "_", name).strip("_").lower())
 
@@ -169,3 +168,40 @@ async def test_every_operation_is_a_method() -> None:
         names |= {f"{group}.{a}" for a, v in vars(cls).items() if inspect.iscoroutinefunction(v)}
     assert names == {op.name for op in TABLE.operations}
     assert len(names) == 307
+
+
+SECRET_NAME = re.compile(r"password|secret|token|apikey|privatekey|cookie|recoverycode|qrcode")
+
+
+def secret_strings(value: Any, name: str = "") -> set[str]:
+    """The string values in an answer that sit under a secret-looking property name."""
+    if isinstance(value, dict):
+        return set().union(*(secret_strings(v, k) for k, v in value.items()))
+    if isinstance(value, list):
+        return set().union(*(secret_strings(v, name) for v in value))
+    key = name.lower().replace("_", "")
+    if isinstance(value, str) and (SECRET_NAME.search(key) or key == "code"):
+        return {value}
+    return set()
+
+
+async def test_no_answer_shows_a_secret_in_its_repr() -> None:
+    """Every answer of every operation, read into its model: the values under secret-looking
+    names (tokens, secrets, passwords, one-time codes...) never appear in the repr."""
+    import frontegg_async.api as api
+
+    checked = 0
+    for operation in OPERATIONS:
+        group, name = operation.name.split(".")
+        cls = getattr(api, "".join(p.capitalize() for p in group.split("_")) + "Api")
+        data = TABLE.answer(operation)
+        secrets = secret_strings(data)
+        if not secrets:
+            continue
+        result = structure_answer(
+            data, typing.get_type_hints(getattr(cls, name))["return"], what="t"
+        )
+        shown = repr(result)
+        assert not [s for s in secrets if s in shown], operation.name
+        checked += 1
+    assert checked > 30

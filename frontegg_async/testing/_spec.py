@@ -349,7 +349,9 @@ def _pattern(text: str | None) -> re.Pattern[str] | None:
 def _text_for(schema: Mapping[str, Any], hint: str) -> str:
     form = schema.get("format", "")
     lowered = hint.lower()
-    if "phone" in lowered:
+    if any(word in lowered for word in ("token", "secret", "password")):
+        text = f"fake-{hint}"  # distinct from every other value: a canary for leaks
+    elif "phone" in lowered:
         text = "+14155550100"
     elif "username" in lowered:
         text = "fake.user"

@@ -4,12 +4,15 @@ sessions send requests that do too."""
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import pathlib
 from typing import Any
 
 import jsonschema
 import pytest
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
 
 from frontegg_async import ApiTokenSession, EnvironmentSession
 from frontegg_async.testing import FakeFrontegg, RecordedRequest
@@ -124,22 +127,28 @@ async def test_every_request_and_answer_validates(
     assert seen == set(OPERATIONS)
 
 
-def as_json_schema(value: Any) -> Any:
-    """OpenAPI 3.0 schema -> JSON Schema: ``nullable`` becomes a null alternative. ``pattern``
-    is dropped: several of the spec's are JavaScript literals or constant names, not regexes."""
+def as_json_schema(value: Any, *, patterns: bool = False) -> Any:
+    """OpenAPI 3.0 schema -> JSON Schema: ``nullable`` becomes a null alternative. Several of
+    the spec's ``pattern`` values are JavaScript literals (``/^x$/``) or the names of constants,
+    not regexes: they are dropped, or with ``patterns`` the literals are unwrapped and only the
+    names dropped."""
     if isinstance(value, list):
-        return [as_json_schema(item) for item in value]
+        return [as_json_schema(item, patterns=patterns) for item in value]
     if not isinstance(value, dict):
         return value
     converted = {
         key: (
-            {name: as_json_schema(sub) for name, sub in item.items()}
+            {name: as_json_schema(sub, patterns=patterns) for name, sub in item.items()}
             if key == "properties"
-            else as_json_schema(item)
+            else as_json_schema(item, patterns=patterns)
         )
         for key, item in value.items()
         if key not in ("nullable", "pattern") or key == "properties"
     }
+    pattern = value.get("pattern")
+    if patterns and isinstance(pattern, str) and not pattern.isalpha():
+        literal = len(pattern) > 1 and pattern.startswith("/") and pattern.endswith("/")
+        converted["pattern"] = pattern[1:-1] if literal else pattern
     if value.get("nullable"):
         return {"anyOf": [converted, {"type": "null"}]}
     return converted
@@ -175,3 +184,72 @@ def test_the_spec_fakes_bodies_validate_against_the_spec_itself() -> None:
             assert problems == []
             checked += 1
     assert checked > 300
+
+
+def strict_json_schema(value: Any) -> Any:
+    """``as_json_schema`` plus the fake's own reading of the spec: declared properties are the
+    only ones allowed, and a ``oneOf`` needs one fitting shape, not exactly one."""
+    if isinstance(value, list):
+        return [strict_json_schema(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    converted = {
+        ("anyOf" if key == "oneOf" else key): (
+            {name: strict_json_schema(sub) for name, sub in item.items()}
+            if key == "properties"
+            else strict_json_schema(item)
+        )
+        for key, item in value.items()
+    }
+    if value.get("properties"):
+        converted["additionalProperties"] = False
+    return converted
+
+
+JSON_LEAVES = st.none() | st.booleans() | st.integers(-5, 5) | st.text(max_size=3)
+JSON_VALUES = st.recursive(
+    JSON_LEAVES,
+    lambda inner: st.lists(inner, max_size=2) | st.dictionaries(st.text(max_size=3), inner),
+    max_leaves=4,
+)
+
+
+def mutate(value: Any, data: st.DataObject) -> Any:
+    """``value`` with one part replaced, one key dropped or one key added."""
+    if isinstance(value, dict) and value and data.draw(st.booleans()):
+        key = data.draw(st.sampled_from(sorted(value)))
+        action = data.draw(st.sampled_from(["drop", "add", "deeper"]))
+        if action == "drop":
+            return {k: v for k, v in value.items() if k != key}
+        if action == "add":
+            return {**value, data.draw(st.text(min_size=1, max_size=4)): 1}
+        return {**value, key: mutate(value[key], data)}
+    if isinstance(value, list) and value and data.draw(st.booleans()):
+        return [mutate(value[0], data), *value[1:]]
+    return data.draw(JSON_VALUES)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_the_fakes_validator_agrees_with_jsonschema(data: st.DataObject) -> None:
+    """On the spec's request shapes, mutated at random, the fake's validator refuses exactly
+    what jsonschema refuses (reading the spec as the fake does)."""
+    table, components = strict_spec()
+    bodies = [op.request_body for op in table.operations if op.request_body is not None]
+    body = data.draw(st.sampled_from(bodies))
+    schema = body["content"]["application/json"]["schema"]
+    value = mutate(table.make(schema, "body", optional=data.draw(st.booleans()), depth=0), data)
+    problems: list[str] = []
+    table.check(schema, value, "body", problems)
+    strict = strict_json_schema(as_json_schema(schema, patterns=True))
+    valid = jsonschema.Draft7Validator({**strict, "components": components}).is_valid(value)
+    event(f"valid={valid}")
+    assert valid == (problems == []), (value, problems)
+
+
+@functools.cache
+def strict_spec() -> tuple[Any, dict[str, Any]]:
+    from frontegg_async.testing._spec import SpecTable
+
+    schemas = load("identity.json")["components"]["schemas"]
+    return SpecTable.load(), {"schemas": strict_json_schema(as_json_schema(schemas, patterns=True))}

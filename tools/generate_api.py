@@ -592,41 +592,54 @@ def render_client(writers: list[GroupWriter]) -> str:
         "",
         "from __future__ import annotations",
         "",
-        "from .._api import AnySession, ApiCore",
+        "from typing import Generic, TypeVar",
+        "",
+        "from .._api import ApiCore",
+        "from .._session import ApiTokenSession, EnvironmentSession, FronteggSession",
     ]
     for writer in writers:
         lines.append(f"from ._{writer.group} import {writer.class_name}")
     lines += [
         "",
+        "#: The kind of session a client holds; management groups ask for EnvironmentSession.",
+        'SessionT = TypeVar("SessionT", bound="FronteggSession | EnvironmentSession | '
+        'ApiTokenSession")',
         "",
-        "class FronteggClient:",
+        "",
+        "class FronteggClient(Generic[SessionT]):",
         '    """Typed async methods for all of Frontegg\'s identity API, on a session\'s token.',
         "",
         "    ``FronteggClient(session)`` sends every call through ``session.request``: the token",
         "    is always fresh, a 401 renews it once and retries, and failures raise the typed",
-        "    ``FronteggError`` subclasses. Each group's docstring says which session it needs.",
+        "    ``FronteggError`` subclasses. The groups that manage the environment are typed for",
+        "    a ``FronteggClient[EnvironmentSession]`` only: on a client of another session,",
+        "    mypy flags them and a call raises ``WrongSessionError`` before sending anything.",
         "    The client owns nothing: closing the session is the caller's business.",
         '    """',
         "",
-        "    __slots__ = (",
-        '        "_core",',
-        *[f'        "{writer.group}",' for writer in writers],
-        "    )",
+        '    __slots__ = ("_core", "_session")',
         "",
-        "    def __init__(self, session: AnySession) -> None:",
+        "    def __init__(self, session: SessionT) -> None:",
         "        self._core = ApiCore(session)",
+        "        self._session = session",
+        "",
+        "    @property",
+        "    def session(self) -> SessionT:",
+        '        """The session whose token the calls carry."""',
+        "        return self._session",
     ]
     for writer in writers:
         tag = writer.ops[0].tag
-        lines.append(f"        self.{writer.group} = {writer.class_name}(self._core)")
-        lines.append(f'        """Operations tagged "{tag}"."""')
-    lines += [
-        "",
-        "    @property",
-        "    def session(self) -> AnySession:",
-        '        """The session whose token the calls carry."""',
-        "        return self._core.session",
-    ]
+        audience = writer.ops[0].audience
+        owner = "FronteggClient[EnvironmentSession]" if audience == "ENVIRONMENT" else ""
+        self_arg = f"self: {owner}" if owner else "self"
+        lines += [
+            "",
+            "    @property",
+            f"    def {writer.group}({self_arg}) -> {writer.class_name}:",
+            f'        """Operations tagged "{tag}" (token: {audience.lower()})."""',
+            f"        return {writer.class_name}(self._core)",
+        ]
     return "\n".join(lines) + "\n"
 
 

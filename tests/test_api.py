@@ -215,3 +215,16 @@ def test_every_method_the_docs_name_exists() -> None:
     for group, method in rows | in_readme:
         cls = getattr(api, "".join(p.capitalize() for p in group.split("_")) + "Api")
         assert hasattr(cls, method), f"client.{group}.{method}"
+
+
+async def test_query_parameters_are_spelled_as_frontegg_reads_them(
+    fake: FakeFrontegg, environment: EnvironmentSession
+) -> None:
+    client = FronteggClient(environment)
+    await client.core_settings.get_jwt_templates(ids=["t1", "t2"], limit=50.0, keys=None)
+    await client.users.get_query_phrase(include_sub_tenants=False, ids="u1,u2")
+    first, second = fake.requests[-2].query, fake.requests[-1].query
+    # Arrays repeat the name, booleans are words, whole numbers have no ".0", None is left out.
+    assert first == (("ids", "t1"), ("ids", "t2"), ("_limit", "50"))
+    assert second == (("_includeSubTenants", "false"), ("ids", "u1,u2"))
+    assert fake.api_calls["core_settings.get_jwt_templates"] == 1

@@ -208,3 +208,32 @@ async def test_no_answer_shows_a_secret_in_its_repr() -> None:
         assert not [s for s in secrets if s in shown], operation.name
         checked += 1
     assert checked > 30
+
+
+def page_walkers() -> list[str]:
+    """``group.iter_method`` for every ``iter_`` method of the client."""
+    groups = [n for n, v in vars(FronteggClient).items() if isinstance(v, property)]
+    found = []
+    for group in groups:
+        owner = typing.get_type_hints(getattr(FronteggClient, group).fget)["return"]
+        found += [f"{group}.{name}" for name in vars(owner) if name.startswith("iter_")]
+    return sorted(found)
+
+
+@pytest.mark.parametrize("walker", page_walkers())
+async def test_every_page_walker_walks(world: World, walker: str) -> None:
+    """Each ``iter_`` method asks for page 0 with its page size and yields the page's items."""
+    group, name = walker.split(".")
+    operation = next(op for op in OPERATIONS if op.name == f"{group}.{name[5:]}")
+    client = world.environment if operation.audience == "ENVIRONMENT" else world.user
+    _, keywords = arguments(operation, getattr(getattr(client, group), name[5:]))
+    keywords = {k: v for k, v in keywords.items() if k not in ("limit", "offset")}
+    world.fake.answer_optional_fields = True
+    before = len(world.fake.requests)
+    items = [item async for item in getattr(getattr(client, group), name)(page_size=7, **keywords)]
+    assert items
+    assert all(attrs.has(type(item)) for item in items)
+    sent = world.fake.requests[before:]
+    assert len(sent) == 1  # a short page: the walk stops there
+    assert ("_limit", "7") in sent[0].query
+    assert ("_offset", "0") in sent[0].query

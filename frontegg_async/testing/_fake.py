@@ -107,6 +107,8 @@ class RecordedRequest:
     json: Any = field(repr=False)
     status: int
     response_json: Any = field(repr=False)
+    #: The query string's ``(name, value)`` pairs, in order (a name repeats for an array).
+    query: tuple[tuple[str, str], ...] = field(default=(), repr=False)
 
 
 @define
@@ -494,6 +496,7 @@ class FakeFrontegg:
                 json=None if body is ValueError else body,
                 status=response.status,
                 response_json=sent,
+                query=tuple(request.query.items()),
             )
         )
 

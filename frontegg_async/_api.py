@@ -23,7 +23,7 @@ from cattrs import Converter
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 from yarl import URL
 
-from ._errors import InvalidRequestError, WrongSessionError
+from ._errors import InvalidRequestError, ResponseFormatError, WrongSessionError
 from ._models import make_strict_converter, structure_with
 
 if TYPE_CHECKING:
@@ -287,6 +287,11 @@ class ApiCore:
     ) -> T:
         """Send ``operation`` and read its answer as ``answer``."""
         data = await self._send(operation, path, query, headers, body)
+        if data is None:
+            raise ResponseFormatError(
+                f"client.{operation.name} answered with an empty body where "
+                f"{getattr(answer, '__name__', answer)} was expected"
+            )
         result: T = structure_answer(data, answer, what=f"client.{operation.name}")
         return result
 

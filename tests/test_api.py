@@ -130,6 +130,15 @@ async def test_an_answer_that_does_not_fit_names_the_field(
         await client.roles.get()
 
 
+async def test_an_empty_answer_where_a_model_was_due_is_a_format_error(
+    fake: FakeFrontegg, environment: EnvironmentSession
+) -> None:
+    client = FronteggClient(environment)
+    fake.fail_next("api", body=b"")
+    with pytest.raises(ResponseFormatError, match=r"roles\.get answered with an empty body"):
+        await client.roles.get()
+
+
 async def test_not_found_is_its_own_error(environment: EnvironmentSession) -> None:
     client = FronteggClient(environment)
     with pytest.raises(NotFoundError):

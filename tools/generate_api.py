@@ -528,8 +528,27 @@ class GroupWriter:
         ]
         if op.raw.get("deprecated"):
             lines.append("        Deprecated by Frontegg: a newer version of this call exists.")
+        sent = self.where_sent(op)
+        if sent:
+            lines += ["", *wrap(sent, 8)]
         lines.append('        """')
         return lines
+
+    def where_sent(self, op: Operation) -> str:
+        """One sentence saying where each argument goes on the wire."""
+        parts = [f"``{py_name(name)}`` fills ``{{{name}}}``" for name in op.path_params]
+        if op.raw.get("requestBody") is not None:
+            parts.append("``body`` is the JSON body")
+        for param in op.raw.get("parameters", []):
+            if param["in"] in ("query", "header"):
+                required = " (required)" if param.get("required") else ""
+                if param["name"] == "_offset":
+                    required = " (a page number, from 0)"
+                parts.append(
+                    f"``{py_name(param['name'])}`` is the ``{param['name']}`` "
+                    f"{param['in']}{required}"
+                )
+        return ("Arguments: " + "; ".join(parts) + ".") if parts else ""
 
     def render(self) -> str:
         body: list[str] = []

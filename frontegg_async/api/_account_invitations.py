@@ -77,6 +77,9 @@ class AccountInvitationsApi:
         Returns ``InviteTokenDto`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``frontegg_user_id`` is the ``frontegg-user-id`` header (required);
+        ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header (required).
         """
         return await self._core.call(
             _GET_TENANTS_INVITES_USER,
@@ -101,6 +104,9 @@ class AccountInvitationsApi:
         Returns ``InviteTokenDto`` (HTTP 201).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``body`` is the JSON body; ``frontegg_user_id`` is the ``frontegg-user-id``
+        header (required); ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header (required).
         """
         return await self._core.call(
             _CREATE_TENANTS_INVITES_USER,
@@ -122,6 +128,9 @@ class AccountInvitationsApi:
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``frontegg_user_id`` is the ``frontegg-user-id`` header (required);
+        ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header (required).
         """
         await self._core.call_none(
             _DELETE_TENANTS_INVITES_USER,
@@ -141,6 +150,9 @@ class AccountInvitationsApi:
         Returns ``InviteTokenDto`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``body`` is the JSON body; ``frontegg_user_id`` is the ``frontegg-user-id``
+        header (required); ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header (required).
         """
         return await self._core.call(
             _UPDATE_TENANTS_INVITES_USER,
@@ -160,6 +172,8 @@ class AccountInvitationsApi:
         Returns ``InviteTokenDto`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``body`` is the JSON body.
         """
         return await self._core.call(
             _VERIFY_TENANTS_INVITES, path={}, query={}, headers={}, body=body, answer=InviteTokenDto
@@ -192,6 +206,9 @@ class AccountInvitationsApi:
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
+        header; ``frontegg_user_id`` is the ``frontegg-user-id`` header.
         """
         await self._core.call_none(
             _CREATE_TENANTS_INVITES_USER_V2,

@@ -74,6 +74,8 @@ class AccountInvitationsSettingsApi:
 
         Returns ``InviteTokenDto`` (HTTP 201).
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``body`` is the JSON body.
         """
         return await self._core.call(
             _CREATE_TENANTS_INVITES, path={}, query={}, headers={}, body=body, answer=InviteTokenDto
@@ -94,6 +96,8 @@ class AccountInvitationsSettingsApi:
 
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``id`` fills ``{id}``.
         """
         await self._core.call_none(
             _DELETE_TENANTS_INVITES_TOKEN, path={"id": id}, query={}, headers={}
@@ -120,6 +124,8 @@ class AccountInvitationsSettingsApi:
 
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``body`` is the JSON body.
         """
         await self._core.call_none(
             _CREATE_ACTIVATION_STRATEGIES, path={}, query={}, headers={}, body=body
@@ -146,6 +152,8 @@ class AccountInvitationsSettingsApi:
 
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``body`` is the JSON body.
         """
         await self._core.call_none(
             _CREATE_INVITATION_STRATEGIES, path={}, query={}, headers={}, body=body

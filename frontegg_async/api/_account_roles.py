@@ -63,6 +63,12 @@ class AccountRolesApi:
         Returns one page (200): ``Page[RoleResponse]``, with links and totals.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``limit`` is the ``_limit`` query; ``sort_by`` is the ``_sortBy`` query
+        (required); ``levels`` is the ``_levels`` query; ``tenant_ids`` is the ``_tenantIds`` query;
+        ``offset`` is the ``_offset`` query (a page number, from 0); ``order`` is the ``_order``
+        query; ``filter`` is the ``_filter`` query; ``frontegg_tenant_id`` is the
+        ``frontegg-tenant-id`` header.
         """
         return await self._core.call(
             _GET,
@@ -131,6 +137,9 @@ class AccountRolesApi:
         Returns ``AddRoleWithPermissionsResponse`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
+        header.
         """
         return await self._core.call(
             _CREATE,
@@ -147,6 +156,8 @@ class AccountRolesApi:
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header.
         """
         await self._core.call_none(
             _GET_DISTINCT_LEVELS,

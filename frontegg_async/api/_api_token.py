@@ -34,6 +34,8 @@ class ApiTokenApi:
 
         Returns ``ApiTokenAuthV2Response`` (HTTP 200).
         Token: any session (these calls are public or act on the signed-in user).
+
+        Arguments: ``body`` is the JSON body.
         """
         return await self._core.call(
             _CREATE_AUTH_API_TOKEN,
@@ -51,6 +53,8 @@ class ApiTokenApi:
 
         Returns ``ApiTokenAuthV2Response`` (HTTP 200).
         Token: any session (these calls are public or act on the signed-in user).
+
+        Arguments: ``body`` is the JSON body.
         """
         return await self._core.call(
             _REFRESH_AUTH_API_TOKEN_TOKEN,

@@ -82,6 +82,9 @@ class ApiTokensApi:
         Returns ``TenantAccessTokenResponse`` (HTTP 201).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
+        header (required).
         """
         return await self._core.call(
             _CREATE_TENANTS_ACCESS_TOKENS,
@@ -100,6 +103,8 @@ class ApiTokensApi:
         Returns ``GetTenantAccessTokensResponse`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header (required).
         """
         return await self._core.call(
             _GET_TENANTS_ACCESS_TOKENS,
@@ -115,6 +120,9 @@ class ApiTokensApi:
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``id`` fills ``{id}``; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
+        header (required).
         """
         await self._core.call_none(
             _DELETE_TENANTS_ACCESS_TOKENS,
@@ -132,6 +140,9 @@ class ApiTokensApi:
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
         Deprecated by Frontegg: a newer version of this call exists.
+
+        Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
+        header (required).
         """
         return await self._core.call(
             _CREATE_TENANTS_API_TOKENS,
@@ -150,6 +161,8 @@ class ApiTokensApi:
         Returns ``list[GetTenantApiTokensResponse]`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header (required).
         """
         return await self._core.call(
             _GET_TENANTS_API_TOKENS,
@@ -165,6 +178,9 @@ class ApiTokensApi:
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``id`` fills ``{id}``; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
+        header (required).
         """
         await self._core.call_none(
             _DELETE_TENANTS_API_TOKENS,
@@ -181,6 +197,9 @@ class ApiTokensApi:
         Returns ``UpdateTenantApiTokenResponseDto`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``id`` fills ``{id}``; ``body`` is the JSON body; ``frontegg_tenant_id`` is the
+        ``frontegg-tenant-id`` header (required).
         """
         return await self._core.call(
             _UPDATE_TENANTS_API_TOKENS,
@@ -199,6 +218,9 @@ class ApiTokensApi:
         Returns ``CreateTenantApiTokenResponseDto`` (HTTP 201).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
+        header (required).
         """
         return await self._core.call(
             _CREATE_TENANTS_API_TOKENS_V2,

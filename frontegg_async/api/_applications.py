@@ -58,6 +58,8 @@ class ApplicationsApi:
 
         Returns ``list[str]`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``app_id`` fills ``{appId}``.
         """
         return await self._core.call(
             _GET_USERS, path={"appId": app_id}, query={}, headers={}, answer=list[str]
@@ -68,6 +70,8 @@ class ApplicationsApi:
 
         Returns ``list[str]`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``user_id`` fills ``{userId}``.
         """
         return await self._core.call(
             _GET_APPS, path={"userId": user_id}, query={}, headers={}, answer=list[str]
@@ -80,6 +84,8 @@ class ApplicationsApi:
 
         Returns ``list[ApplicationUserTenantsResponseDto]`` (HTTP 201).
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``body`` is the JSON body.
         """
         return await self._core.call(
             _CREATE,
@@ -95,6 +101,8 @@ class ApplicationsApi:
 
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``body`` is the JSON body.
         """
         await self._core.call_none(_DELETE, path={}, query={}, headers={}, body=body)
 
@@ -105,6 +113,8 @@ class ApplicationsApi:
 
         Returns ``UserApplicationActiveTenantsResponseDto`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``frontegg_user_id`` is the ``frontegg-user-id`` header (required).
         """
         return await self._core.call(
             _GET_USER_TENANTS_ACTIVE,
@@ -121,6 +131,9 @@ class ApplicationsApi:
 
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``body`` is the JSON body; ``frontegg_user_id`` is the ``frontegg-user-id``
+        header (required).
         """
         await self._core.call_none(
             _REPLACE_USER_TENANTS_ACTIVE,

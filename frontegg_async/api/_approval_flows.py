@@ -65,6 +65,8 @@ class ApprovalFlowsApi:
 
         Returns ``ApprovalFlowResponseDto`` (HTTP 200).
         Token: any session (these calls are public or act on the signed-in user).
+
+        Arguments: ``body`` is the JSON body.
         """
         return await self._core.call(
             _CREATE, path={}, query={}, headers={}, body=body, answer=ApprovalFlowResponseDto
@@ -85,6 +87,8 @@ class ApprovalFlowsApi:
 
         Returns ``ApprovalFlowResponseDto`` (HTTP 200).
         Token: any session (these calls are public or act on the signed-in user).
+
+        Arguments: ``id`` fills ``{id}``.
         """
         return await self._core.call(
             _GET_BY_ID, path={"id": id}, query={}, headers={}, answer=ApprovalFlowResponseDto
@@ -95,6 +99,8 @@ class ApprovalFlowsApi:
 
         Returns ``ApprovalFlowResponseDto`` (HTTP 200).
         Token: any session (these calls are public or act on the signed-in user).
+
+        Arguments: ``id`` fills ``{id}``; ``body`` is the JSON body.
         """
         return await self._core.call(
             _UPDATE,
@@ -110,6 +116,8 @@ class ApprovalFlowsApi:
 
         Frontegg answers 200 with no body; returns None.
         Token: any session (these calls are public or act on the signed-in user).
+
+        Arguments: ``id`` fills ``{id}``.
         """
         await self._core.call_none(_DELETE, path={"id": id}, query={}, headers={})
 
@@ -118,6 +126,8 @@ class ApprovalFlowsApi:
 
         Frontegg answers 200 with no body; returns None.
         Token: any session (these calls are public or act on the signed-in user).
+
+        Arguments: ``body`` is the JSON body.
         """
         await self._core.call_none(
             _CREATE_APPROVER_ACTION, path={}, query={}, headers={}, body=body
@@ -130,6 +140,10 @@ class ApprovalFlowsApi:
 
         Returns ``ExecutionDataResponseDto`` (HTTP 200).
         Token: any session (these calls are public or act on the signed-in user).
+
+        Arguments: ``approval_flow_execution_id`` is the ``approvalFlowExecutionId`` query
+        (required); ``approver_id`` is the ``approverId`` query (required);
+        ``approval_flow_step_id`` is the ``approvalFlowStepId`` query (required).
         """
         return await self._core.call(
             _GET_EXECUTION_DATA,
@@ -155,6 +169,10 @@ class ApprovalFlowsApi:
 
         Frontegg answers 200 with no body; returns None.
         Token: any session (these calls are public or act on the signed-in user).
+
+        Arguments: ``id`` fills ``{id}``; ``body`` is the JSON body; ``frontegg_tenant_id`` is the
+        ``frontegg-tenant-id`` header; ``frontegg_user_id`` is the ``frontegg-user-id`` header
+        (required).
         """
         await self._core.call_none(
             _EXECUTE,
@@ -178,6 +196,9 @@ class ApprovalFlowsApi:
 
         Frontegg answers 200 with no body; returns None.
         Token: any session (these calls are public or act on the signed-in user).
+
+        Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
+        header; ``frontegg_user_id`` is the ``frontegg-user-id`` header (required).
         """
         await self._core.call_none(
             _EXECUTE_STEP_UP,

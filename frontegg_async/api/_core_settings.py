@@ -121,6 +121,8 @@ class CoreSettingsApi:
 
         Returns ``VendorConfigResponse`` (HTTP 201).
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``body`` is the JSON body.
         """
         return await self._core.call(
             _CREATE, path={}, query={}, headers={}, body=body, answer=VendorConfigResponse
@@ -141,6 +143,8 @@ class CoreSettingsApi:
 
         Returns ``CaptchaPolicyResponse`` (HTTP 201).
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``body`` is the JSON body.
         """
         return await self._core.call(
             _CREATE_CAPTCHA_POLICY,
@@ -156,6 +160,8 @@ class CoreSettingsApi:
 
         Returns ``CaptchaPolicyResponse`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``body`` is the JSON body.
         """
         return await self._core.call(
             _REPLACE_CAPTCHA_POLICY,
@@ -197,6 +203,8 @@ class CoreSettingsApi:
 
         Returns ``JwtTemplateTargetingResponseDto`` (HTTP 201).
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``body`` is the JSON body.
         """
         return await self._core.call(
             _CREATE_JWT_TEMPLATE_TARGETING,
@@ -214,6 +222,8 @@ class CoreSettingsApi:
 
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``body`` is the JSON body.
         """
         await self._core.call_none(
             _REPLACE_JWT_TEMPLATE_TARGETING, path={}, query={}, headers={}, body=body
@@ -226,6 +236,8 @@ class CoreSettingsApi:
 
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``id`` fills ``{id}``; ``body`` is the JSON body.
         """
         await self._core.call_none(
             _UPDATE_JWT_TEMPLATE_TARGETING, path={"id": id}, query={}, headers={}, body=body
@@ -236,6 +248,8 @@ class CoreSettingsApi:
 
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``id`` fills ``{id}``.
         """
         await self._core.call_none(
             _DELETE_JWT_TEMPLATE_TARGETING, path={"id": id}, query={}, headers={}
@@ -246,6 +260,8 @@ class CoreSettingsApi:
 
         Returns ``JwtTemplateResponseDto`` (HTTP 201).
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``body`` is the JSON body.
         """
         return await self._core.call(
             _CREATE_JWT_TEMPLATES,
@@ -270,6 +286,10 @@ class CoreSettingsApi:
 
         Returns one page (200): ``Page[JwtTemplateResponseDto]``, with links and totals.
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``keys`` is the ``keys`` query; ``ids`` is the ``ids`` query; ``limit`` is the
+        ``_limit`` query; ``offset`` is the ``_offset`` query (a page number, from 0); ``sort_by``
+        is the ``_sortBy`` query; ``order`` is the ``_order`` query.
         """
         return await self._core.call(
             _GET_JWT_TEMPLATES,
@@ -313,6 +333,8 @@ class CoreSettingsApi:
 
         Returns ``JwtTemplateResponseDto`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``id`` fills ``{id}``.
         """
         return await self._core.call(
             _GET_JWT_TEMPLATES_BY_ID,
@@ -329,6 +351,8 @@ class CoreSettingsApi:
 
         Returns ``JwtTemplateResponseDto`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``id`` fills ``{id}``; ``body`` is the JSON body.
         """
         return await self._core.call(
             _REPLACE_JWT_TEMPLATES,
@@ -344,6 +368,8 @@ class CoreSettingsApi:
 
         Frontegg answers 204 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``id`` fills ``{id}``.
         """
         await self._core.call_none(_DELETE_JWT_TEMPLATES, path={"id": id}, query={}, headers={})
 

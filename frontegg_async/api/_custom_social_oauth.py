@@ -46,6 +46,8 @@ class CustomSocialOauthApi:
 
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``body`` is the JSON body.
         """
         await self._core.call_none(_CREATE_SSO_CUSTOM, path={}, query={}, headers={}, body=body)
 
@@ -62,6 +64,8 @@ class CustomSocialOauthApi:
 
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``id`` fills ``{id}``; ``body`` is the JSON body.
         """
         await self._core.call_none(
             _UPDATE_SSO_CUSTOM, path={"id": id}, query={}, headers={}, body=body
@@ -72,5 +76,7 @@ class CustomSocialOauthApi:
 
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``id`` fills ``{id}``.
         """
         await self._core.call_none(_DELETE_SSO_CUSTOM, path={"id": id}, query={}, headers={})

@@ -63,6 +63,8 @@ class DataMigrationApi:
 
         Frontegg answers 201 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``body`` is the JSON body.
         """
         await self._core.call_none(
             _CREATE_MIGRATIONS_AUTH0, path={}, query={}, headers={}, body=body
@@ -73,6 +75,8 @@ class DataMigrationApi:
 
         Returns ``UserDto`` (HTTP 201).
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``body`` is the JSON body.
         """
         return await self._core.call(
             _CREATE_MIGRATIONS_LOCAL, path={}, query={}, headers={}, body=body, answer=UserDto
@@ -83,6 +87,8 @@ class DataMigrationApi:
 
         Returns ``MigrationContext`` (HTTP 202).
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``body`` is the JSON body.
         """
         return await self._core.call(
             _CREATE_MIGRATIONS_LOCAL_BULK,
@@ -98,6 +104,8 @@ class DataMigrationApi:
 
         Returns ``MigrationObject`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``migration_id`` fills ``{migrationId}``.
         """
         return await self._core.call(
             _GET_MIGRATIONS_LOCAL_BULK_STATUS,
@@ -114,6 +122,8 @@ class DataMigrationApi:
 
         Returns ``MigrationContext`` (HTTP 202).
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``body`` is the JSON body.
         """
         return await self._core.call(
             _CREATE_MIGRATIONS_LOCAL_BULK_V2,

@@ -41,5 +41,7 @@ class DelegationApi:
 
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``body`` is the JSON body.
         """
         await self._core.call_none(_CREATE, path={}, query={}, headers={}, body=body)

@@ -70,6 +70,8 @@ class DomainRestrictionsApi:
         Returns ``DomainRestrictionsResponse`` (HTTP 201).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``body`` is the JSON body.
         """
         return await self._core.call(
             _CREATE_EMAIL_DOMAIN,
@@ -118,6 +120,8 @@ class DomainRestrictionsApi:
         Returns ``DomainRestrictionsConfigResponse`` (HTTP 201).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``body`` is the JSON body.
         """
         return await self._core.call(
             _CREATE_EMAIL_DOMAIN_CONFIG,
@@ -134,6 +138,8 @@ class DomainRestrictionsApi:
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``id`` fills ``{id}``.
         """
         await self._core.call_none(_DELETE_EMAIL_DOMAIN, path={"id": id}, query={}, headers={})
 
@@ -145,6 +151,8 @@ class DomainRestrictionsApi:
         Returns ``list[DomainRestrictionsResponse]`` (HTTP 201).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``body`` is the JSON body.
         """
         return await self._core.call(
             _CREATE_EMAIL_DOMAIN_REPLACE_BULK,

@@ -54,6 +54,8 @@ class EmailConfigurationApi:
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
         Deprecated by Frontegg: a newer version of this call exists.
+
+        Arguments: ``body`` is the JSON body.
         """
         await self._core.call_none(
             _CREATE_MAIL_CONFIGURATIONS, path={}, query={}, headers={}, body=body
@@ -82,6 +84,8 @@ class EmailConfigurationApi:
 
         Frontegg answers 201 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``body`` is the JSON body.
         """
         await self._core.call_none(
             _CREATE_MAIL_CONFIGURATIONS_V2, path={}, query={}, headers={}, body=body

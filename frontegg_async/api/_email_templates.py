@@ -51,6 +51,8 @@ class EmailTemplatesApi:
 
         Frontegg answers 201 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``body`` is the JSON body.
         """
         await self._core.call_none(
             _CREATE_MAIL_CONFIGS_TEMPLATES, path={}, query={}, headers={}, body=body
@@ -96,6 +98,8 @@ class EmailTemplatesApi:
 
         Returns ``list[GetTemplateResponseDto]`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``type`` is the ``type`` query.
         """
         return await self._core.call(
             _GET_MAIL_CONFIGS_TEMPLATES,
@@ -110,6 +114,8 @@ class EmailTemplatesApi:
 
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``template_id`` fills ``{templateId}``.
         """
         await self._core.call_none(
             _DELETE_MAIL_CONFIGS_TEMPLATES, path={"templateId": template_id}, query={}, headers={}
@@ -120,6 +126,8 @@ class EmailTemplatesApi:
 
         Returns ``GetTemplateResponseDto`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``type`` fills ``{type}``.
         """
         return await self._core.call(
             _GET_MAIL_CONFIGS_DEFAULT,

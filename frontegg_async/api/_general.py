@@ -49,6 +49,9 @@ class GeneralApi:
 
         Returns ``AuthenticationResponseDto`` (HTTP 200).
         Token: any session (these calls are public or act on the signed-in user).
+
+        Arguments: ``body`` is the JSON body; ``frontegg_vendor_host`` is the
+        ``frontegg-vendor-host`` header.
         """
         return await self._core.call(
             _CREATE_AUTH_USER,
@@ -66,6 +69,9 @@ class GeneralApi:
 
         Returns ``AuthenticationResponseDto`` (HTTP 201).
         Token: any session (these calls are public or act on the signed-in user).
+
+        Arguments: ``body`` is the JSON body; ``frontegg_vendor_host`` is the
+        ``frontegg-vendor-host`` header (required).
         """
         return await self._core.call(
             _REFRESH_AUTH_USER_TOKEN,
@@ -81,6 +87,8 @@ class GeneralApi:
 
         Frontegg answers 201 with no body; returns None.
         Token: any session (these calls are public or act on the signed-in user).
+
+        Arguments: ``frontegg_vendor_host`` is the ``frontegg-vendor-host`` header (required).
         """
         await self._core.call_none(
             _LOGOUT_AUTH, path={}, query={}, headers={"frontegg-vendor-host": frontegg_vendor_host}
@@ -93,6 +101,10 @@ class GeneralApi:
 
         Frontegg answers 200 with no body; returns None.
         Token: any session (these calls are public or act on the signed-in user).
+
+        Arguments: ``body`` is the JSON body; ``frontegg_vendor_host`` is the
+        ``frontegg-vendor-host`` header (required); ``frontegg_application_id`` is the
+        ``frontegg-application-id`` header (required).
         """
         await self._core.call_none(
             _CREATE_USERS_SIGN_UP,
@@ -116,6 +128,10 @@ class GeneralApi:
 
         Frontegg answers 200 with no body; returns None.
         Token: any session (these calls are public or act on the signed-in user).
+
+        Arguments: ``body`` is the JSON body; ``frontegg_vendor_host`` is the
+        ``frontegg-vendor-host`` header (required); ``frontegg_application_id`` is the
+        ``frontegg-application-id`` header (required).
         """
         await self._core.call_none(
             _CREATE_USERS_SIGN_UP_USERNAME,

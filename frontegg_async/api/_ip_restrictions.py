@@ -73,6 +73,9 @@ class IpRestrictionsApi:
         Frontegg answers 201 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
+        header.
         """
         await self._core.call_none(
             _CREATE_IP_CONFIG,
@@ -88,6 +91,8 @@ class IpRestrictionsApi:
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header.
         """
         await self._core.call_none(
             _GET_IP_CONFIG, path={}, query={}, headers={"frontegg-tenant-id": frontegg_tenant_id}
@@ -106,6 +111,10 @@ class IpRestrictionsApi:
         Returns one page (200): ``Page[GetIpRestrictionResponse]``, with links and totals.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``limit`` is the ``_limit`` query; ``offset`` is the ``_offset`` query (a page
+        number, from 0); ``filter`` is the ``_filter`` query; ``frontegg_tenant_id`` is the
+        ``frontegg-tenant-id`` header.
         """
         return await self._core.call(
             _GET_IP,
@@ -143,6 +152,9 @@ class IpRestrictionsApi:
         Frontegg answers 201 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
+        header.
         """
         await self._core.call_none(
             _CREATE_IP,
@@ -158,6 +170,8 @@ class IpRestrictionsApi:
         Frontegg answers 201 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header.
         """
         await self._core.call_none(
             _VERIFY_IP, path={}, query={}, headers={"frontegg-tenant-id": frontegg_tenant_id}
@@ -169,6 +183,8 @@ class IpRestrictionsApi:
         Frontegg answers 201 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header.
         """
         await self._core.call_none(
             _CREATE_IP_VERIFY_ALLOW,
@@ -183,6 +199,9 @@ class IpRestrictionsApi:
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``id`` fills ``{id}``; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
+        header.
         """
         await self._core.call_none(
             _DELETE_IP,

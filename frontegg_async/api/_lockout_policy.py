@@ -37,6 +37,9 @@ class LockoutPolicyApi:
         Returns ``LockoutPolicyResponse`` (HTTP 201).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
+        header.
         """
         return await self._core.call(
             _CREATE,
@@ -55,6 +58,9 @@ class LockoutPolicyApi:
         Returns ``LockoutPolicyResponse`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
+        header.
         """
         return await self._core.call(
             _UPDATE,
@@ -71,6 +77,8 @@ class LockoutPolicyApi:
         Returns ``LockoutPolicyResponse`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header.
         """
         return await self._core.call(
             _GET,

@@ -45,6 +45,8 @@ class M2mTokensApi:
 
         Returns ``list[str]`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header (required).
         """
         return await self._core.call(
             _GET_VENDOR_ONLY_USERS_ACCESS_TOKENS_ACTIVE,
@@ -61,6 +63,9 @@ class M2mTokensApi:
 
         Returns ``AuthUserAccessTokenResponse`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``id`` fills ``{id}``; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
+        header (required).
         """
         return await self._core.call(
             _GET_VENDOR_ONLY_USERS_ACCESS_TOKENS,
@@ -77,6 +82,9 @@ class M2mTokensApi:
 
         Returns ``AuthTenantAccessTokenResponse`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``id`` fills ``{id}``; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
+        header (required).
         """
         return await self._core.call(
             _GET_VENDOR_ONLY_TENANTS_ACCESS_TOKENS,

@@ -186,6 +186,8 @@ class MfaApi:
 
         Frontegg answers 200 with no body; returns None.
         Token: any session (these calls are public or act on the signed-in user).
+
+        Arguments: ``body`` is the JSON body.
         """
         await self._core.call_none(_RECOVER_AUTH_USER_MFA, path={}, query={}, headers={}, body=body)
 
@@ -197,6 +199,9 @@ class MfaApi:
         Frontegg answers 200 with no body; returns None.
         Token: any session (these calls are public or act on the signed-in user).
         Deprecated by Frontegg: a newer version of this call exists.
+
+        Arguments: ``body`` is the JSON body; ``frontegg_user_id`` is the ``frontegg-user-id``
+        header (required).
         """
         await self._core.call_none(
             _DISABLE_USERS_MFA,
@@ -213,6 +218,9 @@ class MfaApi:
 
         Frontegg answers 200 with no body; returns None.
         Token: any session (these calls are public or act on the signed-in user).
+
+        Arguments: ``device_id`` fills ``{deviceId}``; ``body`` is the JSON body;
+        ``frontegg_user_id`` is the ``frontegg-user-id`` header (required).
         """
         await self._core.call_none(
             _VERIFY_USERS_MFA_AUTHENTICATOR_DISABLE,
@@ -234,6 +242,10 @@ class MfaApi:
 
         Returns ``RequestDisableMFASMSResponse`` (HTTP 200).
         Token: any session (these calls are public or act on the signed-in user).
+
+        Arguments: ``device_id`` fills ``{deviceId}``; ``body`` is the JSON body;
+        ``frontegg_user_id`` is the ``frontegg-user-id`` header (required); ``frontegg_tenant_id``
+        is the ``frontegg-tenant-id`` header (required).
         """
         return await self._core.call(
             _DISABLE_USERS_MFA_SMS,
@@ -254,6 +266,9 @@ class MfaApi:
 
         Frontegg answers 200 with no body; returns None.
         Token: any session (these calls are public or act on the signed-in user).
+
+        Arguments: ``device_id`` fills ``{deviceId}``; ``body`` is the JSON body;
+        ``frontegg_user_id`` is the ``frontegg-user-id`` header (required).
         """
         await self._core.call_none(
             _VERIFY_USERS_MFA_SMS_DISABLE,
@@ -269,6 +284,8 @@ class MfaApi:
         Frontegg answers 201 with no body; returns None.
         Token: any session (these calls are public or act on the signed-in user).
         Deprecated by Frontegg: a newer version of this call exists.
+
+        Arguments: ``body`` is the JSON body.
         """
         await self._core.call_none(_VERIFY_AUTH_USER_MFA, path={}, query={}, headers={}, body=body)
 
@@ -279,6 +296,8 @@ class MfaApi:
 
         Returns ``RequestVerifyMFAEmailResponse`` (HTTP 201).
         Token: any session (these calls are public or act on the signed-in user).
+
+        Arguments: ``body`` is the JSON body.
         """
         return await self._core.call(
             _CREATE_AUTH_USER_MFA_EMAILCODE,
@@ -296,6 +315,8 @@ class MfaApi:
 
         Returns ``AuthenticationResponseDto`` (HTTP 201).
         Token: any session (these calls are public or act on the signed-in user).
+
+        Arguments: ``body`` is the JSON body.
         """
         return await self._core.call(
             _VERIFY_AUTH_USER_MFA_EMAILCODE,
@@ -313,6 +334,8 @@ class MfaApi:
 
         Returns ``RequestEnrollAuthenticatorAppMfaResponse`` (HTTP 201).
         Token: any session (these calls are public or act on the signed-in user).
+
+        Arguments: ``body`` is the JSON body.
         """
         return await self._core.call(
             _ENROLL_AUTH_USER_MFA_AUTHENTICATOR,
@@ -330,6 +353,8 @@ class MfaApi:
 
         Returns ``AuthenticationResponseDto`` (HTTP 201).
         Token: any session (these calls are public or act on the signed-in user).
+
+        Arguments: ``body`` is the JSON body.
         """
         return await self._core.call(
             _VERIFY_AUTH_USER_MFA_AUTHENTICATOR_ENROLL,
@@ -347,6 +372,8 @@ class MfaApi:
 
         Returns ``AuthenticationResponseDto`` (HTTP 201).
         Token: any session (these calls are public or act on the signed-in user).
+
+        Arguments: ``device_id`` fills ``{deviceId}``; ``body`` is the JSON body.
         """
         return await self._core.call(
             _VERIFY_AUTH_USER_MFA_AUTHENTICATOR,
@@ -364,6 +391,8 @@ class MfaApi:
 
         Returns ``RequestEnrollMFASMSResponse`` (HTTP 201).
         Token: any session (these calls are public or act on the signed-in user).
+
+        Arguments: ``body`` is the JSON body.
         """
         return await self._core.call(
             _ENROLL_AUTH_USER_MFA_SMS,
@@ -381,6 +410,8 @@ class MfaApi:
 
         Returns ``AuthenticationResponseDto`` (HTTP 201).
         Token: any session (these calls are public or act on the signed-in user).
+
+        Arguments: ``body`` is the JSON body.
         """
         return await self._core.call(
             _VERIFY_AUTH_USER_MFA_SMS_ENROLL,
@@ -398,6 +429,8 @@ class MfaApi:
 
         Returns ``RequestVerifyMFASMSResponse`` (HTTP 201).
         Token: any session (these calls are public or act on the signed-in user).
+
+        Arguments: ``device_id`` fills ``{deviceId}``; ``body`` is the JSON body.
         """
         return await self._core.call(
             _CREATE_AUTH_USER_MFA_SMS,
@@ -415,6 +448,8 @@ class MfaApi:
 
         Returns ``AuthenticationResponseDto`` (HTTP 201).
         Token: any session (these calls are public or act on the signed-in user).
+
+        Arguments: ``device_id`` fills ``{deviceId}``; ``body`` is the JSON body.
         """
         return await self._core.call(
             _VERIFY_AUTH_USER_MFA_SMS,
@@ -432,6 +467,8 @@ class MfaApi:
 
         Returns ``RequestEnrollMFAWebAuthnResponse`` (HTTP 201).
         Token: any session (these calls are public or act on the signed-in user).
+
+        Arguments: ``body`` is the JSON body.
         """
         return await self._core.call(
             _ENROLL_AUTH_USER_MFA_WEBAUTHN,
@@ -449,6 +486,8 @@ class MfaApi:
 
         Returns ``AuthenticationResponseDto`` (HTTP 201).
         Token: any session (these calls are public or act on the signed-in user).
+
+        Arguments: ``body`` is the JSON body.
         """
         return await self._core.call(
             _VERIFY_AUTH_USER_MFA_WEBAUTHN_ENROLL,
@@ -466,6 +505,8 @@ class MfaApi:
 
         Returns ``RequestVerifyMFAWebAuthnResponse`` (HTTP 201).
         Token: any session (these calls are public or act on the signed-in user).
+
+        Arguments: ``device_id`` fills ``{deviceId}``; ``body`` is the JSON body.
         """
         return await self._core.call(
             _CREATE_AUTH_USER_MFA_WEBAUTHN,
@@ -483,6 +524,8 @@ class MfaApi:
 
         Returns ``AuthenticationResponseDto`` (HTTP 201).
         Token: any session (these calls are public or act on the signed-in user).
+
+        Arguments: ``device_id`` fills ``{deviceId}``; ``body`` is the JSON body.
         """
         return await self._core.call(
             _VERIFY_AUTH_USER_MFA_WEBAUTHN,
@@ -500,6 +543,9 @@ class MfaApi:
 
         Returns ``CheckAllowRememberResponse`` (HTTP 200).
         Token: any session (these calls are public or act on the signed-in user).
+
+        Arguments: ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header; ``mfa_token`` is the
+        ``mfaToken`` query (required).
         """
         return await self._core.call(
             _GET_MFA_POLICY_ALLOW_REMEMBER_DEVICE,
@@ -517,6 +563,8 @@ class MfaApi:
         Returns ``RequestEnrollAuthenticatorAppMfaResponse`` (HTTP 200).
         Token: any session (these calls are public or act on the signed-in user).
         Deprecated by Frontegg: a newer version of this call exists.
+
+        Arguments: ``frontegg_user_id`` is the ``frontegg-user-id`` header (required).
         """
         return await self._core.call(
             _ENROLL_USERS_MFA,
@@ -533,6 +581,8 @@ class MfaApi:
 
         Returns ``RequestEnrollAuthenticatorAppMfaResponse`` (HTTP 200).
         Token: any session (these calls are public or act on the signed-in user).
+
+        Arguments: ``frontegg_user_id`` is the ``frontegg-user-id`` header (required).
         """
         return await self._core.call(
             _ENROLL_USERS_MFA_AUTHENTICATOR,
@@ -550,6 +600,9 @@ class MfaApi:
         Returns ``VerifyEnrollMFAResponse`` (HTTP 200).
         Token: any session (these calls are public or act on the signed-in user).
         Deprecated by Frontegg: a newer version of this call exists.
+
+        Arguments: ``body`` is the JSON body; ``frontegg_user_id`` is the ``frontegg-user-id``
+        header (required).
         """
         return await self._core.call(
             _VERIFY_USERS_MFA_ENROLL,
@@ -567,6 +620,9 @@ class MfaApi:
 
         Returns ``VerifyEnrollMFAResponse`` (HTTP 200).
         Token: any session (these calls are public or act on the signed-in user).
+
+        Arguments: ``body`` is the JSON body; ``frontegg_user_id`` is the ``frontegg-user-id``
+        header (required).
         """
         return await self._core.call(
             _VERIFY_USERS_MFA_AUTHENTICATOR_ENROLL,
@@ -584,6 +640,9 @@ class MfaApi:
 
         Frontegg answers 200 with no body; returns None.
         Token: any session (these calls are public or act on the signed-in user).
+
+        Arguments: ``body`` is the JSON body; ``frontegg_user_id`` is the ``frontegg-user-id``
+        header (required).
         """
         await self._core.call_none(
             _ENROLL_USERS_MFA_SMS,
@@ -600,6 +659,9 @@ class MfaApi:
 
         Frontegg answers 200 with no body; returns None.
         Token: any session (these calls are public or act on the signed-in user).
+
+        Arguments: ``body`` is the JSON body; ``frontegg_user_id`` is the ``frontegg-user-id``
+        header (required).
         """
         await self._core.call_none(
             _VERIFY_USERS_MFA_SMS_ENROLL,

@@ -31,6 +31,8 @@ class MfaConfigurationApi:
 
         Returns ``MfaConfigResponse`` (HTTP 201).
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``body`` is the JSON body.
         """
         return await self._core.call(
             _CREATE, path={}, query={}, headers={}, body=body, answer=MfaConfigResponse

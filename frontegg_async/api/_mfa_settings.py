@@ -66,6 +66,9 @@ class MfaSettingsApi:
         Returns ``MfaPolicyResponse`` (HTTP 201).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
+        header.
         """
         return await self._core.call(
             _CREATE_MFA_POLICY,
@@ -84,6 +87,9 @@ class MfaSettingsApi:
         Returns ``MfaPolicyResponse`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
+        header.
         """
         return await self._core.call(
             _UPDATE_MFA_POLICY,
@@ -102,6 +108,9 @@ class MfaSettingsApi:
         Returns ``MfaPolicyResponse`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
+        header.
         """
         return await self._core.call(
             _REPLACE_MFA_POLICY,
@@ -118,6 +127,8 @@ class MfaSettingsApi:
         Returns ``MfaPolicyResponse`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header.
         """
         return await self._core.call(
             _GET_MFA_POLICY,
@@ -144,5 +155,7 @@ class MfaSettingsApi:
         Frontegg answers 201 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``body`` is the JSON body.
         """
         await self._core.call_none(_CREATE_STRATEGIES, path={}, query={}, headers={}, body=body)

@@ -125,6 +125,9 @@ class PasswordSettingsApi:
         Returns ``PasswordConfigResponse`` (HTTP 201).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
+        header.
         """
         return await self._core.call(
             _CREATE,
@@ -141,6 +144,8 @@ class PasswordSettingsApi:
         Returns ``PasswordConfigResponse`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header.
         """
         return await self._core.call(
             _GET,
@@ -158,6 +163,9 @@ class PasswordSettingsApi:
         Returns ``PasswordHistoryPolicyResponse`` (HTTP 201).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
+        header.
         """
         return await self._core.call(
             _CREATE_PASSWORD_HISTORY_POLICY,
@@ -176,6 +184,9 @@ class PasswordSettingsApi:
         Returns ``PasswordHistoryPolicyResponse`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
+        header.
         """
         return await self._core.call(
             _UPDATE_PASSWORD_HISTORY_POLICY,
@@ -194,6 +205,8 @@ class PasswordSettingsApi:
         Returns ``PasswordHistoryPolicyResponse`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header.
         """
         return await self._core.call(
             _GET_PASSWORD_HISTORY_POLICY,
@@ -209,6 +222,8 @@ class PasswordSettingsApi:
         Frontegg answers 201 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``body`` is the JSON body.
         """
         await self._core.call_none(_RESET_USERS_PASSWORDS, path={}, query={}, headers={}, body=body)
 
@@ -218,6 +233,8 @@ class PasswordSettingsApi:
         Frontegg answers 201 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``body`` is the JSON body.
         """
         await self._core.call_none(
             _VERIFY_USERS_PASSWORDS_RESET, path={}, query={}, headers={}, body=body
@@ -231,6 +248,9 @@ class PasswordSettingsApi:
         Frontegg answers 201 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``body`` is the JSON body; ``frontegg_user_id`` is the ``frontegg-user-id``
+        header (required).
         """
         await self._core.call_none(
             _CHANGE_USERS_PASSWORDS,
@@ -248,6 +268,8 @@ class PasswordSettingsApi:
         Returns ``PasswordConfigResponse`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``user_id`` is the ``userId`` query.
         """
         return await self._core.call(
             _GET_USERS_PASSWORDS_CONFIG,
@@ -265,6 +287,8 @@ class PasswordSettingsApi:
         Returns ``ResetPasswordViaSmsResponseDto`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``body`` is the JSON body.
         """
         return await self._core.call(
             _CREATE_USERS_PASSWORDS_RESET_EMAIL,
@@ -283,6 +307,8 @@ class PasswordSettingsApi:
         Returns ``ResetPasswordViaSmsResponseDto`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``body`` is the JSON body.
         """
         return await self._core.call(
             _CREATE_USERS_PASSWORDS_RESET_SMS,
@@ -301,6 +327,8 @@ class PasswordSettingsApi:
         Returns ``VerifyPasswordViaSmsResponseDto`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``body`` is the JSON body.
         """
         return await self._core.call(
             _VERIFY_USERS_PASSWORDS_RESET_SMS,
@@ -332,6 +360,8 @@ class PasswordSettingsApi:
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``body`` is the JSON body.
         """
         await self._core.call_none(
             _CREATE_PASSWORD_ROTATION, path={}, query={}, headers={}, body=body

@@ -69,6 +69,8 @@ class PasswordlessApi:
 
         Returns ``PasswordlessAuthenticationSmsOTCPreloginResponseDto`` (HTTP 201).
         Token: any session (these calls are public or act on the signed-in user).
+
+        Arguments: ``body`` is the JSON body.
         """
         return await self._core.call(
             _PRELOGIN_AUTH_PASSWORDLESS_SMSCODE,
@@ -86,6 +88,8 @@ class PasswordlessApi:
 
         Returns ``AuthenticationResponseDto`` (HTTP 201).
         Token: any session (these calls are public or act on the signed-in user).
+
+        Arguments: ``body`` is the JSON body.
         """
         return await self._core.call(
             _POSTLOGIN_AUTH_PASSWORDLESS_SMSCODE,
@@ -103,6 +107,8 @@ class PasswordlessApi:
 
         Frontegg answers 200 with no body; returns None.
         Token: any session (these calls are public or act on the signed-in user).
+
+        Arguments: ``body`` is the JSON body.
         """
         await self._core.call_none(
             _PRELOGIN_AUTH_PASSWORDLESS_MAGICLINK, path={}, query={}, headers={}, body=body
@@ -115,6 +121,8 @@ class PasswordlessApi:
 
         Returns ``AuthenticationResponseDto`` (HTTP 201).
         Token: any session (these calls are public or act on the signed-in user).
+
+        Arguments: ``body`` is the JSON body.
         """
         return await self._core.call(
             _POSTLOGIN_AUTH_PASSWORDLESS_MAGICLINK,
@@ -132,6 +140,8 @@ class PasswordlessApi:
 
         Frontegg answers 201 with no body; returns None.
         Token: any session (these calls are public or act on the signed-in user).
+
+        Arguments: ``body`` is the JSON body.
         """
         await self._core.call_none(
             _PRELOGIN_AUTH_PASSWORDLESS_CODE, path={}, query={}, headers={}, body=body
@@ -144,6 +154,8 @@ class PasswordlessApi:
 
         Returns ``AuthenticationResponseDto`` (HTTP 201).
         Token: any session (these calls are public or act on the signed-in user).
+
+        Arguments: ``body`` is the JSON body.
         """
         return await self._core.call(
             _POSTLOGIN_AUTH_PASSWORDLESS_CODE,

@@ -63,6 +63,8 @@ class PermissionsApi:
 
         Returns ``list[PermissionResponse]`` (HTTP 201).
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``body`` is the JSON body.
         """
         return await self._core.call(
             _CREATE, path={}, query={}, headers={}, body=body, answer=list[PermissionResponse]
@@ -73,6 +75,8 @@ class PermissionsApi:
 
         Frontegg answers 204 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``permission_id`` fills ``{permissionId}``.
         """
         await self._core.call_none(
             _DELETE, path={"permissionId": permission_id}, query={}, headers={}
@@ -83,6 +87,8 @@ class PermissionsApi:
 
         Returns ``PermissionResponse`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``permission_id`` fills ``{permissionId}``; ``body`` is the JSON body.
         """
         return await self._core.call(
             _UPDATE,
@@ -100,6 +106,8 @@ class PermissionsApi:
 
         Returns ``PermissionResponse`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``permission_id`` fills ``{permissionId}``; ``body`` is the JSON body.
         """
         return await self._core.call(
             _REPLACE_ROLES,
@@ -115,6 +123,8 @@ class PermissionsApi:
 
         Returns ``PermissionResponse`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``body`` is the JSON body.
         """
         return await self._core.call(
             _REPLACE_CLASSIFICATION,

@@ -63,6 +63,8 @@ class PermissionsCategoriesApi:
 
         Returns ``PermissionCategoryResponseDto`` (HTTP 201).
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``body`` is the JSON body.
         """
         return await self._core.call(
             _CREATE_CATEGORIES,
@@ -78,6 +80,8 @@ class PermissionsCategoriesApi:
 
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``category_id`` fills ``{categoryId}``; ``body`` is the JSON body.
         """
         await self._core.call_none(
             _UPDATE_CATEGORIES, path={"categoryId": category_id}, query={}, headers={}, body=body
@@ -88,6 +92,8 @@ class PermissionsCategoriesApi:
 
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``category_id`` fills ``{categoryId}``.
         """
         await self._core.call_none(
             _DELETE_CATEGORIES, path={"categoryId": category_id}, query={}, headers={}

@@ -68,6 +68,9 @@ class PersonalTokensApi:
         Returns ``UserAccessTokenResponse`` (HTTP 201).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
+        header (required); ``frontegg_user_id`` is the ``frontegg-user-id`` header (required).
         """
         return await self._core.call(
             _CREATE_USERS_ACCESS_TOKENS,
@@ -89,6 +92,9 @@ class PersonalTokensApi:
         Returns ``GetUserAccessTokensResponse`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header (required);
+        ``frontegg_user_id`` is the ``frontegg-user-id`` header (required).
         """
         return await self._core.call(
             _GET_USERS_ACCESS_TOKENS,
@@ -109,6 +115,9 @@ class PersonalTokensApi:
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``id`` fills ``{id}``; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
+        header (required); ``frontegg_user_id`` is the ``frontegg-user-id`` header (required).
         """
         await self._core.call_none(
             _DELETE_USERS_ACCESS_TOKENS,
@@ -128,6 +137,9 @@ class PersonalTokensApi:
         Returns ``CreateUserApiTokenResponseDto`` (HTTP 201).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
+        header (required); ``frontegg_user_id`` is the ``frontegg-user-id`` header (required).
         """
         return await self._core.call(
             _CREATE_USERS_API_TOKENS,
@@ -149,6 +161,9 @@ class PersonalTokensApi:
         Returns ``list[GetUserApiTokensResponseDto]`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header (required);
+        ``frontegg_user_id`` is the ``frontegg-user-id`` header (required).
         """
         return await self._core.call(
             _GET_USERS_API_TOKENS,
@@ -169,6 +184,9 @@ class PersonalTokensApi:
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``id`` fills ``{id}``; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
+        header (required); ``frontegg_user_id`` is the ``frontegg-user-id`` header (required).
         """
         await self._core.call_none(
             _DELETE_USERS_API_TOKENS,

@@ -46,6 +46,8 @@ class RolesApi:
 
         Returns ``list[RoleResponse]`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header.
         """
         return await self._core.call(
             _GET,
@@ -62,6 +64,9 @@ class RolesApi:
 
         Returns ``list[RoleResponse]`` (HTTP 201).
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
+        header.
         """
         return await self._core.call(
             _CREATE,
@@ -77,6 +82,9 @@ class RolesApi:
 
         Frontegg answers 204 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``role_id`` fills ``{roleId}``; ``frontegg_tenant_id`` is the
+        ``frontegg-tenant-id`` header.
         """
         await self._core.call_none(
             _DELETE,
@@ -92,6 +100,9 @@ class RolesApi:
 
         Returns ``RoleResponse`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``role_id`` fills ``{roleId}``; ``body`` is the JSON body; ``frontegg_tenant_id``
+        is the ``frontegg-tenant-id`` header.
         """
         return await self._core.call(
             _UPDATE,
@@ -113,6 +124,9 @@ class RolesApi:
 
         Returns ``RoleResponse`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``role_id`` fills ``{roleId}``; ``body`` is the JSON body; ``frontegg_tenant_id``
+        is the ``frontegg-tenant-id`` header.
         """
         return await self._core.call(
             _REPLACE_PERMISSIONS,
@@ -128,6 +142,8 @@ class RolesApi:
 
         Returns ``RoleResponse`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``role_id`` fills ``{roleId}``; ``body`` is the JSON body.
         """
         return await self._core.call(
             _REPLACE_TENANT,

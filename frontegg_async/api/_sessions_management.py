@@ -32,6 +32,8 @@ class SessionsManagementApi:
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header.
         """
         await self._core.call_none(
             _GET, path={}, query={}, headers={"frontegg-tenant-id": frontegg_tenant_id}
@@ -45,6 +47,9 @@ class SessionsManagementApi:
         Frontegg answers 201 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
+        header.
         """
         await self._core.call_none(
             _CREATE,

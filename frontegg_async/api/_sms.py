@@ -80,6 +80,10 @@ class SmsApi:
         Returns one page (200): ``Page[UserPhoneNumberResponseDto]``, with links and totals.
         Token: any session (these calls are public or act on the signed-in user).
         Deprecated by Frontegg: a newer version of this call exists.
+
+        Arguments: ``limit`` is the ``_limit`` query; ``offset`` is the ``_offset`` query (a page
+        number, from 0); ``sort_by`` is the ``_sortBy`` query; ``order`` is the ``_order`` query;
+        ``phone_number`` is the ``_phoneNumber`` query.
         """
         return await self._core.call(
             _GET_USERS_PHONE_NUMBERS,
@@ -128,6 +132,8 @@ class SmsApi:
 
         Returns ``UserPhoneNumberCreatedResponseDto`` (HTTP 201).
         Token: any session (these calls are public or act on the signed-in user).
+
+        Arguments: ``body`` is the JSON body.
         """
         return await self._core.call(
             _CREATE_USERS_PHONE_NUMBERS,
@@ -145,6 +151,8 @@ class SmsApi:
 
         Returns ``UserPhoneNumberCreatedResponseDto`` (HTTP 200).
         Token: any session (these calls are public or act on the signed-in user).
+
+        Arguments: ``body`` is the JSON body.
         """
         return await self._core.call(
             _PREVERIFY_USERS_PHONE_NUMBERS,
@@ -160,6 +168,8 @@ class SmsApi:
 
         Frontegg answers 200 with no body; returns None.
         Token: any session (these calls are public or act on the signed-in user).
+
+        Arguments: ``body`` is the JSON body.
         """
         await self._core.call_none(
             _VERIFY_USERS_PHONE_NUMBERS, path={}, query={}, headers={}, body=body
@@ -170,6 +180,8 @@ class SmsApi:
 
         Returns ``UserPhoneNumberDeleteCodeResponseDto`` (HTTP 200).
         Token: any session (these calls are public or act on the signed-in user).
+
+        Arguments: ``id`` fills ``{id}``.
         """
         return await self._core.call(
             _DELETE_USERS_PHONE_NUMBERS,
@@ -186,6 +198,8 @@ class SmsApi:
 
         Frontegg answers 200 with no body; returns None.
         Token: any session (these calls are public or act on the signed-in user).
+
+        Arguments: ``id`` fills ``{id}``; ``body`` is the JSON body.
         """
         await self._core.call_none(
             _VERIFY_USERS_PHONE_NUMBERS_DELETE, path={"id": id}, query={}, headers={}, body=body
@@ -198,6 +212,9 @@ class SmsApi:
 
         Returns ``list[UserPhoneNumberResponseDto]`` (HTTP 200).
         Token: any session (these calls are public or act on the signed-in user).
+
+        Arguments: ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header; ``frontegg_user_id``
+        is the ``frontegg-user-id`` header (required).
         """
         return await self._core.call(
             _GET_USERS_PHONE_NUMBERS_ME,
@@ -224,6 +241,10 @@ class SmsApi:
 
         Returns one page (200): ``Page[UserPhoneNumberResponseDto]``, with links and totals.
         Token: any session (these calls are public or act on the signed-in user).
+
+        Arguments: ``limit`` is the ``_limit`` query; ``offset`` is the ``_offset`` query (a page
+        number, from 0); ``sort_by`` is the ``_sortBy`` query; ``order`` is the ``_order`` query;
+        ``phone_number`` is the ``_phoneNumber`` query; ``user_ids`` is the ``userIds`` query.
         """
         return await self._core.call(
             _GET_USERS_PHONE_NUMBERS_V2,

@@ -34,6 +34,8 @@ class SmsConfigurationApi:
 
         Returns ``SmsVendorConfigResponse`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``body`` is the JSON body.
         """
         return await self._core.call(
             _CREATE, path={}, query={}, headers={}, body=body, answer=SmsVendorConfigResponse

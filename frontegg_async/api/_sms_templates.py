@@ -71,6 +71,8 @@ class SmsTemplatesApi:
 
         Returns ``SmsTemplateResponse`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``type`` fills ``{type}``.
         """
         return await self._core.call(
             _GET_TEMPLATES_BY_TYPE,
@@ -85,6 +87,8 @@ class SmsTemplatesApi:
 
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``type`` fills ``{type}``.
         """
         await self._core.call_none(_DELETE_TEMPLATES, path={"type": type}, query={}, headers={})
 
@@ -95,6 +99,8 @@ class SmsTemplatesApi:
 
         Returns ``SmsTemplateResponse`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``type`` fills ``{type}``; ``body`` is the JSON body.
         """
         return await self._core.call(
             _CREATE_TEMPLATES,
@@ -110,6 +116,8 @@ class SmsTemplatesApi:
 
         Returns ``SmsTemplateResponse`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``type`` fills ``{type}``.
         """
         return await self._core.call(
             _GET_TEMPLATES_DEFAULT,

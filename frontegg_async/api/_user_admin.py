@@ -188,6 +188,8 @@ class UserAdminApi:
 
         Returns ``TemporaryUsersConfigurationDto`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``body`` is the JSON body.
         """
         return await self._core.call(
             _REPLACE_USERS_TEMPORARY_CONFIGURATION,
@@ -203,6 +205,8 @@ class UserAdminApi:
 
         Returns ``UserDto`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``user_id`` fills ``{userId}``; ``body`` is the JSON body.
         """
         return await self._core.call(
             _REPLACE_USERS,
@@ -218,6 +222,8 @@ class UserAdminApi:
 
         Returns ``UserDto`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``user_id`` fills ``{userId}``.
         """
         return await self._core.call(
             _GET_VENDOR_ONLY_USERS, path={"userId": user_id}, query={}, headers={}, answer=UserDto
@@ -228,6 +234,8 @@ class UserAdminApi:
 
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``user_id`` fills ``{userId}``.
         """
         await self._core.call_none(
             _UNENROLL_VENDOR_ONLY_USERS_MFA, path={"userId": user_id}, query={}, headers={}
@@ -240,6 +248,8 @@ class UserAdminApi:
 
         Returns ``ValidateUserPasswordResponse`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``body`` is the JSON body.
         """
         return await self._core.call(
             _VERIFY_VENDOR_ONLY_USERS_PASSWORDS,
@@ -255,6 +265,8 @@ class UserAdminApi:
 
         Returns ``UserDto`` (HTTP 201).
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``body`` is the JSON body.
         """
         return await self._core.call(
             _CREATE_VENDOR_ONLY_USERS, path={}, query={}, headers={}, body=body, answer=UserDto
@@ -273,6 +285,9 @@ class UserAdminApi:
 
         Returns ``UserTenantStatusesResponse`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``user_ids`` is the ``userIds`` query (required); ``user_tenant_statuses`` is the
+        ``userTenantStatuses`` query.
         """
         return await self._core.call(
             _GET_TENANTS_USERS_STATUSES,
@@ -289,6 +304,8 @@ class UserAdminApi:
 
         Frontegg answers 201 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``user_id`` fills ``{userId}``; ``body`` is the JSON body.
         """
         await self._core.call_none(
             _CREATE_USERS_PHONE_NUMBERS_VENDOR,
@@ -303,6 +320,8 @@ class UserAdminApi:
 
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``user_id`` fills ``{userId}``; ``phone_id`` fills ``{phoneId}``.
         """
         await self._core.call_none(
             _DELETE_USERS_PHONE_NUMBERS_VENDOR,
@@ -318,6 +337,9 @@ class UserAdminApi:
 
         Returns ``TaskContext`` (HTTP 202).
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
+        header (required).
         """
         return await self._core.call(
             _INVITE_USERS_BULK,
@@ -333,6 +355,8 @@ class UserAdminApi:
 
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``id`` fills ``{id}``.
         """
         await self._core.call_none(_GET_USERS_BULK_STATUS, path={"id": id}, query={}, headers={})
 
@@ -343,6 +367,8 @@ class UserAdminApi:
 
         Returns ``BulkUpdateUserRolesSyncResponseDto`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``user_id`` fills ``{userId}``; ``body`` is the JSON body.
         """
         return await self._core.call(
             _UPDATE_VENDOR_ONLY_USERS_ROLES_BULK,
@@ -360,6 +386,8 @@ class UserAdminApi:
 
         Returns ``BulkRolesTaskStatusResponseDto`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``task_id`` fills ``{taskId}``.
         """
         return await self._core.call(
             _GET_VENDOR_ONLY_USERS_BULK_ROLES_STATUS,
@@ -374,6 +402,8 @@ class UserAdminApi:
 
         Returns ``CoreUserDto`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``email`` is the ``email`` query (required).
         """
         return await self._core.call(
             _GET_USERS_EMAIL, path={}, query={"email": email}, headers={}, answer=CoreUserDto
@@ -384,6 +414,9 @@ class UserAdminApi:
 
         Returns ``UserDto`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``id`` fills ``{id}``; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
+        header (required).
         """
         return await self._core.call(
             _GET_USERS,
@@ -398,6 +431,8 @@ class UserAdminApi:
 
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``user_id`` fills ``{userId}``.
         """
         await self._core.call_none(_VERIFY_USERS, path={"userId": user_id}, query={}, headers={})
 
@@ -406,6 +441,8 @@ class UserAdminApi:
 
         Returns ``UserDto`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``user_id`` fills ``{userId}``; ``body`` is the JSON body.
         """
         return await self._core.call(
             _REPLACE_USERS_INVISIBLE,
@@ -421,6 +458,8 @@ class UserAdminApi:
 
         Returns ``UserDto`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``user_id`` fills ``{userId}``; ``body`` is the JSON body.
         """
         return await self._core.call(
             _REPLACE_USERS_SUPERUSER,
@@ -438,6 +477,8 @@ class UserAdminApi:
 
         Returns ``UserDto`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``user_id`` fills ``{userId}``; ``body`` is the JSON body.
         """
         return await self._core.call(
             _REPLACE_USERS_TENANT,
@@ -453,6 +494,8 @@ class UserAdminApi:
 
         Returns ``UserDto`` (HTTP 201).
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``user_id`` fills ``{userId}``; ``body`` is the JSON body.
         """
         return await self._core.call(
             _CREATE_USERS_TENANT,
@@ -468,6 +511,8 @@ class UserAdminApi:
 
         Returns ``UserDto`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``user_id`` fills ``{userId}``; ``body`` is the JSON body.
         """
         return await self._core.call(
             _REPLACE_USERS_EMAIL,
@@ -485,6 +530,8 @@ class UserAdminApi:
 
         Returns ``GenerateUserActivationLinkResponseDto`` (HTTP 201).
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``user_id`` fills ``{userId}``.
         """
         return await self._core.call(
             _GENERATE_ACTIVATION_TOKEN_USERS_LINKS,
@@ -501,6 +548,8 @@ class UserAdminApi:
 
         Returns ``GenerateUserResetPasswordLinkResponseDto`` (HTTP 201).
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``user_id`` fills ``{userId}``.
         """
         return await self._core.call(
             _GENERATE_PASSWORD_RESET_TOKEN_USERS_LINKS,
@@ -515,6 +564,8 @@ class UserAdminApi:
 
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``user_id`` fills ``{userId}``.
         """
         await self._core.call_none(_UNLOCK_USERS, path={"userId": user_id}, query={}, headers={})
 
@@ -523,6 +574,8 @@ class UserAdminApi:
 
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``user_id`` fills ``{userId}``.
         """
         await self._core.call_none(_LOCK_USERS, path={"userId": user_id}, query={}, headers={})
 
@@ -533,6 +586,8 @@ class UserAdminApi:
 
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``body`` is the JSON body.
         """
         await self._core.call_none(
             _REPLACE_USERS_TENANTS_MIGRATE, path={}, query={}, headers={}, body=body

@@ -44,5 +44,7 @@ class UserEmailsPolicyApi:
 
         Frontegg answers 200 with no body; returns None.
         Token: any session (these calls are public or act on the signed-in user).
+
+        Arguments: ``body`` is the JSON body.
         """
         await self._core.call_none(_CREATE, path={}, query={}, headers={}, body=body)

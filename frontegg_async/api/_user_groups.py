@@ -71,6 +71,9 @@ class UserGroupsApi:
         Returns ``GroupsResponse`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``groups_relations`` is the ``_groupsRelations`` query; ``frontegg_tenant_id`` is
+        the ``frontegg-tenant-id`` header.
         """
         return await self._core.call(
             _GET,
@@ -88,6 +91,9 @@ class UserGroupsApi:
         Returns ``GroupResponse`` (HTTP 201).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
+        header.
         """
         return await self._core.call(
             _CREATE,
@@ -110,6 +116,9 @@ class UserGroupsApi:
         Returns ``GroupsResponse`` (HTTP 201).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``body`` is the JSON body; ``groups_relations`` is the ``_groupsRelations``
+        query; ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header.
         """
         return await self._core.call(
             _CREATE_BULK_GET,
@@ -128,6 +137,9 @@ class UserGroupsApi:
         Returns ``GroupResponse`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``id`` fills ``{id}``; ``body`` is the JSON body; ``frontegg_tenant_id`` is the
+        ``frontegg-tenant-id`` header.
         """
         return await self._core.call(
             _UPDATE,
@@ -144,6 +156,9 @@ class UserGroupsApi:
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``id`` fills ``{id}``; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
+        header.
         """
         await self._core.call_none(
             _DELETE, path={"id": id}, query={}, headers={"frontegg-tenant-id": frontegg_tenant_id}
@@ -161,6 +176,9 @@ class UserGroupsApi:
         Returns ``GroupResponse`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``id`` fills ``{id}``; ``groups_relations`` is the ``_groupsRelations`` query;
+        ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header.
         """
         return await self._core.call(
             _GET_BY_ID,
@@ -187,6 +205,8 @@ class UserGroupsApi:
         Frontegg answers 201 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``body`` is the JSON body.
         """
         await self._core.call_none(_CREATE_CONFIG, path={}, query={}, headers={}, body=body)
 
@@ -198,6 +218,9 @@ class UserGroupsApi:
         Frontegg answers 201 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``group_id`` fills ``{groupId}``; ``body`` is the JSON body;
+        ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header.
         """
         await self._core.call_none(
             _CREATE_ROLES,
@@ -215,6 +238,9 @@ class UserGroupsApi:
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``group_id`` fills ``{groupId}``; ``body`` is the JSON body;
+        ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header.
         """
         await self._core.call_none(
             _DELETE_ROLES,
@@ -232,6 +258,9 @@ class UserGroupsApi:
         Frontegg answers 201 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``group_id`` fills ``{groupId}``; ``body`` is the JSON body;
+        ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header.
         """
         await self._core.call_none(
             _CREATE_USERS,
@@ -249,6 +278,9 @@ class UserGroupsApi:
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``group_id`` fills ``{groupId}``; ``body`` is the JSON body;
+        ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header.
         """
         await self._core.call_none(
             _DELETE_USERS,
@@ -273,6 +305,11 @@ class UserGroupsApi:
         Returns one page (200): ``Page[GroupResponse]``, with links and totals.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``groups_relations`` is the ``_groupsRelations`` query; ``limit`` is the
+        ``_limit`` query; ``offset`` is the ``_offset`` query (a page number, from 0); ``sort_by``
+        is the ``_sortBy`` query; ``order`` is the ``_order`` query; ``frontegg_tenant_id`` is the
+        ``frontegg-tenant-id`` header.
         """
         return await self._core.call(
             _GET_V2,

@@ -149,6 +149,8 @@ class UserPoolsApi:
 
         Returns ``GetUserSourceResponseDTO`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``id`` fills ``{id}``.
         """
         return await self._core.call(
             _GET_USER_SOURCES_BY_ID,
@@ -163,6 +165,8 @@ class UserPoolsApi:
 
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``id`` fills ``{id}``.
         """
         await self._core.call_none(_DELETE_USER_SOURCES, path={"id": id}, query={}, headers={})
 
@@ -173,6 +177,8 @@ class UserPoolsApi:
 
         Returns ``CreateUserSourceResponse`` (HTTP 201).
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``body`` is the JSON body.
         """
         return await self._core.call(
             _CREATE_USER_SOURCES_EXTERNAL_AUTH0,
@@ -190,6 +196,8 @@ class UserPoolsApi:
 
         Returns ``CreateUserSourceResponse`` (HTTP 201).
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``body`` is the JSON body.
         """
         return await self._core.call(
             _CREATE_USER_SOURCES_EXTERNAL_COGNITO,
@@ -207,6 +215,8 @@ class UserPoolsApi:
 
         Returns ``CreateUserSourceResponse`` (HTTP 201).
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``body`` is the JSON body.
         """
         return await self._core.call(
             _CREATE_USER_SOURCES_EXTERNAL_FIREBASE,
@@ -224,6 +234,8 @@ class UserPoolsApi:
 
         Returns ``CreateUserSourceResponse`` (HTTP 201).
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``body`` is the JSON body.
         """
         return await self._core.call(
             _CREATE_USER_SOURCES_EXTERNAL_CUSTOM_CODE,
@@ -241,6 +253,8 @@ class UserPoolsApi:
 
         Returns ``CreateUserSourceResponse`` (HTTP 201).
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``body`` is the JSON body.
         """
         return await self._core.call(
             _CREATE_USER_SOURCES_FEDERATION,
@@ -258,6 +272,8 @@ class UserPoolsApi:
 
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``id`` fills ``{id}``; ``body`` is the JSON body.
         """
         await self._core.call_none(
             _REPLACE_USER_SOURCES_EXTERNAL_AUTH0, path={"id": id}, query={}, headers={}, body=body
@@ -270,6 +286,8 @@ class UserPoolsApi:
 
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``id`` fills ``{id}``; ``body`` is the JSON body.
         """
         await self._core.call_none(
             _REPLACE_USER_SOURCES_EXTERNAL_COGNITO, path={"id": id}, query={}, headers={}, body=body
@@ -282,6 +300,8 @@ class UserPoolsApi:
 
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``id`` fills ``{id}``; ``body`` is the JSON body.
         """
         await self._core.call_none(
             _REPLACE_USER_SOURCES_EXTERNAL_FIREBASE,
@@ -298,6 +318,8 @@ class UserPoolsApi:
 
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``id`` fills ``{id}``; ``body`` is the JSON body.
         """
         await self._core.call_none(
             _REPLACE_USER_SOURCES_EXTERNAL_CUSTOM_CODE,
@@ -314,6 +336,8 @@ class UserPoolsApi:
 
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``id`` fills ``{id}``; ``body`` is the JSON body.
         """
         await self._core.call_none(
             _REPLACE_USER_SOURCES_FEDERATION, path={"id": id}, query={}, headers={}, body=body
@@ -324,6 +348,8 @@ class UserPoolsApi:
 
         Frontegg answers 201 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``body`` is the JSON body.
         """
         await self._core.call_none(_ASSIGN_USER_SOURCES, path={}, query={}, headers={}, body=body)
 
@@ -334,6 +360,8 @@ class UserPoolsApi:
 
         Frontegg answers 201 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``body`` is the JSON body.
         """
         await self._core.call_none(_UNASSIGN_USER_SOURCES, path={}, query={}, headers={}, body=body)
 
@@ -342,6 +370,8 @@ class UserPoolsApi:
 
         Returns one page (200): ``Page[GetUserSourceUsersResponseDTO]``, with links and totals.
         Token: an EnvironmentSession (the environment's management token).
+
+        Arguments: ``id`` fills ``{id}``.
         """
         return await self._core.call(
             _GET_USER_SOURCES_USERS,

@@ -43,6 +43,8 @@ class UserSessionsApi:
         Returns ``list[GetActiveSessionsResponse]`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``frontegg_user_id`` is the ``frontegg-user-id`` header (required).
         """
         return await self._core.call(
             _GET_USERS_SESSIONS_ME,
@@ -58,6 +60,8 @@ class UserSessionsApi:
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``frontegg_user_id`` is the ``frontegg-user-id`` header (required).
         """
         await self._core.call_none(
             _DELETE_USERS_SESSIONS_ME_ALL,
@@ -72,6 +76,9 @@ class UserSessionsApi:
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``id`` fills ``{id}``; ``frontegg_user_id`` is the ``frontegg-user-id`` header
+        (required).
         """
         await self._core.call_none(
             _DELETE_USERS_SESSIONS_ME,

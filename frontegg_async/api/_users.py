@@ -212,6 +212,9 @@ class UsersApi:
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``user_id`` fills ``{userId}``; ``frontegg_tenant_id`` is the
+        ``frontegg-tenant-id`` header.
         """
         await self._core.call_none(
             _DISABLE_TENANTS_USERS,
@@ -228,6 +231,9 @@ class UsersApi:
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``user_id`` fills ``{userId}``; ``frontegg_tenant_id`` is the
+        ``frontegg-tenant-id`` header.
         """
         await self._core.call_none(
             _ENABLE_TENANTS_USERS,
@@ -242,6 +248,8 @@ class UsersApi:
         Returns ``TemporaryUserDto`` (HTTP 201).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``user_id`` fills ``{userId}``; ``body`` is the JSON body.
         """
         return await self._core.call(
             _REPLACE_TEMPORARY,
@@ -258,6 +266,8 @@ class UsersApi:
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``user_id`` fills ``{userId}``.
         """
         await self._core.call_none(
             _DELETE_TEMPORARY, path={"userId": user_id}, query={}, headers={}
@@ -294,6 +304,11 @@ class UsersApi:
         Returns one page (200): ``Page[UserEmailResponseDto]``, with links and totals.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``limit`` is the ``_limit`` query; ``offset`` is the ``_offset`` query (a page
+        number, from 0); ``sort_by`` is the ``_sortBy`` query; ``order`` is the ``_order`` query;
+        ``email`` is the ``_email`` query; ``user_ids`` is the ``userIds`` query;
+        ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header.
         """
         return await self._core.call(
             _GET_EMAILS,
@@ -347,6 +362,9 @@ class UsersApi:
         Returns ``UserEmailResponseDto`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
+        header.
         """
         return await self._core.call(
             _CREATE_EMAILS,
@@ -365,6 +383,9 @@ class UsersApi:
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
+        header.
         """
         await self._core.call_none(
             _VERIFY_EMAILS,
@@ -382,6 +403,10 @@ class UsersApi:
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``email_id`` fills ``{emailId}``; ``frontegg_tenant_id`` is the
+        ``frontegg-tenant-id`` header; ``frontegg_user_id`` is the ``frontegg-user-id`` header
+        (required).
         """
         await self._core.call_none(
             _DELETE_EMAILS,
@@ -401,6 +426,8 @@ class UsersApi:
         Returns ``UserEmailResponseDto`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``user_id`` fills ``{userId}``; ``body`` is the JSON body.
         """
         return await self._core.call(
             _CREATE_EMAILS_VENDOR,
@@ -417,6 +444,8 @@ class UsersApi:
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``user_id`` fills ``{userId}``; ``email_id`` fills ``{emailId}``.
         """
         await self._core.call_none(
             _DELETE_EMAILS_VENDOR,
@@ -433,6 +462,8 @@ class UsersApi:
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``user_id`` fills ``{userId}``; ``body`` is the JSON body.
         """
         await self._core.call_none(
             _CREATE_EMAILS_VENDOR_PRIMARY, path={"userId": user_id}, query={}, headers={}, body=body
@@ -446,6 +477,9 @@ class UsersApi:
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
+        header.
         """
         await self._core.call_none(
             _CREATE_EMAILS_ME_PRIMARY,
@@ -463,6 +497,9 @@ class UsersApi:
         Returns ``list[UserEmailResponseDto]`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header; ``frontegg_user_id``
+        is the ``frontegg-user-id`` header (required).
         """
         return await self._core.call(
             _GET_EMAILS_ME,
@@ -483,6 +520,8 @@ class UsersApi:
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``user_id`` fills ``{userId}``; ``body`` is the JSON body.
         """
         await self._core.call_none(
             _REPLACE_SUB_TENANTS_USERS_ACCESS,
@@ -498,6 +537,8 @@ class UsersApi:
         Frontegg answers 201 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``body`` is the JSON body.
         """
         await self._core.call_none(_RESET_ACTIVATE, path={}, query={}, headers={}, body=body)
 
@@ -509,6 +550,9 @@ class UsersApi:
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
+        header (required).
         """
         await self._core.call_none(
             _RESET_INVITATION,
@@ -526,6 +570,9 @@ class UsersApi:
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
+        header (required).
         """
         await self._core.call_none(
             _CREATE_INVITATION_RESET_ALL,
@@ -560,6 +607,14 @@ class UsersApi:
         Returns one page (200): ``Page[UserV3Dto]``, with links and totals.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``limit`` is the ``_limit`` query; ``identifier`` is the ``_identifier`` query;
+        ``identifier_type`` is the ``_identifierType`` query; ``include_sub_tenants`` is the
+        ``_includeSubTenants`` query; ``name_prefix`` is the ``_namePrefix`` query; ``offset`` is
+        the ``_offset`` query (a page number, from 0); ``email`` is the ``_email`` query;
+        ``tenant_id`` is the ``_tenantId`` query; ``ids`` is the ``ids`` query; ``sort_by`` is the
+        ``_sortBy`` query; ``order`` is the ``_order`` query; ``external_ids`` is the
+        ``_externalIds`` query; ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header.
         """
         return await self._core.call(
             _GET,
@@ -634,6 +689,9 @@ class UsersApi:
         Returns ``GetUserRolesResponse`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``ids`` is the ``ids`` query (required); ``frontegg_tenant_id`` is the
+        ``frontegg-tenant-id`` header.
         """
         return await self._core.call(
             _GET_ROLES,
@@ -651,6 +709,9 @@ class UsersApi:
         Returns ``GetUserGroupsResponse`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``ids`` is the ``ids`` query (required); ``frontegg_tenant_id`` is the
+        ``frontegg-tenant-id`` header.
         """
         return await self._core.call(
             _GET_GROUPS,
@@ -666,6 +727,8 @@ class UsersApi:
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``body`` is the JSON body.
         """
         await self._core.call_none(_UNLOCK_ME, path={}, query={}, headers={}, body=body)
 
@@ -677,6 +740,9 @@ class UsersApi:
         Returns ``UserCreatedResponse`` (HTTP 201).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
+        header (required).
         """
         return await self._core.call(
             _CREATE_V2,
@@ -693,6 +759,8 @@ class UsersApi:
         Returns ``UserDto`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``body`` is the JSON body.
         """
         return await self._core.call(
             _REPLACE_ME, path={}, query={}, headers={}, body=body, answer=UserDto
@@ -714,6 +782,9 @@ class UsersApi:
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
         Deprecated by Frontegg: a newer version of this call exists.
+
+        Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
+        header (required).
         """
         return await self._core.call(
             _CREATE,
@@ -732,6 +803,9 @@ class UsersApi:
         Returns ``UserDto`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
+        header (required); ``frontegg_user_id`` is the ``frontegg-user-id`` header (required).
         """
         return await self._core.call(
             _REPLACE,
@@ -751,6 +825,9 @@ class UsersApi:
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``user_id`` fills ``{userId}``; ``frontegg_tenant_id`` is the
+        ``frontegg-tenant-id`` header.
         """
         await self._core.call_none(
             _DELETE,
@@ -767,6 +844,9 @@ class UsersApi:
         Returns ``AssignUserToRolesResponseDto`` (HTTP 201).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``user_id`` fills ``{userId}``; ``body`` is the JSON body; ``frontegg_tenant_id``
+        is the ``frontegg-tenant-id`` header (required).
         """
         return await self._core.call(
             _CREATE_ROLES,
@@ -785,6 +865,9 @@ class UsersApi:
         Returns ``DeleteUserToRolesResponseDto`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``user_id`` fills ``{userId}``; ``body`` is the JSON body; ``frontegg_tenant_id``
+        is the ``frontegg-tenant-id`` header (required).
         """
         return await self._core.call(
             _DELETE_ROLES,
@@ -803,6 +886,9 @@ class UsersApi:
         Returns ``UserDto`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
+        header (required); ``frontegg_user_id`` is the ``frontegg-user-id`` header (required).
         """
         return await self._core.call(
             _REPLACE_TENANT,
@@ -845,6 +931,18 @@ class UsersApi:
         Returns one page (200): ``Page[UserV3Dto]``, with links and totals.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``limit`` is the ``_limit`` query; ``identifier`` is the ``_identifier`` query;
+        ``identifier_type`` is the ``_identifierType`` query; ``include_sub_tenants`` is the
+        ``_includeSubTenants`` query; ``name_prefix`` is the ``_namePrefix`` query;
+        ``phrase_search_contains`` is the ``_phraseSearchContains`` query;
+        ``phrase_search_excludes`` is the ``_phraseSearchExcludes`` query;
+        ``phrase_search_optional`` is the ``_phraseSearchOptional`` query;
+        ``phrase_search_approximate`` is the ``_phraseSearchApproximate`` query; ``offset`` is the
+        ``_offset`` query (a page number, from 0); ``email`` is the ``_email`` query; ``tenant_id``
+        is the ``_tenantId`` query; ``ids`` is the ``ids`` query; ``sort_by`` is the ``_sortBy``
+        query; ``order`` is the ``_order`` query; ``external_ids`` is the ``_externalIds`` query;
+        ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header.
         """
         return await self._core.call(
             _GET_QUERY_PHRASE,
@@ -939,6 +1037,11 @@ class UsersApi:
         Returns ``UsernameResponseDto`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``limit`` is the ``_limit`` query; ``offset`` is the ``_offset`` query (a page
+        number, from 0); ``sort_by`` is the ``_sortBy`` query; ``order`` is the ``_order`` query;
+        ``username_prefix`` is the ``_usernamePrefix`` query; ``user_ids`` is the ``userIds`` query;
+        ``usernames`` is the ``usernames`` query.
         """
         return await self._core.call(
             _GET_USERNAMES,
@@ -964,6 +1067,9 @@ class UsersApi:
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
+        header.
         """
         await self._core.call_none(
             _CREATE_USERNAMES,
@@ -979,6 +1085,8 @@ class UsersApi:
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``username`` fills ``{username}``.
         """
         await self._core.call_none(
             _DELETE_USERNAMES, path={"username": username}, query={}, headers={}
@@ -992,6 +1100,9 @@ class UsersApi:
         Returns ``UsernameResponseDto`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header; ``frontegg_user_id``
+        is the ``frontegg-user-id`` header (required).
         """
         return await self._core.call(
             _GET_USERNAMES_ME,
@@ -1012,6 +1123,9 @@ class UsersApi:
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
+        header.
         """
         await self._core.call_none(
             _CREATE_EMAIL_ME,
@@ -1029,6 +1143,9 @@ class UsersApi:
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
+        header.
         """
         await self._core.call_none(
             _VERIFY_EMAIL_ME,
@@ -1046,6 +1163,9 @@ class UsersApi:
         Returns ``AuthenticationResponseDto`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``body`` is the JSON body; ``frontegg_vendor_host`` is the
+        ``frontegg-vendor-host`` header (required).
         """
         return await self._core.call(
             _ACTIVATE,
@@ -1064,6 +1184,9 @@ class UsersApi:
         Returns ``AuthenticationResponseDto`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``body`` is the JSON body; ``frontegg_vendor_host`` is the
+        ``frontegg-vendor-host`` header (required).
         """
         return await self._core.call(
             _CREATE_ACTIVATE_CODE,
@@ -1082,6 +1205,9 @@ class UsersApi:
         Returns ``GetActivateStrategyResponseDto`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``user_id`` is the ``userId`` query (required); ``token`` is the ``token`` query
+        (required).
         """
         return await self._core.call(
             _GET_ACTIVATE_STRATEGY,
@@ -1097,6 +1223,8 @@ class UsersApi:
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``body`` is the JSON body.
         """
         await self._core.call_none(_ACCEPT_INVITATION, path={}, query={}, headers={}, body=body)
 
@@ -1106,6 +1234,8 @@ class UsersApi:
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``body`` is the JSON body.
         """
         await self._core.call_none(
             _CREATE_INVITATION_ACCEPT_CODE, path={}, query={}, headers={}, body=body
@@ -1126,6 +1256,8 @@ class UsersApi:
         Returns ``list[UserTenantDataDto]`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+
+        Arguments: ``frontegg_user_id`` is the ``frontegg-user-id`` header (required).
         """
         return await self._core.call(
             _GET_ME_TENANTS_V2,

@@ -339,6 +339,8 @@ class Operation:
         else:
             self.name = "_".join([VERBS[method], *words])
         self.path_params = re.findall(r"\{(\w+)\}", path)
+        #: The Python return annotation, once the group's writer has rendered the method.
+        self.returns = ""
 
 
 def collect(spec: Spec) -> tuple[dict[str, list[Operation]], Models]:
@@ -459,6 +461,7 @@ class GroupWriter:
             returns = self.models.type_of(answer_schema, pascal(op.name) + "Response", user)
             returns = re.sub(r"^Sequence\[", "list[", returns)
             self.note_types(returns)
+        op.returns = returns
         lines = ["", f"    async def {op.name}({', '.join(signature)}) -> {returns}:"]
         lines += self.docstring(op, status, returns)
         call = [
@@ -717,10 +720,17 @@ def render_docs(groups: dict[str, list[Operation]]) -> str:
         "`frontegg_tenant_id`/`frontegg_user_id`), `environment` (an EnvironmentSession).",
     ]
     for group in sorted(groups):
-        lines += ["", f"## client.{group}", "", "| method | HTTP | token |", "|---|---|---|"]
+        lines += [
+            "",
+            f"## client.{group}",
+            "",
+            "| method | HTTP | returns | token |",
+            "|---|---|---|---|",
+        ]
         for op in groups[group]:
             lines.append(
-                f"| `{op.name}` | `{op.method.upper()} {op.path}` | {op.audience.lower()} |"
+                f"| `{op.name}` | `{op.method.upper()} {op.path}` | `{op.returns}` "
+                f"| {op.audience.lower()} |"
             )
     return "\n".join(lines) + "\n"
 

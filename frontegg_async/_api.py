@@ -148,13 +148,21 @@ def _make_converter() -> Converter:
     converter.register_structure_hook_factory(_is_model, structure_model)
     converter.register_unstructure_hook_factory(_is_model, unstructure_model)
 
+    def unknown_keys(value: object, option: Any) -> int:
+        if not isinstance(value, dict) or not _is_model(option):
+            return 0
+        known = {a.metadata["json"] for a in attrs.fields(typing.get_origin(option) or option)}
+        return len(value.keys() - known)
+
     def structure_union(value: object, tp: Any) -> Any:
-        # oneOf in the spec: the first shape that reads the value without error wins.
+        # oneOf in the spec. Its shapes overlap (one may be another minus a field), so the
+        # shape that leaves the fewest of the value's keys unread is tried first: reading
+        # {"tenantId": ...} as the shape without tenantId would lose it.
         options = typing.get_args(tp)
         if value is None and type(None) in options:
             return None
         failures: list[Exception] = []
-        for option in options:
+        for option in sorted(options, key=lambda option: unknown_keys(value, option)):
             if option is type(None):
                 continue
             try:

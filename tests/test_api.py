@@ -237,3 +237,25 @@ async def test_query_parameters_are_spelled_as_frontegg_reads_them(
     assert first == (("ids", "t1"), ("ids", "t2"), ("_limit", "50"))
     assert second == (("_includeSubTenants", "false"), ("ids", "u1,u2"))
     assert fake.api_calls["core_settings.get_jwt_templates"] == 1
+
+
+def test_one_of_reads_the_shape_that_keeps_every_key() -> None:
+    from frontegg_async._api import structure_answer
+    from frontegg_async.api.models import (
+        ExternalAuth0UserSourceConfig,
+        UserSourceNewTenantConfig,
+        UserSourceStaticTenantConfig,
+    )
+
+    either = UserSourceNewTenantConfig | UserSourceStaticTenantConfig
+    static = structure_answer({"tenantResolverType": "static", "tenantId": "t1"}, either, what="t")
+    assert static == UserSourceStaticTenantConfig(tenant_resolver_type="static", tenant_id="t1")
+    new = structure_answer({"tenantResolverType": "new"}, either, what="t")
+    assert new == UserSourceNewTenantConfig(tenant_resolver_type="new")
+    config = {"syncOnLogin": True, "isMigrated": False, "domain": "d", "clientId": "c"}
+    with pytest.raises(ResponseFormatError, match=r"expected .*TenantConfig @ \$\.tenant_config"):
+        structure_answer(
+            {**config, "secret": "s", "tenantConfig": {"tenantId": 5}},
+            ExternalAuth0UserSourceConfig,
+            what="t",
+        )

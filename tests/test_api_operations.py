@@ -3,7 +3,9 @@
 Each call goes over loopback through a real session's request path; the fake checks the
 request against the operation's parameters and request schema (400 otherwise) and answers with
 a body built from the response schema, which the client must read into its model. Both kinds
-of answer are tried: with every optional property, and with the required ones only.
+of answer are tried: with every optional property, and with the required ones only; and every
+operation is called once more just after the server stopped accepting the current tokens, so
+that it must renew the token, resend the request and succeed.
 """
 
 from __future__ import annotations
@@ -31,7 +33,12 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 TABLE = SpecTable.load()
 OPERATIONS = sorted(TABLE.operations, key=lambda op: op.name)
 #: Operation names each mode reached, for the count printed at the end of the run.
-COVERED: dict[str, set[str]] = {"full answers": set(), "required-only answers": set()}
+MODES = {
+    "full": "full answers",
+    "required-only": "required-only answers",
+    "after-401": "after a 401, renewed and resent",
+}
+COVERED: dict[str, set[str]] = {words: set() for words in MODES.values()}
 
 
 class World:
@@ -142,20 +149,35 @@ def check_answer(result: Any, annotation: Any) -> None:
         assert isinstance(result, annotation)
 
 
-@pytest.mark.parametrize("optional", [True, False], ids=["full", "required-only"])
+@pytest.mark.parametrize("mode", list(MODES))
 @pytest.mark.parametrize("operation", OPERATIONS, ids=[op.name for op in OPERATIONS])
-async def test_operation(world: World, operation: SpecOperation, optional: bool) -> None:
-    world.fake.answer_optional_fields = optional
+async def test_operation(world: World, operation: SpecOperation, mode: str) -> None:
+    world.fake.answer_optional_fields = mode != "required-only"
     client = world.environment if operation.audience == "ENVIRONMENT" else world.user
     group, name = operation.name.split(".")
     method = getattr(getattr(client, group), name)
     positional, keywords = arguments(operation, method)
+    seen = len(world.fake.requests)
+    if mode == "after-401":
+        world.fake.reject_access_tokens()  # as after a signing key rotation
     before = world.fake.api_calls[operation.name]
     result = await method(*positional, **keywords)
-    # The fake matched the request to this very operation and it validated.
-    assert world.fake.api_calls[operation.name] == before + 1
+    # A session's renewal: the environment token again, or a refresh with the cookie (the
+    # client's own call of the refresh operation carries none).
+    renewals = [
+        r
+        for r in world.fake.requests[seen:]
+        if r.endpoint == "vendor" or (r.endpoint == "refresh" and r.cookies)
+    ]
+    # The fake matched the request to this very operation and it validated (a session's own
+    # refresh is that operation too).
+    own = sum(r.endpoint == "refresh" for r in renewals)
+    expected = 1 + (own if operation.name == "general.refresh_auth_user_token" else 0)
+    assert world.fake.api_calls[operation.name] == before + expected
     check_answer(result, typing.get_type_hints(method)["return"])
-    COVERED["full answers" if optional else "required-only answers"].add(operation.name)
+    if mode == "after-401":  # refused once, renewed once (this client's session), resent
+        assert len(renewals) == 1
+    COVERED[MODES[mode]].add(operation.name)
 
 
 async def test_every_operation_is_a_method() -> None:
@@ -233,7 +255,8 @@ async def test_every_page_walker_walks(world: World, walker: str) -> None:
     items = [item async for item in getattr(getattr(client, group), name)(page_size=7, **keywords)]
     assert items
     assert all(attrs.has(type(item)) for item in items)
-    sent = world.fake.requests[before:]
+    path = "/identity" + operation.path
+    sent = [r for r in world.fake.requests[before:] if r.path == path and r.status == 200]
     assert len(sent) == 1  # a short page: the walk stops there
     assert ("_limit", "7") in sent[0].query
     assert ("_offset", "0") in sent[0].query

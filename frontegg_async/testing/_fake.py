@@ -198,8 +198,9 @@ class FakeFrontegg:
         self.jwt_lifetime: float | None = None
         self.issuer = issuer
         self.calls: collections.Counter[str] = collections.Counter()
-        #: Requests that matched an operation of the spec and validated, by the operation's
-        #: ``group.method`` name in ``FronteggClient`` (the sessions' own calls included).
+        #: Requests that matched an operation of the spec, validated and were answered with
+        #: success, by the operation's ``group.method`` name in ``FronteggClient`` (the
+        #: sessions' own calls included).
         self.api_calls: collections.Counter[str] = collections.Counter()
         #: Whether spec-generated answers carry the optional properties too (else only the
         #: required ones).
@@ -441,10 +442,17 @@ class FakeFrontegg:
                 response = self._error(400, "Request body is not valid JSON")
             elif endpoint in TOKEN_ENDPOINTS and self._from_client(request):
                 response = await self._spec_answer(request, body)
-            elif endpoint != API and (problems := self._spec_problems(request, raw)):
-                response = self._error(400, *problems)
-            else:
+            elif endpoint == API:
                 response = await handler(request, body)
+            else:
+                found = self._spec.match(request.method, _raw_path(request))
+                problems = [] if found is None else self._check_request(request, *found, raw)
+                if problems:
+                    response = self._error(400, *problems)
+                else:
+                    response = await handler(request, body)
+                    if found is not None and response.status < 300:
+                        self.api_calls[found[0].name] += 1
             if self.record_requests:
                 self._record(endpoint, received_at, request, body, response)
             return response
@@ -681,16 +689,6 @@ class FakeFrontegg:
     def _from_client(request: web.Request) -> bool:
         has_cookie = any(name.startswith(REFRESH_COOKIE_PREFIX) for name in request.cookies)
         return "Authorization" in request.headers and not has_cookie
-
-    def _spec_problems(self, request: web.Request, raw: bytes) -> list[str]:
-        """What in a request to a hand-written route does not fit the spec's operation."""
-        found = self._spec.match(request.method, _raw_path(request))
-        if found is None:
-            return []
-        problems = self._check_request(request, *found, raw)
-        if not problems:
-            self.api_calls[found[0].name] += 1
-        return problems
 
     def _check_request(
         self, request: web.Request, operation: SpecOperation, values: dict[str, str], raw: bytes

@@ -10,6 +10,7 @@ import stat
 import sys
 from collections.abc import AsyncIterator
 
+import aiohttp
 import pytest
 
 from frontegg_async.testing import FakeFrontegg
@@ -48,7 +49,7 @@ async def test_fake_command_serves_until_terminated() -> None:
         "frontegg_async",
         "fake",
         "--lifetime",
-        "1",
+        "60",
         "--user",
         f"cli@example.com:{PASSWORD}",
         stdout=asyncio.subprocess.PIPE,
@@ -60,6 +61,13 @@ async def test_fake_command_serves_until_terminated() -> None:
     code, out, err = await run(*token_args(line.split()[3]), env={"FRONTEGG_PASSWORD": PASSWORD})
     assert code == 0, err
     assert out.count(".") == 2
+    # The whole identity API is there for another program holding the token.
+    async with aiohttp.ClientSession() as http:
+        url = line.split()[3].rstrip("/") + "/resources/users/sessions/v1/me"
+        headers = {"Authorization": f"Bearer {out.strip()}"}
+        async with http.get(url, headers=headers) as answer:
+            assert answer.status == 200
+            assert isinstance(await answer.json(), list)
     process.send_signal(signal.SIGTERM)
     await asyncio.wait_for(process.wait(), 10)
     assert process.returncode == 0

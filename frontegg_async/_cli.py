@@ -143,14 +143,21 @@ async def run_token(args: argparse.Namespace) -> int:
         vendor_host=args.vendor_host,
         store=FileStore(args.store) if args.store else None,
     )
-    async with session:
-        token = await session.access_token()
-        if args.out:
-            await asyncio.to_thread(write_atomically, args.out, token)
-        if not command and not args.watch:
-            if not args.out:
+    if not command and not args.watch:
+        # A one-shot token is for someone else to use after we exit: close without logging
+        # out, which would revoke the session behind the token just handed over.
+        try:
+            token = await session.access_token()
+            if args.out:
+                await asyncio.to_thread(write_atomically, args.out, token)
+            else:
                 print(token)
             return 0
+        finally:
+            await session.aclose()
+    async with session:
+        if args.out:
+            await asyncio.to_thread(write_atomically, args.out, await session.access_token())
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):

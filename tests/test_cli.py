@@ -63,11 +63,11 @@ async def test_fake_command_serves_until_terminated() -> None:
     assert out.count(".") == 2
     # The whole identity API is there for another program holding the token.
     async with aiohttp.ClientSession() as http:
-        url = line.split()[3].rstrip("/") + "/resources/users/sessions/v1/me"
+        url = line.split()[3].rstrip("/") + "/resources/users/v1/me/tenants"
         headers = {"Authorization": f"Bearer {out.strip()}"}
         async with http.get(url, headers=headers) as answer:
-            assert answer.status == 200
-            assert isinstance(await answer.json(), list)
+            assert answer.status == 200, await answer.text()
+            assert isinstance(await answer.json(), dict | list)
     process.send_signal(signal.SIGTERM)
     await asyncio.wait_for(process.wait(), 10)
     assert process.returncode == 0

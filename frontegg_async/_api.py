@@ -112,14 +112,9 @@ def _strict_int(value: object, _: type) -> int:
     return int(value)
 
 
-def _strict_any(value: object, _: type) -> Any:
-    return value
-
-
 def _make_converter() -> Converter:
     converter = make_strict_converter()
     converter.register_structure_hook(int, _strict_int)
-    converter.register_structure_hook_func(lambda tp: tp is Any, _strict_any)
     # Arrays come back as tuples: models are frozen all the way down.
     sequence_hook = converter.get_structure_hook(tuple[Any, ...])
 
@@ -203,8 +198,6 @@ def _query_value(value: object) -> str:
         return "true" if value else "false"
     if isinstance(value, float) and math.isfinite(value) and value.is_integer():
         return str(int(value))
-    if isinstance(value, enum.Enum):
-        return str(value.value)
     return str(value)
 
 
@@ -237,10 +230,10 @@ def fill_path(operation: Operation, values: Mapping[str, str]) -> str:
 class ApiCore:
     """Sends the generated operations through one session's authenticated request path."""
 
-    __slots__ = ("session",)
+    __slots__ = ("_base", "_environment", "session")
 
     def __init__(self, session: AnySession) -> None:
-        from ._session import _TokenSession
+        from ._session import EnvironmentSession, _TokenSession
 
         if not isinstance(session, _TokenSession):
             raise TypeError(
@@ -248,13 +241,12 @@ class ApiCore:
                 f"ApiTokenSession, not {type(session).__name__}"
             )
         self.session: AnySession = session
+        # Both fixed for the session's life: worked out once, not on every call.
+        self._environment = isinstance(session, EnvironmentSession)
+        self._base = str(session.identity_url).rstrip("/")
 
     def _check_session(self, operation: Operation) -> None:
-        from ._session import EnvironmentSession
-
-        if operation.audience is Audience.ENVIRONMENT and not isinstance(
-            self.session, EnvironmentSession
-        ):
+        if operation.audience is Audience.ENVIRONMENT and not self._environment:
             raise WrongSessionError(
                 f"client.{operation.name} manages the environment and needs the "
                 f"environment token; this client holds a {type(self.session).__name__}. "
@@ -271,10 +263,7 @@ class ApiCore:
         body: object,
     ) -> Any:
         self._check_session(operation)
-        url = URL(
-            str(self.session.identity_url).rstrip("/") + fill_path(operation, path),
-            encoded=True,
-        )
+        url = URL(self._base + fill_path(operation, path), encoded=True)
         return await self.session.request(
             operation.method,
             url,

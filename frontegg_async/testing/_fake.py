@@ -205,6 +205,7 @@ class FakeFrontegg:
         #: Whether spec-generated answers carry the optional properties too (else only the
         #: required ones).
         self.answer_optional_fields = True
+        self._answers: dict[tuple[str, bool], bytes | None] = {}
         self.requests: list[RecordedRequest] = []
         #: Whether ``requests`` is kept (benchmarks turn it off: it grows with every call).
         self.record_requests = record_requests
@@ -723,10 +724,16 @@ class FakeFrontegg:
         if problems:
             return self._error(400, *problems)
         self.api_calls[operation.name] += 1
-        answer = self._spec.answer(operation, optional=self.answer_optional_fields)
-        if answer is None:
+        key = (operation.name, self.answer_optional_fields)
+        if key not in self._answers:  # the same schema always makes the same body
+            answer = self._spec.answer(operation, optional=self.answer_optional_fields)
+            self._answers[key] = None if answer is None else json.dumps(answer).encode()
+        body_bytes = self._answers[key]
+        if body_bytes is None:
             return web.Response(status=operation.status)
-        return web.json_response(answer, status=operation.status)
+        return web.Response(
+            status=operation.status, body=body_bytes, content_type="application/json"
+        )
 
     async def _me(self, request: web.Request, body: Any) -> web.Response:
         claims = self._authorize(request)

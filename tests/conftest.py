@@ -1,8 +1,14 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
+import importlib.util
+import sys
+import typing
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -82,6 +88,37 @@ def exp_of(fake: FakeFrontegg, token: str) -> float:
     return float(fake.decode(token)["exp"])
 
 
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def load_module(path: Path, name: str) -> ModuleType:
+    """Import the Python file at ``path`` (an example, the generator) as module ``name``."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@functools.cache
+def generator() -> ModuleType:
+    """``tools/generate_api.py``, whose naming rules the tests use rather than restate."""
+    return load_module(ROOT / "tools" / "generate_api.py", "generate_api")
+
+
+def api_groups() -> dict[str, type]:
+    """``FronteggClient``'s groups: attribute name -> the class it returns."""
+    from frontegg_async.api import FronteggClient
+
+    return {
+        name: typing.get_type_hints(value.fget)["return"]
+        for name, value in vars(FronteggClient).items()
+        if isinstance(value, property) and name != "session"
+    }
+
+
 def pytest_collection_finish(session: Any) -> None:
     """Move everything alive after collection (modules, the generated API, test items) out of
     the collector's sight: each test's ``gc.collect()`` then walks only what the test made,
@@ -94,8 +131,6 @@ def pytest_collection_finish(session: Any) -> None:
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     """Say how many of the identity API's operations the run called through FronteggClient."""
-    import sys
-
     module = sys.modules.get("tests.test_api_operations")
     if module is None:
         return

@@ -26,7 +26,7 @@ from frontegg_async._api import Page, structure_answer, unstructure_body
 from frontegg_async.testing import FakeFrontegg
 from frontegg_async.testing._spec import SpecOperation, SpecTable
 
-from .conftest import EMAIL, PASSWORD
+from .conftest import EMAIL, PASSWORD, api_groups, generator
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -90,12 +90,6 @@ def sample(operation: SpecOperation, schema: Mapping[str, Any]) -> Any:
     return "sample-value"
 
 
-def python_name(wire: str) -> str:
-    """The keyword a parameter takes in the generated method (the generator's rule)."""
-    name = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", wire)
-    return re.sub(r"_+", "_", re.sub(r"[^0-9A-Za-z]+", "_", name).strip("_").lower())
-
-
 def arguments(operation: SpecOperation, method: Any) -> tuple[list[Any], dict[str, Any]]:
     """Positional and keyword arguments that make a valid call of ``operation``."""
     positional: list[Any] = []
@@ -105,7 +99,9 @@ def arguments(operation: SpecOperation, method: Any) -> tuple[list[Any], dict[st
             enum = TABLE.deref(parameter["schema"]).get("enum")
             positional.append(enum[0] if enum else f"{parameter['name']}-1")
         elif parameter.get("required") or parameter["in"] == "query":
-            keywords[python_name(parameter["name"])] = sample(operation, parameter["schema"])
+            keywords[generator().py_name(parameter["name"])] = sample(
+                operation, parameter["schema"]
+            )
     if operation.request_body is not None:
         schema = operation.request_body["content"]["application/json"]["schema"]
         data = TABLE.make(schema, "body", optional=True, depth=0)
@@ -182,14 +178,10 @@ async def test_operation(world: World, operation: SpecOperation, mode: str) -> N
 
 async def test_every_operation_is_a_method() -> None:
     """The client's methods and the spec's operations are the same 307, one to one."""
-    import frontegg_async.api as api
-
     names = set()
-    groups = [n for n, v in vars(FronteggClient).items() if isinstance(v, property)]
-    groups.remove("session")
+    groups = api_groups()
     assert len(groups) == 38
-    for group in groups:
-        cls = getattr(api, "".join(part.capitalize() for part in group.split("_")) + "Api")
+    for group, cls in groups.items():
         names |= {f"{group}.{a}" for a, v in vars(cls).items() if inspect.iscoroutinefunction(v)}
     assert names == {op.name for op in TABLE.operations}
     assert len(names) == 307
@@ -213,12 +205,11 @@ def secret_strings(value: Any, name: str = "") -> set[str]:
 async def test_no_answer_shows_a_secret_in_its_repr() -> None:
     """Every answer of every operation, read into its model: the values under secret-looking
     names (tokens, secrets, passwords, one-time codes...) never appear in the repr."""
-    import frontegg_async.api as api
-
+    groups = api_groups()
     checked = 0
     for operation in OPERATIONS:
         group, name = operation.name.split(".")
-        cls = getattr(api, "".join(p.capitalize() for p in group.split("_")) + "Api")
+        cls = groups[group]
         data = TABLE.answer(operation)
         secrets = secret_strings(data)
         if not secrets:
@@ -234,12 +225,12 @@ async def test_no_answer_shows_a_secret_in_its_repr() -> None:
 
 def page_walkers() -> list[str]:
     """``group.iter_method`` for every ``iter_`` method of the client."""
-    groups = [n for n, v in vars(FronteggClient).items() if isinstance(v, property)]
-    found = []
-    for group in groups:
-        owner = typing.get_type_hints(getattr(FronteggClient, group).fget)["return"]
-        found += [f"{group}.{name}" for name in vars(owner) if name.startswith("iter_")]
-    return sorted(found)
+    return sorted(
+        f"{group}.{name}"
+        for group, cls in api_groups().items()
+        for name in vars(cls)
+        if name.startswith("iter_")
+    )
 
 
 @pytest.mark.parametrize("walker", page_walkers())

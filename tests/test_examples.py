@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import pathlib
 from types import ModuleType
 
@@ -11,16 +10,13 @@ from aiohttp import web
 
 from frontegg_async.testing import FakeFrontegg
 
+from .conftest import load_module
+
 EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
 
 
 def load(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_module(EXAMPLES / f"{name}.py", f"example_{name}")
 
 
 async def test_web_app_calls_downstream_with_the_middleware() -> None:

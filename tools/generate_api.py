@@ -496,9 +496,7 @@ class GroupWriter:
         self.typing_names.add("AsyncIterator")
         rest = [k for k in keywords if not k.startswith(("limit:", "offset:"))]
         signature = ["self", "*", "page_size: int = 50", *rest]
-        forwarded = [
-            f"{k.split(':')[0]}={k.split(':')[0]}" for k in rest if not k.startswith("offset")
-        ]
+        forwarded = [f"{k.split(':')[0]}={k.split(':')[0]}" for k in rest]
         call = ", ".join(["limit=page_size", "offset=number", *forwarded])
         name = f"iter_{op.name}"
         return [

@@ -15,6 +15,7 @@ from ._errors import (
     ServerError,
     SessionClosedError,
     SessionExpiredError,
+    StoreError,
     TransportError,
     WrongSessionError,
 )
@@ -35,7 +36,7 @@ from ._models import (
 )
 from ._regions import Region
 from ._session import ApiTokenSession, EnvironmentSession, FronteggSession
-from ._stores import FileStore, MemoryStore, RedisStore, StoreError, TokenStore
+from ._stores import FileStore, MemoryStore, RedisStore, TokenStore
 
 if TYPE_CHECKING:
     from .api import FronteggClient

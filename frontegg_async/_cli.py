@@ -14,10 +14,10 @@ import getpass
 import os
 import signal
 import sys
-import tempfile
 from collections.abc import Sequence
 
 from ._errors import FronteggError
+from ._files import write_private
 from ._session import FronteggSession
 from ._stores import FileStore
 
@@ -106,17 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def write_atomically(path: str, text: str) -> None:
     """Replace ``path`` with ``text`` in one rename, readable by the owner only."""
-    directory = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".frontegg-token-")
-    try:
-        os.fchmod(handle, 0o600)
-        with os.fdopen(handle, "w") as file:
-            file.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
+    write_private(path, text.encode())
 
 
 def read_password(variable: str) -> str:

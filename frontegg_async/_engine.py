@@ -42,38 +42,51 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 
+from attrs import evolve
+
 from ._clock import Clock
+from ._codec import StoreIdentity, decode_tokens, encode_tokens
 from ._errors import (
     FronteggError,
     RateLimitedError,
-    ResponseFormatError,
     SessionClosedError,
     SessionExpiredError,
-    TransportError,
+    StoreError,
 )
 from ._events import EventHub, EventKind, SessionState, TokenEvent
-from ._policy import Plan, backoff, grace_delay, plan, retry_delay, sleep_before_refresh
-from ._stores import MemoryStore, TokenStore, decode_tokens, encode_tokens
-from ._strategies import Strategy, is_refresh_rejection
+from ._policy import (
+    Plan,
+    Verdict,
+    backoff,
+    classify,
+    grace_delay,
+    plan,
+    retry_delay,
+    sleep_before_refresh,
+)
+from ._secrets import Secret
+from ._stores import MemoryStore, TokenStore
+from ._strategies import Strategy
 from ._tokens import TokenSet
 
 logger = logging.getLogger("frontegg_async")
 
-
-def is_outcome_unknown(error: FronteggError) -> bool:
-    """Whether a failed renewal may have been carried out by the server all the same."""
-    if isinstance(error, ResponseFormatError):
-        return True
-    return isinstance(error, TransportError) and error.maybe_processed
+#: An unsaved token set is offered to the store again at most this often (seconds).
+MIN_STORE_RETRY = 0.05
 
 
 def is_transient(error: FronteggError) -> bool:
-    """Whether a renewal that failed so is worth trying again later.
+    """Whether a renewal that failed so is worth trying again later (see ``classify``)."""
+    return classify(error, renewing=False) is Verdict.RETRY
 
-    Beyond the errors that say so themselves, an unreadable answer is: a proxy's error page or
-    a truncated body passes, and the next attempt starts from a fresh login.
-    """
-    return error.retryable or isinstance(error, ResponseFormatError)
+
+def is_newer(stored: TokenSet, mine: TokenSet) -> bool:
+    """Whether a stored set replaces the one held: a later generation, or (on a tie, which only a
+    lease that lapsed under a stalled holder allows) another set, since the store is what every
+    sharer goes by."""
+    if stored.generation != mine.generation:
+        return stored.generation > mine.generation
+    return stored.access_token != mine.access_token
 
 
 _BOOTTIME = getattr(time, "CLOCK_BOOTTIME", None)
@@ -134,7 +147,9 @@ class TokenEngine:
         rng: Callable[[], float] = random.random,
         on_orphaned: Callable[[], Awaitable[None]] | None = None,
         store: TokenStore | None = None,
+        identity: StoreIdentity | None = None,
         lease_wait: float = 10.0,
+        lapse_budget: float = 10.0,
     ) -> None:
         self._strategy = strategy
         self._name = name
@@ -146,11 +161,21 @@ class TokenEngine:
         # The default store is this engine's alone: nothing reads it, so nothing is written.
         self._own_store = store is None
         self._store: TokenStore = store if store is not None else MemoryStore()
+        self._identity = identity if identity is not None else StoreIdentity("session", name, name)
         self._lease_wait = lease_wait
+        #: Once the token has lapsed, callers wait on renewal attempts for about this long in
+        #: all before they get the error (the next caller starts a new try).
+        self._lapse_budget = lapse_budget
+        #: A set that renewal produced but the store could not take yet: written once it can.
+        self._unsaved: TokenSet | None = None
+        #: The highest generation seen, held or stored; the next set stored is one more.
+        self._generation = 0
         self._state = _State.NEW
         self._tokens: TokenSet | None = None
         self._plan: Plan | None = None
-        self._refresh_token_dead = False
+        #: The access token of the set whose refresh token must never be sent again (refused,
+        #: or its refresh may have been carried out unseen).
+        self._spent: Secret | None = None
         self._flight: asyncio.Task[TokenSet] | None = None
         self._background: asyncio.Task[None] | None = None
         self._fatal: FronteggError | None = None
@@ -234,49 +259,16 @@ class TokenEngine:
     async def login(self, *, resume_first: bool = False) -> TokenSet:
         """Authenticate from the stored credentials, replacing any token set.
 
-        With ``resume_first``, a usable token set in the store is taken up instead; with a
-        shared store this happens under its lease, so that sharers starting together log in
-        once between them.
+        With ``resume_first``, the set in the store is taken up instead, and renewed with its
+        refresh token when its access token has lapsed: a restart renews, it does not log in.
+        With a shared store this happens under its lease, so that sharers starting together
+        log in once between them.
         """
         self._check_open()
         await self._settle_flight()
-        if not resume_first:
-            return await self._login_now()
-        if not self._store.shared:
-            return await self._resume_or_login()
-        async with self._store.lease(self._lease_wait):
-            return await self._resume_or_login()
-
-    async def _resume_or_login(self) -> TokenSet:
-        """Take up the stored token set; renew it when it has lapsed; log in only without one.
-
-        A restarted fleet whose access token expired while it was down still holds a valid
-        refresh token: renewing with it spares a login per restart.
-        """
-        resumed = await self.resume()
-        if resumed is not None:
-            return resumed
-        stored = await self._load_stored()
-        if stored is None or not self._strategy.can_renew(stored[0]):
-            return await self._login_now()
-        started_mono = self._clock.monotonic()
-        self._tokens = stored[0]
-        try:
-            tokens, _ = await self._renew_or_obtain_here()
-        except FronteggError as error:
-            self._tokens = None
-            self._record(error)
-            raise
-        await self._save(tokens)
-        self.install(tokens, started_mono, EventKind.RESUMED)
-        return tokens
-
-    async def _login_now(self) -> TokenSet:
-        started_mono = self._clock.monotonic()
-        tokens = await self._run(self._strategy.obtain)
-        await self._save(tokens)
-        self.install(tokens, started_mono, EventKind.LOGGED_IN)
-        return tokens
+        if resume_first:
+            return await self._join_renewal()
+        return await self._authenticate(self._strategy.obtain)
 
     async def resume(self) -> TokenSet | None:
         """Take up the token set in the store if it is still usable; None (and no request) if not.
@@ -285,8 +277,8 @@ class TokenEngine:
         logging in.
         """
         self._check_open()
-        stored = await self._load_usable()
-        if stored is None:
+        stored = await self._load_stored()
+        if stored is None or not self._usable(*stored):
             return None
         tokens, mono = stored
         self.install(tokens, mono, EventKind.RESUMED)
@@ -295,10 +287,18 @@ class TokenEngine:
     async def complete(self, obtain: Callable[[], Awaitable[TokenSet]]) -> TokenSet:
         """Install the token set that ``obtain`` produces (e.g. an MFA verification)."""
         self._check_open()
+        return await self._authenticate(obtain)
+
+    async def _authenticate(self, obtain: Callable[[], Awaitable[TokenSet]]) -> TokenSet:
+        """Obtain a set from the credentials once (no retries: a code is good once), under the
+        lease, never over another identity's stored set."""
         started_mono = self._clock.monotonic()
-        tokens = await self._run(obtain)
-        await self._save(tokens)
-        self.install(tokens, started_mono, EventKind.LOGGED_IN)
+        try:
+            tokens, kind = await self._attempt(obtain)
+        except FronteggError as error:
+            self._record(error)
+            raise
+        self.install(tokens, started_mono, kind)
         return tokens
 
     async def renew_if_current(self, rejected: str) -> None:
@@ -327,17 +327,48 @@ class TokenEngine:
                 self._state = _State.LOGGED_OUT
         finally:
             self._logging_out = False
-        if tokens is not None:
-            stored = await self._store.load()
-            if stored is not None and stored.get("accessToken") == tokens.access_token.reveal():
+        if tokens is None:
+            return
+        store_error: StoreError | None = None
+        try:
+            tokens = await self._forget_stored(tokens)
+        except StoreError as error:
+            # The server's revocation is what ends the identity: it goes ahead regardless.
+            self._record(error)
+            store_error = error
+        try:
+            await self._strategy.revoke(tokens)
+        except FronteggError as error:
+            self._record(error)
+            raise
+        logger.info("%s: logged out (token %s)", self._name, tokens.fingerprint)
+        self._publish(EventKind.LOGGED_OUT, tokens)
+        if store_error is not None:
+            raise store_error
+
+    async def _forget_stored(self, tokens: TokenSet) -> TokenSet:
+        """Delete this identity's stored set; returns the newest set, the one to revoke.
+
+        A sharer that logs out may hold a set that another has renewed since: revoking its
+        own, spent, one would leave the identity alive for everyone else.
+        """
+        if self._own_store:
+            return tokens
+        async with contextlib.AsyncExitStack() as stack:
+            if self._store.shared and not await stack.enter_async_context(
+                self._store.lease(self._lease_wait)
+            ):
+                raise StoreError(
+                    f"{self._name} could not take the lease of {self._store!r} to log out; "
+                    "its own token set was revoked, a newer stored one may live on",
+                )
+            stored = await self._load_stored()
+            if stored is not None:
                 await self._store.delete()
-            try:
-                await self._strategy.revoke(tokens)
-            except FronteggError as error:
-                self._record(error)
-                raise
-            logger.info("%s: logged out (token %s)", self._name, tokens.fingerprint)
-            self._publish(EventKind.LOGGED_OUT, tokens)
+            self._unsaved = None
+            if stored is not None and is_newer(stored[0], tokens):
+                return stored[0]
+        return tokens
 
     async def aclose(self) -> None:
         """Stop every task of this engine; idempotent."""
@@ -385,13 +416,14 @@ class TokenEngine:
             jitter=self._rng(),
         )
         self._tokens, self._plan = tokens, current
+        self._generation = max(self._generation, tokens.generation)
+        self._spent = None
         self.hot.set(
             tokens.access_token.reveal(),
             current.wall.usable_until,
             current.mono.usable_until,
             *self._now(),
         )
-        self._refresh_token_dead = False
         self._fatal = None
         self._degraded = False
         self._state = _State.ACTIVE
@@ -462,7 +494,7 @@ class TokenEngine:
         while True:
             started_mono = self._clock.monotonic()
             try:
-                tokens, kind = await self._renew_or_obtain()
+                tokens, kind = await self._attempt()
             except FronteggError as error:
                 self._record(error)
                 current = self._tokens
@@ -491,12 +523,16 @@ class TokenEngine:
                     jitter=self._rng(),
                     retry_after=retry_after,
                 )
-                if delay is None and had_tokens and retry_after is None:
+                if delay is None and had_tokens and retry_after is None and current_plan:
                     # The token lapsed while renewing (a slow server, a busy loop): callers now
                     # wait on this flight with nothing to hand out, so a few quick tries more
-                    # serve them better than an error.
+                    # serve them better than an error, as long as they fit in the budget.
                     delay = grace_delay(grace_used, jitter=self._rng())
                     grace_used += 1
+                    lapsed_for = -current_plan.until_expiry(*self._now())
+                    took = self._clock.monotonic() - started_mono
+                    if delay is not None and lapsed_for + took + delay > self._lapse_budget:
+                        delay = None
                 if delay is None:
                     raise
                 logger.warning(
@@ -512,63 +548,131 @@ class TokenEngine:
             self.install(tokens, started_mono, kind)
             return tokens
 
-    async def _renew_or_obtain(self) -> tuple[TokenSet, EventKind]:
+    async def _attempt(
+        self, obtain: Callable[[], Awaitable[TokenSet]] | None = None
+    ) -> tuple[TokenSet, EventKind]:
+        """One attempt at a newer token set: from the store, by renewal, or by ``obtain``."""
+        if self._own_store:
+            return await self._renew_or_obtain_here(obtain)
         if not self._store.shared:
-            renewed = await self._renew_or_obtain_here()
-            await self._save(renewed[0])
-            return renewed
+            return await self._synced(True, obtain)
         # Renew only while holding the store's lease, and first look whether a sharer has
         # renewed already: its tokens are taken up instead, so the refresh token it spent is
         # never sent again from here.
-        async with self._store.lease(self._lease_wait):
-            adopted = await self._load_usable(newer_than=self._tokens)
-            if adopted is not None:
-                tokens, _ = adopted
-                logger.info("%s: took up token %s from the store", self._name, tokens.fingerprint)
-                return tokens, EventKind.RESUMED
-            renewed = await self._renew_or_obtain_here()
-            await self._save(renewed[0])
-            return renewed
+        async with self._store.lease(self._lease_wait) as held:
+            return await self._synced(held, obtain)
+
+    async def _synced(
+        self, held: bool, obtain: Callable[[], Awaitable[TokenSet]] | None
+    ) -> tuple[TokenSet, EventKind]:
+        """Take up a newer stored set, or renew (only with the lease ``held``) and store it."""
+        mine = self._tokens
+        try:
+            stored = await self._load_stored()
+        except StoreError as error:
+            if not error.retryable or mine is not None or not held:
+                raise
+            # Nothing to hand out and the store is down: a session must still start. A login
+            # spends no refresh token of anyone's; its set is stored once the store answers.
+            logger.warning(
+                "%s: the token store failed (%s); authenticating without it", self._name, error
+            )
+            stored = None
+        if obtain is None and stored is not None and (mine is None or is_newer(stored[0], mine)):
+            if self._usable(*stored):
+                logger.info(
+                    "%s: took up token %s from the store", self._name, stored[0].fingerprint
+                )
+                self._unsaved = None
+                return stored[0], EventKind.RESUMED
+            # Lapsed, but its refresh token is the newest: renew with it, never with ours.
+            mine = stored[0]
+        if not held:
+            raise StoreError(
+                f"{self._name}: another sharer of {self._store!r} held the lease for "
+                f"{self._lease_wait:g} s and stored no newer token set; retrying"
+            )
+        fresh, kind = await self._renew_or_obtain_here(obtain, mine)
+        fresh = evolve(fresh, generation=self._generation + 1)
+        await self._save(fresh)
+        return fresh, kind
+
+    def _usable(self, tokens: TokenSet, obtained_mono: float) -> bool:
+        wall, mono = self._now()
+        candidate = plan(tokens.obtained_at, obtained_mono, tokens.lifetime, ratio=1.0, jitter=0.0)
+        return candidate.usable(wall, mono)
 
     async def _load_stored(self) -> tuple[TokenSet, float] | None:
-        """The stored token set, usable or not, with the monotonic time it was obtained."""
+        """This identity's stored set, usable or not, with the monotonic time it was obtained.
+
+        Raises ``StoreError``: transient when the store failed, not retryable when it holds
+        another identity's set.
+        """
         if self._own_store:
             return None
         state = await self._store.load()
-        tokens = None if state is None else decode_tokens(state)
-        if tokens is None:
+        if state is None:
             return None
         wall, mono = self._now()
+        tokens = decode_tokens(state, self._identity, now=wall, store=self._store)
+        if tokens is None:
+            return None
+        self._generation = max(self._generation, tokens.generation)
         return tokens, mono - (wall - tokens.obtained_at)
 
-    async def _load_usable(
-        self, newer_than: TokenSet | None = None
-    ) -> tuple[TokenSet, float] | None:
-        """The stored token set with the monotonic time it was obtained, if usable and newer."""
-        stored = await self._load_stored()
-        if stored is None:
-            return None
-        tokens, obtained_mono = stored
-        if newer_than is not None and (
-            tokens.obtained_at <= newer_than.obtained_at
-            or tokens.access_token == newer_than.access_token
-        ):
-            return None
-        wall, mono = self._now()
-        candidate = plan(tokens.obtained_at, obtained_mono, tokens.lifetime, ratio=1.0, jitter=0.0)
-        if not candidate.usable(wall, mono):
-            return None
-        return tokens, obtained_mono
-
     async def _save(self, tokens: TokenSet) -> None:
-        if not self._own_store:
-            await self._store.save(encode_tokens(tokens))
+        """Store ``tokens``; when the store fails, keep them to store later, never drop them."""
+        if self._own_store:
+            return
+        try:
+            await self._store.save(encode_tokens(tokens, self._identity, now=self._clock.time()))
+        except StoreError as error:
+            self._record(error)
+            self._unsaved = tokens
+            logger.warning(
+                "%s: token %s kept in memory, stored once the store answers: %s",
+                self._name,
+                tokens.fingerprint,
+                error,
+            )
+        else:
+            self._unsaved = None
 
-    async def _renew_or_obtain_here(self) -> tuple[TokenSet, EventKind]:
-        tokens = self._tokens
+    async def _store_unsaved(self) -> None:
+        """Write the set the store missed, unless a sharer stored a newer one meanwhile."""
+        pending = self._unsaved
+        if pending is None or pending is not self._tokens:
+            self._unsaved = None
+            return
+        async with contextlib.AsyncExitStack() as stack:
+            if self._store.shared and not await stack.enter_async_context(
+                self._store.lease(self._lease_wait)
+            ):
+                raise StoreError(f"{self._name}: the lease of {self._store!r} is busy")
+            stored = await self._load_stored()
+            if pending is not self._tokens:
+                return
+            if stored is not None and is_newer(stored[0], pending):
+                self._unsaved = None
+                self.install(stored[0], stored[1], EventKind.RESUMED)
+                return
+            await self._store.save(encode_tokens(pending, self._identity, now=self._clock.time()))
+            self._unsaved = None
+            logger.info("%s: token %s stored at last", self._name, pending.fingerprint)
+
+    async def _renew_or_obtain_here(
+        self,
+        obtain: Callable[[], Awaitable[TokenSet]] | None = None,
+        tokens: TokenSet | None = None,
+    ) -> tuple[TokenSet, EventKind]:
+        """Renew ``tokens`` (by default the set held), or obtain a set afresh."""
+        if obtain is not None:
+            return await obtain(), EventKind.LOGGED_IN
+        if tokens is None:
+            tokens = self._tokens
         if tokens is None:
             return await self._strategy.obtain(), EventKind.LOGGED_IN
-        if self._refresh_token_dead:
+        if tokens.access_token == self._spent:
             return await self._strategy.obtain(), EventKind.RELOGGED_IN
         if not self._strategy.can_renew(tokens):
             return await self._strategy.obtain(), EventKind.REFRESHED
@@ -578,13 +682,14 @@ class TokenEngine:
             # A refused refresh token is spent or revoked. After an unreadable answer, a timeout
             # or a dropped connection the server may have rotated it already. Either way it
             # must never be sent again: the next attempt logs in afresh.
-            if is_outcome_unknown(error):
+            verdict = classify(error, renewing=True)
+            if verdict is Verdict.UNKNOWN_OUTCOME:
                 if self._relogin:
-                    self._refresh_token_dead = True
+                    self._spent = tokens.access_token
                 raise  # without relogin, resending is the only way: a 401 will tell
-            if not is_refresh_rejection(error):
+            if verdict is not Verdict.RELOGIN:
                 raise
-            self._refresh_token_dead = True
+            self._spent = tokens.access_token
             self._record(error)
             if not self._relogin:
                 raise
@@ -595,13 +700,6 @@ class TokenEngine:
                 "%s: refreshed, token %s -> %s", self._name, tokens.fingerprint, fresh.fingerprint
             )
         return fresh, EventKind.REFRESHED
-
-    async def _run(self, call: Callable[[], Awaitable[TokenSet]]) -> TokenSet:
-        try:
-            return await call()
-        except FronteggError as error:
-            self._record(error)
-            raise
 
     # -- the background task ----------------------------------------------------------------
 
@@ -620,6 +718,8 @@ class TokenEngine:
         failures = 0
         retry_at: float | None = None  # on the monotonic clock
         failed_plan: Plan | None = None
+        store_failures = 0
+        store_at = 0.0  # when to try writing an unsaved set again (monotonic)
         while True:
             current = self._plan
             if current is None or self._state is not _State.ACTIVE:
@@ -630,9 +730,23 @@ class TokenEngine:
             try:
                 wall, mono = self._now()
                 until = current.until_due(wall, mono) if retry_at is None else retry_at - mono
+                if self._unsaved is not None:
+                    until = min(until, store_at - mono)
                 wait = sleep_before_refresh(0.0, until)
                 if wait > 0:
                     await self._clock.sleep(wait)
+                    continue
+                if self._unsaved is not None and store_at <= mono and not self._in_flight():
+                    try:
+                        await self._store_unsaved()
+                    except StoreError as error:
+                        self._record(error)
+                        store_at = self._clock.monotonic() + max(
+                            MIN_STORE_RETRY, backoff(store_failures, jitter=self._rng())
+                        )
+                        store_failures += 1
+                    else:
+                        store_failures = 0
                     continue
                 await self._join_flight()
             except asyncio.CancelledError:
@@ -657,6 +771,9 @@ class TokenEngine:
                 failures, failed_plan = failures + 1, current
             else:
                 failures, retry_at = 0, None
+
+    def _in_flight(self) -> bool:
+        return self._flight is not None and not self._flight.done()
 
     async def _stop_background(self) -> None:
         task, self._background = self._background, None

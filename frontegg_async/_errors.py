@@ -15,11 +15,14 @@ The tree::
     ├── InvalidRequestError       the request did not fit the operation (400/422, or refused
     │                             before sending): the messages say which parameter
     ├── NotFoundError             404: the user, role, tenant... does not exist
-    └── WrongSessionError         an API operation needs another kind of session (nothing sent)
+    ├── WrongSessionError         an API operation needs another kind of session (nothing sent)
+    └── StoreError                a token store could not be read or written (transient), or
+                                  holds another identity's tokens (not retryable)
 
 ``retryable`` is the library's own verdict: transient errors (``RateLimitedError``,
-``ServerError``, ``TransportError``) are retried by the background task with backoff; the others
-need a change on the caller's side first.
+``ServerError``, ``TransportError``, most ``StoreError``) are retried by the background task with
+backoff; the others need a change on the caller's side first. How a renewal reacts to each is
+decided in one place, ``_policy.classify``.
 
 No message ever contains a password, a token or a cookie: messages are built from the status,
 the server's ``errors`` list and the request's name only.
@@ -44,6 +47,7 @@ __all__ = [
     "ServerError",
     "SessionClosedError",
     "SessionExpiredError",
+    "StoreError",
     "TransportError",
     "WrongSessionError",
     "decipher_response",
@@ -170,6 +174,22 @@ class WrongSessionError(FronteggError):
     """An API operation was called through a client whose session holds the wrong kind of
     token (say, a management call on a user session). Nothing was sent: build a
     ``FronteggClient`` on the session the operation's group names."""
+
+
+class StoreError(FronteggError):
+    """A token store could not be read or written, or holds another identity's tokens.
+
+    An unreachable, slow or failing store is transient (``retryable``): the session keeps its
+    token in memory, goes on renewing, and writes the store once it answers again. A store that
+    holds the tokens of another identity is not (``retryable`` is False): give each identity a
+    store (a file, a Redis key) of its own.
+    """
+
+    retryable = True
+
+    def __init__(self, message: str, *, retryable: bool = True) -> None:
+        super().__init__(message)
+        self.retryable = retryable
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:

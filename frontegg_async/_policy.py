@@ -14,7 +14,11 @@ fleet started together does not refresh in step.
 
 from __future__ import annotations
 
+import enum
+
 from attrs import frozen
+
+from ._errors import AuthenticationError, FronteggError, ResponseFormatError, TransportError
 
 #: Callers are never handed a token with less than this left (seconds), capped below.
 DEFAULT_LEEWAY = 5.0
@@ -194,3 +198,43 @@ def grace_delay(grace_used: int, *, jitter: float) -> float | None:
     if grace_used >= GRACE_ATTEMPTS:
         return None
     return backoff(grace_used, jitter=jitter, cap=GRACE_BACKOFF_CAP)
+
+
+class Verdict(enum.Enum):
+    """What a failed call to obtain or renew a token set means for the session."""
+
+    #: Worth trying the same call again later (the connection, the server, the store).
+    RETRY = "retry"
+    #: The server may have carried the refresh out all the same (a timeout, a dropped or
+    #: unreadable answer): the refresh token may be spent, so it is never sent again.
+    UNKNOWN_OUTCOME = "unknown outcome"
+    #: The refresh token itself was refused: authenticate afresh with the credentials.
+    RELOGIN = "relogin"
+    #: Nothing the session can do by itself: the caller must change something.
+    FATAL = "fatal"
+
+
+def is_refresh_rejection(error: FronteggError) -> bool:
+    """Whether a failed refresh means the refresh token itself is dead."""
+    if isinstance(error, AuthenticationError):
+        return True
+    if error.status == 400:
+        return any("refresh" in message.lower() for message in error.errors)
+    return False
+
+
+def classify(error: FronteggError, *, renewing: bool) -> Verdict:
+    """The one verdict on a failed call: ``renewing`` when it spent a refresh token.
+
+    An unreadable answer is worth another try: a proxy's error page or a truncated body passes.
+    """
+    if renewing:
+        if isinstance(error, ResponseFormatError) or (
+            isinstance(error, TransportError) and error.maybe_processed
+        ):
+            return Verdict.UNKNOWN_OUTCOME
+        if is_refresh_rejection(error):
+            return Verdict.RELOGIN
+    if error.retryable or isinstance(error, ResponseFormatError):
+        return Verdict.RETRY
+    return Verdict.FATAL

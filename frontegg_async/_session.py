@@ -20,6 +20,7 @@ from yarl import URL
 
 from ._claims import Claims, decode_claims
 from ._clock import Clock, SystemClock
+from ._codec import StoreIdentity
 from ._engine import TokenEngine
 from ._errors import FronteggError, MfaRequiredError, ResponseFormatError, SessionExpiredError
 from ._events import EventCallback, SessionState, Subscription
@@ -109,6 +110,7 @@ class _TokenSession(Generic[AnswerT]):
         timeout: float,
         clock: Clock | None,
         store: TokenStore | None = None,
+        identity: StoreIdentity,
     ) -> None:
         _check_common(refresh_ratio, timeout)
         self._store = store
@@ -128,6 +130,13 @@ class _TokenSession(Generic[AnswerT]):
             relogin=relogin,
             on_orphaned=self._transport.aclose,
             store=store,
+            identity=identity,
+            # A sharer waits for the lease as long as one renewal may take (its request
+            # timeout) and a holder that died takes to be replaced (the lease's life).
+            lease_wait=2 * timeout,
+            # Callers of a lapsed token wait about two request timeouts in all, never one per
+            # quick retry.
+            lapse_budget=2 * timeout,
         )
         self._hot = self._engine.hot
         # On the system clock, where a boot-time clock exists, one clock call settles it.
@@ -153,6 +162,8 @@ class _TokenSession(Generic[AnswerT]):
         _require(client_id, "client_id")
         _require(secret, "secret")
 
+        kind = "environment" if strategy_type is Environment else "api token"
+
         def make_strategy(transport: Transport, now: Callable[[], float]) -> Strategy:
             return strategy_type(
                 transport,
@@ -173,6 +184,7 @@ class _TokenSession(Generic[AnswerT]):
             timeout=timeout,
             clock=clock,
             store=store,
+            identity=StoreIdentity(kind=kind, url=str(strategy_url), subject=client_id),
         )
 
     def __repr__(self) -> str:
@@ -466,6 +478,9 @@ class FronteggSession(_TokenSession[AuthResponse]):
             timeout=timeout,
             clock=clock,
             store=store,
+            identity=StoreIdentity(
+                kind="user", url=str(url), subject=email.lower(), vendor_host=vendor_host
+            ),
         )
 
     @property

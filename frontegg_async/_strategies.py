@@ -22,7 +22,7 @@ from ._models import (
     parse_auth_response,
     parse_body,
 )
-from ._policy import effective_lifetime
+from ._policy import effective_lifetime, is_refresh_rejection
 from ._secrets import Secret
 from ._tokens import TokenSet
 from ._totp import decode_secret, totp
@@ -80,15 +80,6 @@ def token_lifetime(expires_in: float, access_token: str, *, what: str) -> float:
             lifetime,
         )
     return lifetime
-
-
-def is_refresh_rejection(error: FronteggError) -> bool:
-    """Whether a failed refresh means the refresh token itself is dead (log in again)."""
-    if isinstance(error, AuthenticationError):
-        return True
-    if error.status == 400:
-        return any("refresh" in message.lower() for message in error.errors)
-    return False
 
 
 class UserPassword:

@@ -27,6 +27,9 @@ class TokenSet:
     lifetime: float
     #: The server's answer that carried it (``AuthResponse``, ``VendorToken``, ...).
     answer: Any = field(default=None, repr=False)
+    #: Counts the sets of one identity in a shared store: each login or renewal stores the
+    #: highest generation seen plus one, so "newer" never depends on a machine's clock.
+    generation: int = 0
 
     @property
     def fingerprint(self) -> str:

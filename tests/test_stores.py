@@ -31,7 +31,9 @@ async def test_file_store_round_trip_is_owner_only_and_atomic(store_path: pathli
     store = FileStore(store_path)
     assert await store.load() is None
     await store.save({"version": 1, "accessToken": "canary-stored-token"})
-    assert await store.load() == {"version": 1, "accessToken": "canary-stored-token"}
+    loaded = dict(await store.load() or {})
+    assert 0 <= loaded.pop("storedFor") < 5  # the file's age, by this machine's clock
+    assert loaded == {"version": 1, "accessToken": "canary-stored-token"}
     assert stat.S_IMODE(os.stat(store_path).st_mode) == 0o600
     assert sorted(p.name for p in store_path.parent.iterdir()) == [store_path.name]
     assert "canary-stored-token" not in repr(store)
@@ -40,10 +42,31 @@ async def test_file_store_round_trip_is_owner_only_and_atomic(store_path: pathli
     await store.delete()  # deleting nothing is fine
 
 
-async def test_unreadable_store_is_a_clear_error(store_path: pathlib.Path) -> None:
-    store_path.write_text("{not json")
-    with pytest.raises(StoreError, match="delete it"):
-        await FileStore(store_path).load()
+@pytest.mark.parametrize("content", [b"", b"{not json", b"\x00\xff\xfe garbage", b"[1, 2]"])
+async def test_a_store_file_that_holds_no_token_set_is_empty_and_replaced(
+    store_path: pathlib.Path, content: bytes
+) -> None:
+    store_path.write_bytes(content)
+    store = FileStore(store_path)
+    assert await store.load() is None
+    await store.save({"version": 2})
+    assert json.loads(store_path.read_text()) == {"version": 2}
+
+
+async def test_a_store_file_that_cannot_be_read_is_a_transient_store_error(
+    store_path: pathlib.Path,
+) -> None:
+    store = FileStore(store_path)
+    store_path.mkdir()  # became unreadable after the session was made: EISDIR, like EACCES
+    with pytest.raises(StoreError, match=str(store_path)) as caught:
+        await store.load()
+    assert caught.value.retryable
+
+
+def test_a_store_path_that_is_a_directory_is_refused_at_once(tmp_path: pathlib.Path) -> None:
+    with pytest.raises(StoreError, match=f"{tmp_path} is a directory") as caught:
+        FileStore(tmp_path)
+    assert not caught.value.retryable
 
 
 async def test_lease_is_exclusive_and_times_out(store_path: pathlib.Path) -> None:
@@ -76,7 +99,11 @@ async def test_a_restart_resumes_without_logging_in(
     events = restarted.subscribe()
     async with restarted:
         assert await restarted.access_token() == token
-        assert restarted.auth == auth
+        # Rebuilt from the tokens alone: the store keeps only what renewal needs.
+        assert restarted.auth is not None
+        assert restarted.auth.access_token == token
+        assert auth is not None
+        assert restarted.auth.refresh_token == auth.refresh_token
     assert fake.calls["login"] == 1
     kinds = [e.kind async for e in events]
     assert kinds[0] is EventKind.RESUMED
@@ -135,7 +162,7 @@ async def test_a_store_from_another_version_is_ignored(
     store_path.write_text(json.dumps({"version": 99, "accessToken": "x"}))
     async with make_session(store=FileStore(store_path)) as session:
         assert await session.access_token() != "x"
-    assert json.loads(store_path.read_text())["version"] == 1
+    assert json.loads(store_path.read_text())["version"] == 2
 
 
 async def test_machine_sessions_share_a_store_too(

@@ -1,8 +1,11 @@
 """The ``frontegg-async`` command line: a token sidecar, the fake server, the demo.
 
-Exit codes: 0 success (``--exec``: the command's own status), 1 a Frontegg, store or system
-error, 2 bad usage (bad arguments, no password), 130 interrupted. Errors are one line on
-stderr, never a traceback.
+Exit codes: 0 success (``--exec``: the command's own status; ``--watch``: stopped by SIGTERM),
+1 a Frontegg, store or system error (for ``--watch`` and ``--exec``: the session is over, its
+credentials refused or revoked), 2 bad usage (bad arguments, no password, a missing folder),
+127 the ``--exec`` command could not be run, 130 interrupted (SIGINT). Errors are one line on
+stderr, never a traceback; ``--watch`` and ``--exec`` ride out outages, each failed try one
+line on stderr.
 """
 
 from __future__ import annotations
@@ -11,12 +14,15 @@ import argparse
 import asyncio
 import contextlib
 import getpass
+import logging
 import os
 import signal
 import sys
 from collections.abc import Sequence
+from typing import Any
 
-from ._errors import FronteggError
+from ._errors import FronteggError, SessionExpiredError
+from ._events import SessionState
 from ._files import write_private
 from ._session import FronteggSession
 from ._stores import FileStore
@@ -41,8 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="frontegg-async",
         description="An asyncio client for Frontegg's identity API that keeps its JWT fresh.",
-        epilog="Exit codes: 0 success (--exec: the command's status), 1 Frontegg or store "
-        "error, 2 bad usage, 130 interrupted.",
+        epilog="Exit codes: 0 success (--exec: the command's status; --watch: SIGTERM), "
+        "1 Frontegg or store error (--watch/--exec: the session is over), 2 bad usage, "
+        "127 the --exec command could not be run, 130 interrupted (SIGINT).",
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -82,6 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--watch", action="store_true", help="with --out: keep FILE fresh until interrupted"
     )
     token.add_argument(
+        "--health-file",
+        metavar="PATH",
+        help="with --watch or --exec: PATH exists while a fresh token could be had and is "
+        "removed as soon as one could not (a Kubernetes probe: test -f PATH)",
+    )
+    token.add_argument(
         "--exec",
         dest="exec_",
         action="store_true",
@@ -119,6 +132,91 @@ def read_password(variable: str) -> str:
     raise UsageError(f"no password: set {variable} (the password is never taken from argv)")
 
 
+class SessionOver(Exception):
+    """The session cannot go on (credentials refused, session revoked): exit 1."""
+
+
+#: Between tries of a sidecar whose token could not be renewed: grows to the cap.
+RETRY_FIRST, RETRY_CAP = 0.2, 5.0
+
+
+def _retry_delay(failures: int) -> float:
+    return min(RETRY_CAP, RETRY_FIRST * 2.0 ** min(failures, 16))
+
+
+def _check_out_path(path: str, what: str) -> None:
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise UsageError(f"{what} {path}: the folder {folder} does not exist")
+    if os.path.isdir(path):
+        raise UsageError(f"{what} {path} is a directory; give the path of a file")
+
+
+async def next_token(session: FronteggSession, failures: int) -> str | None:
+    """A fresh token, or None after a transient failure (said in one line on stderr).
+
+    Raises ``SessionOver`` when the session cannot go on, whatever is retried.
+    """
+    try:
+        return await session.access_token()
+    except FronteggError as error:
+        if isinstance(error, SessionExpiredError) or not error.retryable:
+            raise SessionOver(str(error)) from None
+        print(
+            f"frontegg-async: no fresh token ({type(error).__name__}: {error}); "
+            f"trying again in {_retry_delay(failures):g} s",
+            file=sys.stderr,
+            flush=True,
+        )
+        return None
+
+
+def _remove(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+
+
+async def keep_fresh(
+    session: FronteggSession, path: str | None, health: str | None, stop: asyncio.Event
+) -> None:
+    """Rewrite ``path`` whenever the token changes, through any outage, until ``stop``.
+
+    ``health`` exists (rewritten every turn) while a usable token could be had, and is removed
+    as soon as one could not. Raises ``SessionOver`` when the session ends.
+    """
+    written = ""
+    failures = 0
+    while not stop.is_set():
+        token = await next_token(session, failures)
+        if token is None:
+            delay = _retry_delay(failures)
+            failures += 1
+            if health is not None:
+                await asyncio.to_thread(_remove, health)
+        else:
+            delay, failures = 0.2, 0
+            if path is not None and token != written:
+                await asyncio.to_thread(write_atomically, path, token)
+                written = token
+            if health is not None:
+                await asyncio.to_thread(write_atomically, health, "fresh\n")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), delay)
+
+
+async def _first_token(session: FronteggSession, stop: asyncio.Event) -> str | None:
+    """The first token of a long-running command, waiting out an outage; None if stopped."""
+    failures = 0
+    while not stop.is_set():
+        token = await next_token(session, failures)
+        if token is not None:
+            return token
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), _retry_delay(failures))
+        failures += 1
+    return None
+
+
 async def run_token(args: argparse.Namespace) -> int:
     """``frontegg-async token``."""
     command: list[str] = args.command_line
@@ -126,6 +224,11 @@ async def run_token(args: argparse.Namespace) -> int:
         raise UsageError("--exec needs a command after it: --exec -- CMD ...")
     if args.watch and not args.out:
         raise UsageError("--watch needs --out FILE")
+    if args.health_file and not (args.watch or command):
+        raise UsageError("--health-file needs --watch or --exec")
+    for path, what in ((args.out, "--out"), (args.health_file, "--health-file")):
+        if path:
+            _check_out_path(path, what)
     session = FronteggSession(
         args.base_url,
         email=args.email,
@@ -145,46 +248,84 @@ async def run_token(args: argparse.Namespace) -> int:
             return 0
         finally:
             await session.aclose()
-    async with session:
-        if args.out:
-            await asyncio.to_thread(write_atomically, args.out, await session.access_token())
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
-        keeper = asyncio.create_task(keep_fresh(session, args.out, stop)) if args.out else None
-        try:
-            if command:
-                env = {**os.environ, TOKEN_ENV: await session.access_token()}
-                env.pop(args.password_env, None)  # the child gets a token, not the password
+    return await _run_long(session, args, command)
+
+
+async def _run_long(session: FronteggSession, args: argparse.Namespace, command: list[str]) -> int:
+    """``--watch`` and ``--exec``: until interrupted, the command ends, or the session does."""
+    stop = asyncio.Event()
+    interrupted: list[int] = []
+    loop = asyncio.get_running_loop()
+
+    def on_signal(signum: int) -> None:
+        interrupted.append(signum)
+        stop.set()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, on_signal, signum)
+    keeper: asyncio.Task[None] | None = None
+    waiters: set[asyncio.Future[Any]] = set()
+    try:
+        token = await _first_token(session, stop)
+        if token is None:
+            return _interrupted_status(interrupted)
+        if args.out or args.health_file:
+            keeper = asyncio.create_task(keep_fresh(session, args.out, args.health_file, stop))
+            waiters.add(keeper)
+        waiters.add(asyncio.ensure_future(stop.wait()))
+        child = None
+        if command:
+            env = {**os.environ, TOKEN_ENV: token}
+            env.pop(args.password_env, None)  # the child gets a token, not the password
+            try:
                 child = await asyncio.create_subprocess_exec(*command, env=env)
-                waiter = asyncio.create_task(child.wait())
-                stopper = asyncio.create_task(stop.wait())
-                await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
-                if not waiter.done():
-                    child.terminate()
-                stopper.cancel()
-                return await waiter
-            await stop.wait()
-            return 0
-        finally:
-            stop.set()
-            if keeper is not None:
+            except OSError as error:
+                print(
+                    f"frontegg-async: could not run {command[0]}: {error.strerror}",
+                    file=sys.stderr,
+                )
+                return 127
+            waiters.add(asyncio.ensure_future(child.wait()))
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        if keeper is not None and keeper.done():
+            keeper.result()  # SessionOver: exit 1 with its reason
+        if child is not None:
+            if child.returncode is None:
+                child.terminate()
+            status = await child.wait()
+            return _interrupted_status(interrupted) if interrupted else status
+        return _interrupted_status(interrupted)
+    except SessionOver as over:
+        print(f"frontegg-async: the session is over: {over}", file=sys.stderr)
+        return 1
+    finally:
+        stop.set()
+        for waiter in waiters:
+            waiter.cancel()
+        if keeper is not None:
+            with contextlib.suppress(asyncio.CancelledError, SessionOver):
                 await keeper
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                loop.remove_signal_handler(signum)
+        if args.health_file:
+            _remove(args.health_file)
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+        await _leave(session, shared=bool(args.store))
 
 
-async def keep_fresh(session: FronteggSession, path: str, stop: asyncio.Event) -> None:
-    """Rewrite ``path`` whenever the token changes, until ``stop``."""
-    written = ""
-    while not stop.is_set():
-        token = await session.access_token()
-        if token != written:
-            await asyncio.to_thread(write_atomically, path, token)
-            written = token
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), 0.2)
+def _interrupted_status(interrupted: list[int]) -> int:
+    """130 after SIGINT, as a shell reports it; 0 after SIGTERM, the normal stop of a sidecar."""
+    return 130 if signal.SIGINT in interrupted else 0
+
+
+async def _leave(session: FronteggSession, *, shared: bool) -> None:
+    """Log out (a private session ends with the process) and close; a shared store's identity
+    belongs to every sharer, so then only close."""
+    try:
+        if not shared and session.state is not SessionState.UNAUTHENTICATED:
+            with contextlib.suppress(FronteggError):
+                await session.logout()
+    finally:
+        await session.aclose()
 
 
 async def run_fake(args: argparse.Namespace) -> int:
@@ -223,6 +364,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             command = command[1:]
     args = build_parser().parse_args(words)
     args.command_line = command
+    # The command speaks for itself, one line per event on stderr: the library's own log
+    # records (several per failed renewal) would drown them.
+    logging.getLogger("frontegg_async").addHandler(logging.NullHandler())
     try:
         if args.command == "demo":
             from ._demo import run_demo

@@ -145,7 +145,7 @@ async def test_the_sidecar_exits_1_with_a_reason_when_the_session_is_over(
         out = tmp_path / "token"
         process = await sidecar(str(fake.identity_url), "--watch", "--out", str(out))
         await wait_until(lambda: fresh(out), 10)
-        user.password = "changed-elsewhere"  # noqa: S105 - the fake's user
+        user.password = "changed-elsewhere"
         fake.revoke_sessions(EMAIL)  # and every session of the user revoked
         _, err = await asyncio.wait_for(process.communicate(), 15)
     assert process.returncode == 1

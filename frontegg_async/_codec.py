@@ -85,7 +85,11 @@ def encode_tokens(tokens: TokenSet, identity: StoreIdentity, *, now: float) -> d
         "identity": identity.as_json(),
         "generation": tokens.generation,
         "accessToken": tokens.access_token.reveal(),
-        "refreshToken": None if tokens.refresh_token is None else tokens.refresh_token.reveal(),
+        # A user's refresh token travels in its cookie: stored once, not twice.
+        "refreshToken": None
+        if tokens.refresh_token is None
+        or (tokens.cookie is not None and tokens.cookie.value == tokens.refresh_token)
+        else tokens.refresh_token.reveal(),
         "cookie": None
         if tokens.cookie is None
         else {"name": tokens.cookie.name, "value": tokens.cookie.value.reveal()},
@@ -151,6 +155,8 @@ def decode_tokens(
     try:
         cookie = state.get("cookie")
         refresh_token = state.get("refreshToken")
+        if refresh_token is None and isinstance(cookie, dict):
+            refresh_token = cookie.get("value")
         access_token = str(state["accessToken"])
         lifetime = float(state["lifetime"])
         obtained_at = float(state["obtainedAt"])

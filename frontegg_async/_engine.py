@@ -168,6 +168,8 @@ class TokenEngine:
         self._lapse_budget = lapse_budget
         #: A set that renewal produced but the store could not take yet: written once it can.
         self._unsaved: TokenSet | None = None
+        #: Wakes the background task before its sleep is over (an unsaved set to store).
+        self._poke = asyncio.Event()
         #: The highest generation seen, held or stored; the next set stored is one more.
         self._generation = 0
         self._state = _State.NEW
@@ -259,14 +261,16 @@ class TokenEngine:
     async def login(self, *, resume_first: bool = False) -> TokenSet:
         """Authenticate from the stored credentials, replacing any token set.
 
-        With ``resume_first``, the set in the store is taken up instead, and renewed with its
-        refresh token when its access token has lapsed: a restart renews, it does not log in.
+        With ``resume_first`` (and always for a session's first login), the set in the store is
+        taken up instead, and renewed with its refresh token when its access token has lapsed:
+        a restart renews, it does not log in.
         With a shared store this happens under its lease, so that sharers starting together
         log in once between them.
         """
         self._check_open()
         await self._settle_flight()
-        if resume_first:
+        if resume_first or (self._state is _State.NEW and self._tokens is None):
+            # A first login of a session whose store holds a set is a restart: take it up.
             return await self._join_renewal()
         return await self._authenticate(self._strategy.obtain)
 
@@ -629,6 +633,7 @@ class TokenEngine:
         except StoreError as error:
             self._record(error)
             self._unsaved = tokens
+            self._poke.set()
             logger.warning(
                 "%s: token %s kept in memory, stored once the store answers: %s",
                 self._name,
@@ -734,7 +739,7 @@ class TokenEngine:
                     until = min(until, store_at - mono)
                 wait = sleep_before_refresh(0.0, until)
                 if wait > 0:
-                    await self._clock.sleep(wait)
+                    await self._nap(wait)
                     continue
                 if self._unsaved is not None and store_at <= mono and not self._in_flight():
                     try:
@@ -771,6 +776,21 @@ class TokenEngine:
                 failures, failed_plan = failures + 1, current
             else:
                 failures, retry_at = 0, None
+
+    async def _nap(self, seconds: float) -> None:
+        """Sleep on the session's clock, or until poked."""
+        poke = self._poke
+        if not poke.is_set():
+            sleeper = asyncio.ensure_future(self._clock.sleep(seconds))
+            poked = asyncio.ensure_future(poke.wait())
+            try:
+                await asyncio.wait((sleeper, poked), return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                sleeper.cancel()
+                poked.cancel()
+            if sleeper.done() and not sleeper.cancelled():
+                sleeper.result()  # a clock that failed: the loop reports it and carries on
+        poke.clear()
 
     def _in_flight(self) -> bool:
         return self._flight is not None and not self._flight.done()

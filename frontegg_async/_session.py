@@ -497,6 +497,10 @@ class FronteggSession(_TokenSession[AuthResponse]):
     async def login(self) -> AuthResponse:
         """Log in with the stored credentials and start background renewal.
 
+        The first login of a session whose store holds this identity's token set is a
+        restart: it takes the set up (renewing it with its refresh token if the access token
+        lapsed) instead of logging in. Later calls always log in afresh.
+
         Raises ``MfaRequiredError`` when a second factor is needed and no ``totp_secret`` was
         given: finish with ``verify_mfa(code)``. Bad credentials raise ``AuthenticationError``.
         """

@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
+# The optional extra (pip install -e '.[redis]'), part of '.[dev]': these tests need it.
+import redis.asyncio as redis_asyncio
+
 from frontegg_async import FronteggSession, RedisStore, StoreError
 from frontegg_async.testing import FakeFrontegg, JumpingClock
 
 from .worker import EMAIL, PASSWORD
-
-# The optional extra (pip install -e '.[redis]'); without it these tests are skipped.
-redis_asyncio = pytest.importorskip("redis.asyncio")
 
 
 @pytest.fixture

@@ -134,9 +134,9 @@ class _TokenSession(Generic[AnswerT]):
             # A sharer waits for the lease as long as one renewal may take (its request
             # timeout) and a holder that died takes to be replaced (the lease's life).
             lease_wait=2 * timeout,
-            # Callers of a lapsed token wait about two request timeouts in all, never one per
-            # quick retry.
-            lapse_budget=2 * timeout,
+            # Callers of a lapsed token wait for the attempt under way and quick retries that
+            # fit in one request timeout more: about two in all, never one per retry.
+            lapse_budget=timeout,
         )
         self._hot = self._engine.hot
         # On the system clock, where a boot-time clock exists, one clock call settles it.

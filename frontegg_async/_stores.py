@@ -24,6 +24,7 @@ import json
 import logging
 import os
 import secrets
+import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any, Protocol, TypeVar
@@ -324,7 +325,8 @@ class RedisStore:
     and never closed here. The token set is a JSON string at ``key`` (and when Redis wrote it at
     ``<key>:at``, by Redis's own clock, so that sharers whose clocks differ agree on its age).
     The lease is ``<key>:lease``, taken with ``SET NX PX`` and released only by its owner
-    (compare-and-delete), so exactly one process renews at a time. The holder extends it while
+    (compare-and-delete), so exactly one process renews at a time; its value names the holder
+    (``host:pid:random``). The holder extends it while
     it lives; one that dies mid-renewal is replaced once ``lease_ttl`` seconds have passed (by
     default half of the session's bound on a renewal, that is about one request timeout).
     Waiters poll the lease every ``poll`` seconds and then take up the renewed tokens. Every
@@ -402,7 +404,8 @@ class RedisStore:
     @contextlib.asynccontextmanager
     async def lease(self, wait: float) -> AsyncIterator[bool]:
         """Hold ``<key>:lease`` for the block; yields False if not had within ``wait`` s."""
-        owner = secrets.token_hex(16)
+        # Names its holder, for whoever looks at Redis to see who is renewing.
+        owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(8)}"
         ttl = self._lease_ttl if self._lease_ttl is not None else max(wait / 2, 0.05)
         ttl_ms = max(1, int(ttl * 1000))
         loop = asyncio.get_running_loop()

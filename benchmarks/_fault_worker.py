@@ -27,11 +27,15 @@ def exp_of(token: str) -> float:
     return float(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["exp"])
 
 
-async def main(url: str, port: int, key: str, tasks: int, timeout: float) -> dict[str, object]:
+async def main(
+    url: str, port: int, key: str, tasks: int, request_timeout: float
+) -> dict[str, object]:
     logging.getLogger("frontegg_async").addHandler(logging.NullHandler())
     client = redis.asyncio.Redis(host="127.0.0.1", port=port)
-    store = RedisStore(client, key, timeout=timeout / 2)
-    session = FronteggSession(url, email=EMAIL, password=PASSWORD, store=store, timeout=timeout)
+    store = RedisStore(client, key, timeout=request_timeout / 2)
+    session = FronteggSession(
+        url, email=EMAIL, password=PASSWORD, store=store, timeout=request_timeout
+    )
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     calls = expired = 0

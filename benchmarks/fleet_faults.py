@@ -114,7 +114,8 @@ async def kill_the_lease_holder(
     lease, which names it), and return its pid and when it died."""
     before = fake.calls["refresh"]
     fake.fail_next("refresh", delay=60, status=503)  # stalls, then spends nothing
-    while fake.calls["refresh"] == before:
+    # The fake counts calls and has no event to wait on: poll it.
+    while fake.calls["refresh"] == before:  # noqa: ASYNC110
         await asyncio.sleep(0.002)
     owner = await client.get(KEY + ":lease")
     pid = int(owner.decode().split(":")[1])
@@ -124,6 +125,19 @@ async def kill_the_lease_holder(
     killed = time.time()
     await victim.wait()
     return pid, killed
+
+
+async def first_refresh_after(fake: FakeFrontegg, moment: float) -> float:
+    """When the fake received the first refresh after ``moment`` that it answered with success."""
+    while True:
+        accepted = [
+            r.at
+            for r in fake.requests
+            if r.endpoint == "refresh" and r.status < 300 and r.at > moment
+        ]
+        if accepted:
+            return min(accepted)
+        await asyncio.sleep(0.01)
 
 
 async def main(short: bool) -> int:
@@ -162,19 +176,7 @@ async def main(short: bool) -> int:
             else:
                 killed_pid, killed = await kill_the_lease_holder(fake, client, workers)
                 workers.append(await worker(url, server.port))  # its replacement
-                accepted = [
-                    r.at
-                    for r in fake.requests
-                    if r.endpoint == "refresh" and r.status < 300 and r.at > killed
-                ]
-                while not accepted:
-                    await asyncio.sleep(0.01)
-                    accepted = [
-                        r.at
-                        for r in fake.requests
-                        if r.endpoint == "refresh" and r.status < 300 and r.at > killed
-                    ]
-                takeover = min(accepted) - killed
+                takeover = await first_refresh_after(fake, killed) - killed
                 windows.append(("lease holder SIGKILLed", killed, killed))
         await asyncio.sleep(max(0.0, began + seconds - time.time()))
         results = []

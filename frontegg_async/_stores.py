@@ -261,19 +261,15 @@ class FileStore:
 class RedisLike(Protocol):
     """The part of redis-py's asyncio client (``redis.asyncio.Redis``) a ``RedisStore`` uses."""
 
-    async def get(self, name: str) -> Any:
-        """GET."""
-        ...
-
-    async def set(self, name: str, value: str, *, nx: bool = ..., px: int | None = ...) -> Any:
+    def set(self, name: str, value: str, *, nx: bool = ..., px: int | None = ...) -> Awaitable[Any]:
         """SET, with NX and PX."""
         ...
 
-    async def delete(self, *names: str) -> Any:
+    def delete(self, *names: str) -> Awaitable[Any]:
         """DEL."""
         ...
 
-    async def eval(self, script: str, numkeys: int, *keys_and_args: str) -> Any:
+    def eval(self, script: str, numkeys: int, *keys_and_args: str) -> Awaitable[Any]:
         """EVAL."""
         ...
 

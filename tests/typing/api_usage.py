@@ -157,9 +157,16 @@ async def use_machine_sessions_and_events(fake: FakeFrontegg) -> None:
 
 
 async def use_stores(fake: FakeFrontegg) -> None:
-    from frontegg_async import FileStore, MemoryStore, StoreError, TokenStore
+    import redis.asyncio
 
-    stores: list[TokenStore] = [MemoryStore(), FileStore("/tmp/tokens.json")]
+    from frontegg_async import FileStore, MemoryStore, RedisStore, StoreError, TokenStore
+
+    client = redis.asyncio.Redis(host="127.0.0.1", port=6379)
+    stores: list[TokenStore] = [
+        MemoryStore(),
+        FileStore("/tmp/tokens.json", timeout=2.0),
+        RedisStore(client, "frontegg:e", lease_ttl=None, poll=0.05, timeout=1.0),
+    ]
     for store in stores:
         shared: bool = store.shared
         async with store.lease(1.0) as held:
@@ -173,6 +180,7 @@ async def use_stores(fake: FakeFrontegg) -> None:
             pass
     except StoreError as error:
         message: str = str(error)
+        transient: bool = error.retryable
 
 
 async def use_the_api_client(

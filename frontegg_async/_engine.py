@@ -11,7 +11,10 @@ running they await it, otherwise they start one. A flight is a task of its own, 
 is at most one flight at a time, so N callers at expiry make one request.
 
 Inside a flight the strategy renews with the refresh token, or obtains a token from the
-credentials when there is none to renew with (the environment token has none). If the server
+credentials when there is none to renew with (the environment token has none). With a store,
+a flight first looks in it under the store's lease and takes up a newer set a sharer stored;
+without the lease it never renews (see ``_sharing.py``). A store fault is transient like any
+other: a set that could not be saved is kept and stored later by the background task. If the server
 refuses the refresh token, or answers so that it cannot be known whether it was rotated, the
 token is marked dead (never sent again) and, with ``relogin``, the strategy authenticates afresh.
 Transient failures are retried with capped, jittered backoff while the current token is still
@@ -42,10 +45,8 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 
-from attrs import evolve
-
 from ._clock import Clock
-from ._codec import StoreIdentity, decode_tokens, encode_tokens
+from ._codec import StoreIdentity
 from ._errors import (
     FronteggError,
     RateLimitedError,
@@ -65,7 +66,8 @@ from ._policy import (
     sleep_before_refresh,
 )
 from ._secrets import Secret
-from ._stores import MemoryStore, TokenStore
+from ._sharing import SharedStore, Stored, is_newer
+from ._stores import TokenStore
 from ._strategies import Strategy
 from ._tokens import TokenSet
 
@@ -78,15 +80,6 @@ MIN_STORE_RETRY = 0.05
 def is_transient(error: FronteggError) -> bool:
     """Whether a renewal that failed so is worth trying again later (see ``classify``)."""
     return classify(error, renewing=False) is Verdict.RETRY
-
-
-def is_newer(stored: TokenSet, mine: TokenSet) -> bool:
-    """Whether a stored set replaces the one held: a later generation, or (on a tie, which only a
-    lease that lapsed under a stalled holder allows) another set, since the store is what every
-    sharer goes by."""
-    if stored.generation != mine.generation:
-        return stored.generation > mine.generation
-    return stored.access_token != mine.access_token
 
 
 _BOOTTIME = getattr(time, "CLOCK_BOOTTIME", None)
@@ -158,20 +151,19 @@ class TokenEngine:
         self._relogin = relogin
         self._rng = rng
         self._on_orphaned = on_orphaned
-        # The default store is this engine's alone: nothing reads it, so nothing is written.
-        self._own_store = store is None
-        self._store: TokenStore = store if store is not None else MemoryStore()
-        self._identity = identity if identity is not None else StoreIdentity("session", name, name)
-        self._lease_wait = lease_wait
+        # Without a store, nothing is written: nothing would read it.
+        self._shared = SharedStore(
+            store,
+            identity if identity is not None else StoreIdentity("session", name, name),
+            name=name,
+            clock=clock,
+            lease_wait=lease_wait,
+        )
         #: Once the token has lapsed, callers wait on renewal attempts for about this long in
         #: all before they get the error (the next caller starts a new try).
         self._lapse_budget = lapse_budget
-        #: A set that renewal produced but the store could not take yet: written once it can.
-        self._unsaved: TokenSet | None = None
         #: Wakes the background task before its sleep is over (an unsaved set to store).
         self._poke = asyncio.Event()
-        #: The highest generation seen, held or stored; the next set stored is one more.
-        self._generation = 0
         self._state = _State.NEW
         self._tokens: TokenSet | None = None
         self._plan: Plan | None = None
@@ -281,7 +273,7 @@ class TokenEngine:
         logging in.
         """
         self._check_open()
-        stored = await self._load_stored()
+        stored = await self._shared.load()
         if stored is None or not self._usable(*stored):
             return None
         tokens, mono = stored
@@ -335,7 +327,7 @@ class TokenEngine:
             return
         store_error: StoreError | None = None
         try:
-            tokens = await self._forget_stored(tokens)
+            tokens = await self._shared.forget(tokens)
         except StoreError as error:
             # The server's revocation is what ends the identity: it goes ahead regardless.
             self._record(error)
@@ -349,30 +341,6 @@ class TokenEngine:
         self._publish(EventKind.LOGGED_OUT, tokens)
         if store_error is not None:
             raise store_error
-
-    async def _forget_stored(self, tokens: TokenSet) -> TokenSet:
-        """Delete this identity's stored set; returns the newest set, the one to revoke.
-
-        A sharer that logs out may hold a set that another has renewed since: revoking its
-        own, spent, one would leave the identity alive for everyone else.
-        """
-        if self._own_store:
-            return tokens
-        async with contextlib.AsyncExitStack() as stack:
-            if self._store.shared and not await stack.enter_async_context(
-                self._store.lease(self._lease_wait)
-            ):
-                raise StoreError(
-                    f"{self._name} could not take the lease of {self._store!r} to log out; "
-                    "its own token set was revoked, a newer stored one may live on",
-                )
-            stored = await self._load_stored()
-            if stored is not None:
-                await self._store.delete()
-            self._unsaved = None
-            if stored is not None and is_newer(stored[0], tokens):
-                return stored[0]
-        return tokens
 
     async def aclose(self) -> None:
         """Stop every task of this engine; idempotent."""
@@ -420,7 +388,7 @@ class TokenEngine:
             jitter=self._rng(),
         )
         self._tokens, self._plan = tokens, current
-        self._generation = max(self._generation, tokens.generation)
+        self._shared.seen(tokens)
         self._spent = None
         self.hot.set(
             tokens.access_token.reveal(),
@@ -555,15 +523,13 @@ class TokenEngine:
     async def _attempt(
         self, obtain: Callable[[], Awaitable[TokenSet]] | None = None
     ) -> tuple[TokenSet, EventKind]:
-        """One attempt at a newer token set: from the store, by renewal, or by ``obtain``."""
-        if self._own_store:
-            return await self._renew_or_obtain_here(obtain)
-        if not self._store.shared:
-            return await self._synced(True, obtain)
-        # Renew only while holding the store's lease, and first look whether a sharer has
-        # renewed already: its tokens are taken up instead, so the refresh token it spent is
-        # never sent again from here.
-        async with self._store.lease(self._lease_wait) as held:
+        """One attempt at a newer token set: from the store, by renewal, or by ``obtain``.
+
+        Renewal happens only under the store's lease, after a look in the store: a sharer may
+        have renewed already, and its set is taken up instead, so the refresh token it spent
+        is never sent again from here.
+        """
+        async with self._shared.lease() as held:
             return await self._synced(held, obtain)
 
     async def _synced(
@@ -572,7 +538,7 @@ class TokenEngine:
         """Take up a newer stored set, or renew (only with the lease ``held``) and store it."""
         mine = self._tokens
         try:
-            stored = await self._load_stored()
+            stored = await self._shared.load()
         except StoreError as error:
             if not error.retryable or mine is not None or not held:
                 raise
@@ -587,18 +553,21 @@ class TokenEngine:
                 logger.info(
                     "%s: took up token %s from the store", self._name, stored[0].fingerprint
                 )
-                self._unsaved = None
+                self._shared.unsaved = None
                 return stored[0], EventKind.RESUMED
             # Lapsed, but its refresh token is the newest: renew with it, never with ours.
             mine = stored[0]
         if not held:
             raise StoreError(
-                f"{self._name}: another sharer of {self._store!r} held the lease for "
-                f"{self._lease_wait:g} s and stored no newer token set; retrying"
+                f"{self._name}: another sharer of {self._shared!r} held the lease for "
+                f"{self._shared.lease_wait:g} s and stored no newer token set; retrying"
             )
         fresh, kind = await self._renew_or_obtain_here(obtain, mine)
-        fresh = evolve(fresh, generation=self._generation + 1)
-        await self._save(fresh)
+        fresh = self._shared.next_generation(fresh)
+        failed = await self._shared.save(fresh)
+        if failed is not None:
+            self._record(failed)
+            self._poke.set()  # the background task stores it as soon as the store answers
         return fresh, kind
 
     def _usable(self, tokens: TokenSet, obtained_mono: float) -> bool:
@@ -606,64 +575,11 @@ class TokenEngine:
         candidate = plan(tokens.obtained_at, obtained_mono, tokens.lifetime, ratio=1.0, jitter=0.0)
         return candidate.usable(wall, mono)
 
-    async def _load_stored(self) -> tuple[TokenSet, float] | None:
-        """This identity's stored set, usable or not, with the monotonic time it was obtained.
-
-        Raises ``StoreError``: transient when the store failed, not retryable when it holds
-        another identity's set.
-        """
-        if self._own_store:
-            return None
-        state = await self._store.load()
-        if state is None:
-            return None
-        wall, mono = self._now()
-        tokens = decode_tokens(state, self._identity, now=wall, store=self._store)
-        if tokens is None:
-            return None
-        self._generation = max(self._generation, tokens.generation)
-        return tokens, mono - (wall - tokens.obtained_at)
-
-    async def _save(self, tokens: TokenSet) -> None:
-        """Store ``tokens``; when the store fails, keep them to store later, never drop them."""
-        if self._own_store:
-            return
-        try:
-            await self._store.save(encode_tokens(tokens, self._identity, now=self._clock.time()))
-        except StoreError as error:
-            self._record(error)
-            self._unsaved = tokens
-            self._poke.set()
-            logger.warning(
-                "%s: token %s kept in memory, stored once the store answers: %s",
-                self._name,
-                tokens.fingerprint,
-                error,
-            )
-        else:
-            self._unsaved = None
-
     async def _store_unsaved(self) -> None:
-        """Write the set the store missed, unless a sharer stored a newer one meanwhile."""
-        pending = self._unsaved
-        if pending is None or pending is not self._tokens:
-            self._unsaved = None
-            return
-        async with contextlib.AsyncExitStack() as stack:
-            if self._store.shared and not await stack.enter_async_context(
-                self._store.lease(self._lease_wait)
-            ):
-                raise StoreError(f"{self._name}: the lease of {self._store!r} is busy")
-            stored = await self._load_stored()
-            if pending is not self._tokens:
-                return
-            if stored is not None and is_newer(stored[0], pending):
-                self._unsaved = None
-                self.install(stored[0], stored[1], EventKind.RESUMED)
-                return
-            await self._store.save(encode_tokens(pending, self._identity, now=self._clock.time()))
-            self._unsaved = None
-            logger.info("%s: token %s stored at last", self._name, pending.fingerprint)
+        """Write the set the store missed, or take up a newer one a sharer stored meanwhile."""
+        newer: Stored | None = await self._shared.store_unsaved(self._tokens)
+        if newer is not None:
+            self.install(newer[0], newer[1], EventKind.RESUMED)
 
     async def _renew_or_obtain_here(
         self,
@@ -735,13 +651,14 @@ class TokenEngine:
             try:
                 wall, mono = self._now()
                 until = current.until_due(wall, mono) if retry_at is None else retry_at - mono
-                if self._unsaved is not None:
+                if self._shared.unsaved is not None:
                     until = min(until, store_at - mono)
                 wait = sleep_before_refresh(0.0, until)
                 if wait > 0:
                     await self._nap(wait)
                     continue
-                if self._unsaved is not None and store_at <= mono and not self._in_flight():
+                unsaved = self._shared.unsaved is not None
+                if unsaved and store_at <= mono and not self._in_flight():
                     try:
                         await self._store_unsaved()
                     except StoreError as error:

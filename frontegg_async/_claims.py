@@ -61,14 +61,18 @@ def _payload(token: str) -> dict[str, Any]:
             f"the access token is not a JWT (it has {len(parts)} part(s), not 3)"
         )
     segment = parts[1]
+    payload: Any = None
     try:
         raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
         payload = json.loads(raw)
     except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise ResponseFormatError("the access token's payload is not base64url JSON") from None
-    if not isinstance(payload, dict):
-        raise ResponseFormatError("the access token's payload is not a JSON object")
-    return payload
+        # Raised below, outside the handler: the decoder's error holds the token's payload.
+        payload = None
+    else:
+        if not isinstance(payload, dict):
+            raise ResponseFormatError("the access token's payload is not a JSON object")
+        return payload
+    raise ResponseFormatError("the access token's payload is not base64url JSON")
 
 
 def issued_and_expires(token: str) -> tuple[float | None, float | None]:

@@ -319,43 +319,42 @@ def structure(data: Any, cls: type[T], *, what: str) -> T:
 
 def structure_with(converter: Converter, data: Any, cls: Any, *, what: str) -> Any:
     """``converter.structure(data, cls)``, its failures as ``ResponseFormatError``."""
+    # cattrs' errors carry the values they refused (a token among them): the error raised is
+    # built in the handler and raised outside it, so they never ride along as __context__.
     try:
         return converter.structure(data, cls)
     except (ClassValidationError, IterableValidationError) as exc:
-        problems = transform_error(exc)
-        raise ResponseFormatError(
-            f"{what} answered with an unexpected body: {'; '.join(problems)}"
-        ) from None
+        failure = ResponseFormatError(
+            f"{what} answered with an unexpected body: {'; '.join(transform_error(exc))}"
+        )
     except Exception as exc:  # a hook raising something unforeseen: still a format problem
-        raise ResponseFormatError(
+        failure = ResponseFormatError(
             f"{what} answered with an unexpected body ({type(exc).__name__})"
-        ) from None
+        )
+    raise failure
 
 
 def parse_body(body: bytes, cls: type[T], *, what: str) -> T:
     """Decode and structure a 2xx body; every failure is a ``ResponseFormatError``."""
     if not body.strip():
         raise ResponseFormatError(f"{what} answered with an empty body where JSON was expected")
-    try:
-        data = loads_json(body)
-    except (ValueError, UnicodeDecodeError):
-        raise ResponseFormatError(f"{what} answered with a body that is not valid JSON") from None
+    data = read_json(body, what=what)
     return structure(data, cls, what=what)
+
+
+def read_json(body: bytes, *, what: str) -> Any:
+    """Decode a JSON body; ``ResponseFormatError`` if it is not JSON.
+
+    ``JSONDecodeError`` keeps the whole document (tokens and all) and ``UnicodeDecodeError``
+    the raw bytes: neither is left as the raised error's ``__context__``.
+    """
+    try:
+        return loads_json(body)
+    except (ValueError, UnicodeDecodeError):
+        pass
+    raise ResponseFormatError(f"{what} answered with a body that is not valid JSON")
 
 
 def parse_auth_response(body: bytes, *, what: str = "login") -> AuthResponse:
     """Read an ``AuthenticationResponseDto`` body."""
     return parse_body(body, AuthResponse, what=what)
-
-
-#: The answers a token set may carry, by the name they are stored under.
-ANSWER_TYPES: dict[str, type] = {
-    "AuthResponse": AuthResponse,
-    "VendorToken": VendorToken,
-    "ApiTokenResponse": ApiTokenResponse,
-}
-
-
-def unstructure(value: object) -> Any:
-    """A model as the JSON Frontegg sent (camelCase names), for storing it."""
-    return _converter.unstructure(value)

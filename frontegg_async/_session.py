@@ -22,9 +22,9 @@ from ._claims import Claims, decode_claims
 from ._clock import Clock, SystemClock
 from ._codec import StoreIdentity
 from ._engine import TokenEngine
-from ._errors import FronteggError, MfaRequiredError, ResponseFormatError, SessionExpiredError
+from ._errors import FronteggError, MfaRequiredError, SessionExpiredError
 from ._events import EventCallback, SessionState, Subscription
-from ._models import ApiTokenResponse, AuthResponse, User, VendorToken, loads_json, structure
+from ._models import ApiTokenResponse, AuthResponse, User, VendorToken, read_json, structure
 from ._regions import Region
 from ._secrets import Secret
 from ._stores import TokenStore
@@ -322,12 +322,7 @@ class _TokenSession(Generic[AnswerT]):
             raise error
         if not answer.body.strip():
             return None
-        try:
-            return loads_json(answer.body)
-        except (ValueError, UnicodeDecodeError):
-            raise ResponseFormatError(
-                f"{what} answered with a body that is not valid JSON"
-            ) from None
+        return read_json(answer.body, what=what)
 
     @property
     def middleware(self) -> Middleware:

@@ -358,15 +358,16 @@ class RedisStore:
 
     async def _call(self, doing: str, call: Awaitable[T]) -> T:
         """Await one Redis call within the timeout; whatever fails is a ``StoreError``."""
+        # The client's errors may hold the command (the token set among its arguments): the
+        # error raised is built in the handler and raised outside it, with no __context__.
         try:
             async with asyncio.timeout(self._timeout):
                 return await call
         except TimeoutError:
-            raise StoreError(
-                f"could not {doing} Redis: no answer within {self._timeout:g} s"
-            ) from None
+            failure = StoreError(f"could not {doing} Redis: no answer within {self._timeout:g} s")
         except Exception as error:
-            raise StoreError(f"could not {doing} Redis ({type(error).__name__})") from None
+            failure = StoreError(f"could not {doing} Redis ({type(error).__name__})")
+        raise failure
 
     async def load(self) -> Mapping[str, Any] | None:
         """The stored token set, or None."""

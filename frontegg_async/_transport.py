@@ -114,6 +114,10 @@ class Transport:
             all_headers["Authorization"] = f"Bearer {bearer.reveal()}"
         if cookie is not None:
             all_headers["Cookie"] = f"{cookie.name}={cookie.value.reveal()}"
+        # Whatever aiohttp raises holds the request (its headers: the bearer token, the refresh
+        # cookie) in its repr: the error raised is built here and raised outside the handler,
+        # so that nothing of aiohttp's rides along as its __context__.
+        failure: TransportError | None = None
         try:
             async with self.http.request(
                 method,
@@ -136,19 +140,22 @@ class Transport:
                     refresh_cookie=find_refresh_cookie(set_cookies),
                 )
         except TimeoutError:
-            raise TransportError(
+            failure = TransportError(
                 f"{what} timed out after {self._timeout.total:g} s; it will be retried"
-            ) from None
+            )
         except aiohttp.ClientConnectorError as exc:
-            raise TransportError(
+            failure = TransportError(
                 f"{what} could not connect to {url.host} ({type(exc).__name__}); "
                 "it will be retried",
                 maybe_processed=False,
-            ) from None
+            )
         except aiohttp.ClientError as exc:
-            raise TransportError(
+            failure = TransportError(
                 f"{what} failed on the way to {url.host} ({type(exc).__name__}); it will be retried"
-            ) from None
+            )
+        if failure is not None:
+            del all_headers  # not in the traceback's frames either
+            raise failure
         if self._borrowed is not None and set_cookies:
             self._forget_refresh_cookies(self._borrowed)
         return answer

@@ -5,6 +5,7 @@ import functools
 import gc
 import importlib.util
 import sys
+import traceback
 import typing
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -81,6 +82,25 @@ async def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> None:
         if loop.time() > deadline:
             raise AssertionError("condition not reached in time")
         await asyncio.sleep(0.01)
+
+
+def exception_texts(error: BaseException | None) -> list[str]:
+    """Everything an error carries that a log or a report shows: for it and every exception in
+    its chain (causes, contexts, suppressed or not), its str, repr, args, notes and formatted
+    traceback."""
+    texts: list[str] = []
+    seen: set[int] = set()
+    pending = [error]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        texts += [str(current), repr(current), repr(current.args)]
+        texts += [repr(note) for note in getattr(current, "__notes__", ())]
+        texts += traceback.format_exception(current, chain=False)
+        pending += [current.__cause__, current.__context__]
+    return texts
 
 
 def exp_of(fake: FakeFrontegg, token: str) -> float:

@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 from frontegg_async import AuthResponse, MfaDevices, ResponseFormatError
 from frontegg_async._models import parse_auth_response
 
+from .conftest import exception_texts
+
 MINIMAL: dict[str, Any] = {
     "mfaRequired": False,
     "accessToken": "canary-access-token",
@@ -149,10 +151,10 @@ def test_repr_hides_every_secret_field() -> None:
 def test_format_errors_never_echo_values() -> None:
     with pytest.raises(ResponseFormatError) as caught:
         parse({**MINIMAL, "accessToken": ["canary-secret-in-list"]})
-    assert "canary-secret-in-list" not in str(caught.value)
-    assert "canary-secret-in-list" not in repr(caught.value)
+    # Nowhere in the chain either: cattrs' error, which holds the value, is not kept.
+    assert not any("canary-secret-in-list" in text for text in exception_texts(caught.value))
     assert caught.value.__cause__ is None
-    assert caught.value.__suppress_context__
+    assert caught.value.__context__ is None
 
 
 json_values = st.recursive(

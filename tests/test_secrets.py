@@ -12,7 +12,7 @@ from frontegg_async import FronteggError
 from frontegg_async._secrets import Secret
 from frontegg_async.testing import FakeFrontegg, JumpingClock
 
-from .conftest import PASSWORD, SessionFactory
+from .conftest import PASSWORD, SessionFactory, exception_texts
 
 
 def issued_secrets(fake: FakeFrontegg) -> set[str]:
@@ -58,9 +58,7 @@ async def test_no_secret_in_any_repr_error_or_log(
     except FronteggError as error:
         errors.append(error)
     for error in [*errors, session.last_error]:
-        while error is not None:
-            texts += [repr(error), str(error), repr(error.args)]
-            error = error.__cause__ or error.__context__
+        texts += exception_texts(error)
     texts += [record.getMessage() for record in caplog.records]
     texts += [repr(record.args) for record in caplog.records]
     texts += [caplog.text]

@@ -36,7 +36,7 @@ from frontegg_async import (
 from frontegg_async._totp import totp
 from frontegg_async.testing import FakeFrontegg
 
-from ..conftest import wait_for
+from ..conftest import exception_texts, wait_for
 
 EMAIL, PASSWORD = "fault@example.com", "canary-fault-password-3b8e"
 MFA_EMAIL = "fault-mfa@example.com"
@@ -260,7 +260,7 @@ async def test_direct_calls_raise_the_documented_error_and_recover(
                 try:
                     token = await call.act(session)
                 except FronteggError as error:
-                    secret_watch += [str(error), repr(error)]
+                    secret_watch += exception_texts(error)
                     if expected is None or not isinstance(error, expected):
                         problems.append(f"{case.name}: got {error!r}, expected {expected}")
                 else:
@@ -326,14 +326,14 @@ async def renewal_scenario(call: RenewalCall, case: Case, seen: list[Any]) -> li
                 try:
                     token = await session.access_token()
                 except FronteggError as error:
-                    seen.append(repr(error))
+                    seen += exception_texts(error)
                     problems.append(f"{case.name}: a caller saw {error!r}")
                 else:
                     if float(fake.decode(token)["exp"]) <= fake.now():
                         problems.append(f"{case.name}: an expired token was handed out")
                 await asyncio.sleep(0.02)
             if session.last_error is not None:
-                seen.append(repr(session.last_error))
+                seen += exception_texts(session.last_error)
             # Recovery: the renewal task is alive and renews again through the same call.
             call.steer(fake)
             try:

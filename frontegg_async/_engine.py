@@ -49,18 +49,21 @@ from ._clock import Clock
 from ._codec import StoreIdentity
 from ._errors import (
     FronteggError,
-    RateLimitedError,
     SessionClosedError,
     SessionExpiredError,
     StoreError,
+    TransportError,
+    restated,
 )
 from ._events import EventHub, EventKind, SessionState, TokenEvent
 from ._policy import (
     Plan,
     Verdict,
+    background_retry_wait,
     backoff,
     classify,
     grace_delay,
+    honoured_retry_after,
     plan,
     retry_delay,
     sleep_before_refresh,
@@ -143,6 +146,7 @@ class TokenEngine:
         identity: StoreIdentity | None = None,
         lease_wait: float = 10.0,
         lapse_budget: float = 10.0,
+        wait_budget: float = 30.0,
     ) -> None:
         self._strategy = strategy
         self._name = name
@@ -162,6 +166,9 @@ class TokenEngine:
         #: Once the token has lapsed, callers wait on renewal attempts for about this long in
         #: all before they get the error (the next caller starts a new try).
         self._lapse_budget = lapse_budget
+        #: No caller waits longer than this on a renewal (``refresh()``, a 401, a lapsed token):
+        #: the flight goes on without it.
+        self._wait_budget = wait_budget
         #: Wakes the background task before its sleep is over (an unsaved set to store).
         self._poke = asyncio.Event()
         self._state = _State.NEW
@@ -417,9 +424,10 @@ class TokenEngine:
     # -- the flight -------------------------------------------------------------------------
 
     async def _join_renewal(self) -> TokenSet:
-        """Join the flight; a failure that ended the session is reported as its expiry."""
+        """Join the flight as a caller: for at most the wait budget (the flight goes on without
+        the caller after it); a failure that ended the session is reported as its expiry."""
         try:
-            return await self._join_flight()
+            return await self._join_flight(self._wait_budget)
         except FronteggError as error:
             if self._state is _State.EXPIRED and error is self._fatal:
                 raise self._expired(
@@ -427,7 +435,8 @@ class TokenEngine:
                 ) from error
             raise
 
-    async def _join_flight(self) -> TokenSet:
+    async def _join_flight(self, bound: float | None = None) -> TokenSet:
+        """Await the one flight (starting it if none runs), for at most ``bound`` seconds."""
         flight = self._flight
         if flight is None or flight.done():
             if self._logging_out:
@@ -437,8 +446,10 @@ class TokenEngine:
             )
             flight.add_done_callback(self._flight_done)
             self._flight = flight
+        waited = asyncio.timeout(bound)
         try:
-            return await asyncio.shield(flight)
+            async with waited:
+                return await asyncio.shield(flight)
         except asyncio.CancelledError:
             current = asyncio.current_task()
             if flight.cancelled() and (current is None or current.cancelling() == 0):
@@ -446,6 +457,20 @@ class TokenEngine:
                     f"{self._name} was closed while a refresh was in flight"
                 ) from None
             raise
+        except TimeoutError:
+            if not waited.expired():
+                raise
+        raise self._still_renewing(bound)
+
+    def _still_renewing(self, bound: float | None) -> FronteggError:
+        """The error for a caller that waited ``bound`` s on a renewal that is still failing."""
+        last = self.last_error
+        message = (
+            f"{self._name}: no new token within {bound:g} s"
+            + ("" if last is None else f" (the last try: {last})")
+            + "; renewal goes on in the background, and the next call tries again"
+        )
+        return restated(last, message) if last is not None else TransportError(message)
 
     def _flight_done(self, flight: asyncio.Task[TokenSet]) -> None:
         if self._flight is flight:
@@ -485,7 +510,7 @@ class TokenEngine:
                         self._publish(EventKind.EXPIRED, current, error)
                     raise
                 current_plan = self._plan
-                retry_after = error.retry_after if isinstance(error, RateLimitedError) else None
+                retry_after = honoured_retry_after(error)
                 delay = retry_delay(
                     attempt,
                     now=0.0,
@@ -676,9 +701,11 @@ class TokenEngine:
             except FronteggError as error:
                 if self._state is not _State.ACTIVE:
                     return
-                retry_after = error.retry_after if isinstance(error, RateLimitedError) else None
-                retry_at = self._clock.monotonic() + max(
-                    retry_after or 0.0, backoff(failures, jitter=self._rng())
+                retry_at = self._clock.monotonic() + background_retry_wait(
+                    failures,
+                    jitter=self._rng(),
+                    retry_after=honoured_retry_after(error),
+                    until_expiry=current.until_expiry(*self._now()),
                 )
                 failures, failed_plan = failures + 1, current
             except Exception as error:  # a bug (ours or an injected clock's): survive, say so

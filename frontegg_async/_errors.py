@@ -30,6 +30,7 @@ the server's ``errors`` list and the request's name only.
 
 from __future__ import annotations
 
+import copy
 import email.utils
 import json
 import time
@@ -190,6 +191,20 @@ class StoreError(FronteggError):
     def __init__(self, message: str, *, retryable: bool = True) -> None:
         super().__init__(message)
         self.retryable = retryable
+
+
+def restated(error: FronteggError, message: str) -> FronteggError:
+    """A new error of ``error``'s kind and fields (status, server messages, retry verdict),
+    saying ``message``: for telling many callers about one failure without them sharing (and
+    each adding to the traceback of) one exception object."""
+    try:
+        fresh = copy.copy(error)
+    except TypeError:  # a subclass whose constructor wants more than the message
+        fresh = FronteggError(message, status=error.status, errors=error.errors)
+    fresh.message = message
+    fresh.args = (message,)
+    fresh.__traceback__ = fresh.__cause__ = fresh.__context__ = None
+    return fresh
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:

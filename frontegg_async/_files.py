@@ -55,9 +55,11 @@ def _write_all(handle: int, data: bytes) -> None:
     os.fsync(handle)
 
 
-def _write_unnamed(directory: str, temporary: str, data: bytes) -> bool:
-    """Write ``data`` to a file with no name, then name it ``temporary``; False where the file
-    system (or a missing /proc) does not allow it, with nothing left behind."""
+def _write_unnamed(directory: str, temporary: str, path: str, data: bytes) -> bool:
+    """Write ``data`` to a file with no name, name it ``temporary`` and rename that to
+    ``path`` at once (a kill between the two leaves a stray for the next write to sweep);
+    False where the file system (or a missing /proc) does not allow it, with nothing left
+    behind."""
     flag = getattr(os, "O_TMPFILE", None)
     if flag is None:
         return False
@@ -77,6 +79,7 @@ def _write_unnamed(directory: str, temporary: str, data: bytes) -> bool:
                 src_dir_fd=directory_handle,
                 follow_symlinks=True,
             )
+            os.replace(temporary, path)
         except FileNotFoundError:
             return False  # no /proc
         finally:
@@ -95,13 +98,13 @@ def write_private(path: str, data: bytes) -> None:
     remove_stray_temporaries(path)
     temporary = _temporary_name(directory, name)
     try:
-        if not _write_unnamed(directory, temporary, data):
+        if not _write_unnamed(directory, temporary, path, data):
             handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             try:
                 _write_all(handle, data)
             finally:
                 os.close(handle)
-        os.replace(temporary, path)
+            os.replace(temporary, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temporary)

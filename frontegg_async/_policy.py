@@ -18,7 +18,13 @@ import enum
 
 from attrs import frozen
 
-from ._errors import AuthenticationError, FronteggError, ResponseFormatError, TransportError
+from ._errors import (
+    AuthenticationError,
+    FronteggError,
+    RateLimitedError,
+    ResponseFormatError,
+    TransportError,
+)
 
 #: Callers are never handed a token with less than this left (seconds), capped below.
 DEFAULT_LEEWAY = 5.0
@@ -44,6 +50,12 @@ GRACE_BACKOFF_CAP = 0.25
 
 #: A lifetime beyond this (a week) is taken for a server's mistake and capped.
 MAX_LIFETIME = 7 * 86400.0
+#: A server's Retry-After is honoured up to this many seconds: a server that asks for a day
+#: of quiet (or for 1e9 s) must not stop renewal for good.
+MAX_RETRY_AFTER = 60.0
+#: A token must live longer than this, and than the round trip that obtained it: a shorter
+#: one would lapse before it could be used, and renewing it would spin.
+MIN_LIFETIME = 0.05
 
 
 @frozen
@@ -193,6 +205,21 @@ def retry_delay(
     return min(backoff(attempt, jitter=jitter), ceiling, remaining)
 
 
+def background_retry_wait(
+    failures: int, *, jitter: float, retry_after: float | None, until_expiry: float
+) -> float:
+    """How long the background task waits after a renewal failed ``failures + 1`` times.
+
+    Backoff, or the server's (capped) ``Retry-After`` if longer; but while the token is still
+    alive, never past its expiry: the one try at that moment is what keeps an idle session
+    alive when a server asked for more quiet than the token has life.
+    """
+    wait = max(retry_after or 0.0, backoff(failures, jitter=jitter))
+    if until_expiry > 0:
+        wait = min(wait, until_expiry)
+    return wait
+
+
 def grace_delay(grace_used: int, *, jitter: float) -> float | None:
     """The wait before one more try after the token lapsed mid-renewal, or None when spent."""
     if grace_used >= GRACE_ATTEMPTS:
@@ -212,6 +239,13 @@ class Verdict(enum.Enum):
     RELOGIN = "relogin"
     #: Nothing the session can do by itself: the caller must change something.
     FATAL = "fatal"
+
+
+def honoured_retry_after(error: FronteggError) -> float | None:
+    """How long the server asked to wait before trying again, capped; None if it did not."""
+    if not isinstance(error, RateLimitedError) or error.retry_after is None:
+        return None
+    return min(max(0.0, error.retry_after), MAX_RETRY_AFTER)
 
 
 def is_refresh_rejection(error: FronteggError) -> bool:

@@ -137,6 +137,9 @@ class _TokenSession(Generic[AnswerT]):
             # Callers of a lapsed token wait for the attempt under way and quick retries that
             # fit in one request timeout more: about two in all, never one per retry.
             lapse_budget=timeout,
+            # A caller that asked for a renewal (refresh(), a 401) waits a few request timeouts
+            # at most, not the token's whole remaining life.
+            wait_budget=3 * timeout,
         )
         self._hot = self._engine.hot
         # On the system clock, where a boot-time clock exists, one clock call settles it.

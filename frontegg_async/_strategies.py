@@ -22,7 +22,7 @@ from ._models import (
     parse_auth_response,
     parse_body,
 )
-from ._policy import effective_lifetime, is_refresh_rejection
+from ._policy import MIN_LIFETIME, effective_lifetime, is_refresh_rejection
 from ._secrets import Secret
 from ._tokens import TokenSet
 from ._totp import decode_secret, totp
@@ -59,10 +59,13 @@ class Strategy(Protocol):
         ...
 
 
-def token_lifetime(expires_in: float, access_token: str, *, what: str) -> float:
+def token_lifetime(expires_in: float, access_token: str, *, what: str, took: float) -> float:
     """How long to trust a token: positive ``expiresIn``, shortened by its JWT's ``exp - iat``.
 
-    See ``effective_lifetime``; a token that is not a JWT is trusted for ``expiresIn``.
+    See ``effective_lifetime``; a token that is not a JWT is trusted for ``expiresIn``. Refused
+    with ``ResponseFormatError``: a lifetime that is not positive, one no longer than the round
+    trip that obtained it (``took`` seconds: it would lapse before use), and a JWT whose ``exp``
+    is not after its ``iat``.
     """
     if not expires_in > 0:
         raise ResponseFormatError(
@@ -70,7 +73,17 @@ def token_lifetime(expires_in: float, access_token: str, *, what: str) -> float:
         )
     # An opaque token has neither: expiresIn alone says how long it lives.
     issued_at, expires_at = issued_and_expires(access_token)
+    if issued_at is not None and expires_at is not None and expires_at <= issued_at:
+        raise ResponseFormatError(
+            f"{what} answered with a JWT whose exp ({expires_at:g}) is not after its iat "
+            f"({issued_at:g}): it is dead on arrival, and no lifetime can be trusted for it"
+        )
     lifetime = effective_lifetime(expires_in, issued_at=issued_at, expires_at=expires_at)
+    if lifetime <= max(MIN_LIFETIME, took):
+        raise ResponseFormatError(
+            f"{what} answered with a token that lives {lifetime:g} s, no longer than the "
+            f"{took:.3g} s its answer took: it would lapse before it could be used"
+        )
     if lifetime < expires_in:
         logger.warning(
             "%s: expiresIn=%g is longer than the token's own exp - iat or past the cap; "
@@ -223,7 +236,9 @@ class UserPassword:
             refresh_token=Secret(auth.refresh_token) if auth.refresh_token else None,
             cookie=cookie,
             obtained_at=started,
-            lifetime=token_lifetime(auth.expires_in, auth.access_token, what=what),
+            lifetime=token_lifetime(
+                auth.expires_in, auth.access_token, what=what, took=self._clock() - started
+            ),
             answer=auth,
         )
 
@@ -276,7 +291,10 @@ class Environment(ClientCredentials):
             cookie=None,
             obtained_at=started,
             lifetime=token_lifetime(
-                vendor.expires_in, vendor.token, what="environment authentication"
+                vendor.expires_in,
+                vendor.token,
+                what="environment authentication",
+                took=self._clock() - started,
             ),
             answer=vendor,
         )
@@ -326,8 +344,7 @@ class ApiToken(ClientCredentials):
     async def revoke(self, tokens: TokenSet) -> None:
         """Nothing to call: Frontegg has no logout for API tokens; they lapse."""
 
-    @staticmethod
-    def _token_set(answer: Answer, started: float, *, what: str) -> TokenSet:
+    def _token_set(self, answer: Answer, started: float, *, what: str) -> TokenSet:
         api = parse_body(answer.body, ApiTokenResponse, what=what)
         if not api.access_token:
             raise ResponseFormatError(f"{what} answered with an empty access_token")
@@ -336,6 +353,8 @@ class ApiToken(ClientCredentials):
             refresh_token=Secret(api.refresh_token) if api.refresh_token else None,
             cookie=None,
             obtained_at=started,
-            lifetime=token_lifetime(api.expires_in, api.access_token, what=what),
+            lifetime=token_lifetime(
+                api.expires_in, api.access_token, what=what, took=self._clock() - started
+            ),
             answer=api,
         )

@@ -226,9 +226,14 @@ async def test_a_sharer_that_cannot_get_the_lease_never_renews_with_the_holders_
     renewing = asyncio.create_task(holder.refresh())
     await asyncio.sleep(0.1)
     token = await impatient.access_token()  # still valid: no wait at all
-    renewed = await impatient.refresh()  # the lease is busy past its wait: it retries ...
+    with pytest.raises(StoreError) as caught:
+        await impatient.refresh()  # the lease is busy past its wait: a transient error ...
+    assert caught.value.retryable
+    assert "held the lease" in str(caught.value)
+    assert await impatient.access_token() == token  # (the valid token all the while)
     await renewing
-    # ... and takes up what the holder stored, rather than spending the holder's token.
+    # ... and then it takes up what the holder stored, rather than spending the holder's token.
+    renewed = await impatient.refresh()
     assert renewed.access_token == (await holder.access_token())
     assert renewed.access_token != token
     assert fake.calls["refresh"] == 1
@@ -506,6 +511,9 @@ asyncio.run(main())
 
 
 async def test_a_writer_killed_mid_save_leaves_no_token_behind(tmp_path: pathlib.Path) -> None:
+    # The file has no name while it is written: a kill then leaves nothing. Only a kill in the
+    # two system calls between naming it and renaming it could leave a stray; the next write
+    # removes it, which the end of this test shows.
     path = tmp_path / "tokens.json"
     for pause in (0.05, 0.13, 0.21, 0.34, 0.55):
         writer = await asyncio.create_subprocess_exec(

@@ -269,6 +269,10 @@ def classify(error: FronteggError, *, renewing: bool) -> Verdict:
             return Verdict.UNKNOWN_OUTCOME
         if is_refresh_rejection(error):
             return Verdict.RELOGIN
+        if not error.retryable and error.status is not None and 400 <= error.status < 500:
+            # A 4xx that does not name the refresh token (a JSON 404, a 409, an odd 400): the
+            # refresh cannot be trusted to work again, but the credentials may: log in afresh.
+            return Verdict.RELOGIN
     if error.retryable or isinstance(error, ResponseFormatError):
         return Verdict.RETRY
     return Verdict.FATAL

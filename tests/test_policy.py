@@ -6,10 +6,23 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from frontegg_async import (
+    AuthenticationError,
+    FronteggError,
+    InvalidRequestError,
+    NotFoundError,
+    RateLimitedError,
+    ResponseFormatError,
+    ServerError,
+    StoreError,
+    TransportError,
+)
 from frontegg_async._policy import (
     BACKOFF_CAP,
     MAX_SLEEP,
+    Verdict,
     backoff,
+    classify,
     leeway,
     retry_delay,
     schedule,
@@ -101,3 +114,35 @@ def test_grace_after_expiry_is_short_and_bounded(used: int, jitter: float) -> No
     else:
         assert delay is not None
         assert 0 <= delay <= GRACE_BACKOFF_CAP
+
+
+VERDICTS = [
+    # (error, renewing, verdict): the one table every caller goes by.
+    (TransportError("refused", maybe_processed=False), True, Verdict.RETRY),
+    (TransportError("timed out"), True, Verdict.UNKNOWN_OUTCOME),
+    (TransportError("timed out"), False, Verdict.RETRY),
+    (ResponseFormatError("truncated"), True, Verdict.UNKNOWN_OUTCOME),
+    (ResponseFormatError("truncated"), False, Verdict.RETRY),
+    (AuthenticationError("refused", status=401), True, Verdict.RELOGIN),
+    (AuthenticationError("refused", status=401), False, Verdict.FATAL),
+    (
+        InvalidRequestError("bad", status=400, errors=("refresh token missing",)),
+        True,
+        Verdict.RELOGIN,
+    ),
+    (InvalidRequestError("bad", status=400, errors=("tenant unknown",)), True, Verdict.RELOGIN),
+    (NotFoundError("Cannot POST", status=404), True, Verdict.RELOGIN),
+    (NotFoundError("Cannot POST", status=404), False, Verdict.FATAL),
+    (FronteggError("conflict", status=409), True, Verdict.RELOGIN),
+    (RateLimitedError("slow down"), True, Verdict.RETRY),
+    (ServerError("down", status=503), True, Verdict.RETRY),
+    (StoreError("Redis down"), True, Verdict.RETRY),
+    (StoreError("another identity's", retryable=False), True, Verdict.FATAL),
+]
+
+
+@pytest.mark.parametrize(("error", "renewing", "verdict"), VERDICTS)
+def test_one_verdict_on_every_failure(
+    error: FronteggError, renewing: bool, verdict: Verdict
+) -> None:
+    assert classify(error, renewing=renewing) is verdict

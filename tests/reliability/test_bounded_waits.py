@@ -128,3 +128,36 @@ async def test_a_jwt_whose_exp_precedes_its_iat_is_a_format_error() -> None:
                 await session.login()
         finally:
             await session.aclose()
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (404, b'{"errors": ["Cannot POST"]}'),
+        (409, b'{"errors": ["Conflict"]}'),
+        (400, b'{"errors": ["tenant is not active"]}'),
+    ],
+)
+async def test_one_odd_4xx_on_refresh_leads_to_a_login_not_an_end(
+    fake: FakeFrontegg, make_session: SessionFactory, status: int, body: bytes
+) -> None:
+    session = make_session()
+    await session.login()
+    fake.fail_next("refresh", status=status, body=body)  # once
+    renewed = await session.refresh()
+    assert renewed.access_token == await session.access_token()
+    assert session.state is SessionState.AUTHENTICATED
+    assert fake.calls["login"] == 2  # logged in again with the credentials
+
+
+async def test_the_session_ends_only_when_the_login_itself_is_refused(
+    fake: FakeFrontegg, make_session: SessionFactory
+) -> None:
+    from frontegg_async import SessionExpiredError
+
+    session = make_session()
+    await session.login()
+    fake.fail_next("refresh", status=404, body=b'{"errors": ["Cannot POST"]}')
+    fake.fail_next("login", status=401, body=b'{"errors": ["Incorrect email or password"]}')
+    with pytest.raises(SessionExpiredError, match="Incorrect email or password"):
+        await session.refresh()

@@ -6,6 +6,7 @@ from ._claims import Claims
 from ._clock import Clock
 from ._errors import (
     AuthenticationError,
+    ConfigurationError,
     FronteggError,
     InvalidRequestError,
     MfaRequiredError,
@@ -48,6 +49,7 @@ __all__ = [
     "AuthenticationError",
     "Claims",
     "Clock",
+    "ConfigurationError",
     "EnvironmentSession",
     "EventKind",
     "FileStore",

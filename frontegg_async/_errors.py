@@ -16,6 +16,8 @@ The tree::
     │                             before sending): the messages say which parameter
     ├── NotFoundError             404: the user, role, tenant... does not exist
     ├── WrongSessionError         an API operation needs another kind of session (nothing sent)
+    ├── ConfigurationError        a session or store was given what cannot work (also a
+    │                             ValueError): raised by the constructor, nothing sent
     └── StoreError                a token store could not be read or written (transient), or
                                   holds another identity's tokens (not retryable)
 
@@ -39,6 +41,7 @@ from typing import Any
 
 __all__ = [
     "AuthenticationError",
+    "ConfigurationError",
     "FronteggError",
     "InvalidRequestError",
     "MfaRequiredError",
@@ -175,6 +178,23 @@ class WrongSessionError(FronteggError):
     """An API operation was called through a client whose session holds the wrong kind of
     token (say, a management call on a user session). Nothing was sent: build a
     ``FronteggClient`` on the session the operation's group names."""
+
+
+class ConfigurationError(FronteggError, ValueError):
+    """A session, store or client was given something that cannot work (a URL, a header value
+    with a line break, a ratio out of range, an object of the wrong kind). Raised at once by
+    the constructor, before anything is sent; the message names the argument. It is a
+    ``ValueError`` too."""
+
+
+def check_header_value(value: str, name: str) -> str:
+    """``value``, if it can travel in an HTTP header: no control character (CR, LF, NUL...)."""
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in value):
+        raise ConfigurationError(
+            f"{name} contains a control character (a line break?); it travels in an HTTP "
+            "header, where that cannot be sent"
+        )
+    return value
 
 
 class StoreError(FronteggError):

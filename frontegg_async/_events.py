@@ -17,7 +17,7 @@ from typing import Any
 
 from attrs import frozen
 
-from ._errors import FronteggError
+from ._errors import ConfigurationError, FronteggError
 
 logger = logging.getLogger("frontegg_async")
 
@@ -138,7 +138,7 @@ class EventHub:
     def subscribe(self, maxsize: int) -> Subscription:
         """A new subscription (ended at once if the hub is closed)."""
         if maxsize < 1:
-            raise ValueError(f"maxsize must be at least 1, not {maxsize}")
+            raise ConfigurationError(f"maxsize must be at least 1, not {maxsize}")
         subscription = Subscription(self, maxsize)
         if self._closed:
             subscription.end()
@@ -153,7 +153,7 @@ class EventHub:
     def on_event(self, callback: EventCallback, timeout: float) -> Callable[[], None]:
         """Call ``callback`` for every event; returns a function that removes it."""
         if not timeout > 0:
-            raise ValueError(f"timeout must be positive, not {timeout!r}")
+            raise ConfigurationError(f"timeout must be positive, not {timeout!r}")
         self._callbacks[callback] = timeout
 
         def remove() -> None:

@@ -22,7 +22,14 @@ from ._claims import Claims, decode_claims
 from ._clock import Clock, SystemClock
 from ._codec import StoreIdentity
 from ._engine import TokenEngine
-from ._errors import FronteggError, MfaRequiredError, SessionExpiredError
+from ._errors import (
+    ConfigurationError,
+    FronteggError,
+    InvalidRequestError,
+    MfaRequiredError,
+    SessionExpiredError,
+    check_header_value,
+)
 from ._events import EventCallback, SessionState, Subscription
 from ._models import ApiTokenResponse, AuthResponse, User, VendorToken, read_json, structure
 from ._regions import Region
@@ -60,39 +67,68 @@ def is_loopback_host(host: str | None) -> bool:
 def check_base_url(url: URL, *, what: str = "base_url") -> URL:
     """Validate a base URL: absolute, https (or http on loopback), no query or credentials."""
     if not url.is_absolute() or url.host is None:
-        raise ValueError(
+        raise ConfigurationError(
             f"{what} must be an absolute URL such as https://app-xxxx.frontegg.com/identity"
         )
     if url.scheme not in ("https", "http"):
-        raise ValueError(f"{what} must use https, not {url.scheme!r}")
+        raise ConfigurationError(f"{what} must use https, not {url.scheme!r}")
     if url.scheme == "http" and not is_loopback_host(url.host):
-        raise ValueError(
+        raise ConfigurationError(
             f"{what} uses plain http to {url.host}: credentials would travel unencrypted; "
             "use https (plain http is allowed on loopback only, for tests)"
         )
     if url.user is not None or url.password is not None:
-        raise ValueError(f"{what} must not carry credentials")
+        raise ConfigurationError(f"{what} must not carry credentials")
     if url.query_string or url.fragment:
-        raise ValueError(f"{what} must not have a query or a fragment")
+        raise ConfigurationError(f"{what} must not have a query or a fragment")
     return url.with_path(url.path.rstrip("/") or "/")
 
 
 def _url_of(base: Region | URL | str, *, region_url: Callable[[Region], URL], what: str) -> URL:
     if isinstance(base, Region):
         return region_url(base)
+    if not isinstance(base, str | URL):
+        raise ConfigurationError(
+            f"{what} must be a Region or a URL such as https://app-xxxx.frontegg.com/identity, "
+            f"not {type(base).__name__}"
+        )
     return check_base_url(URL(base) if isinstance(base, str) else base, what=what)
 
 
-def _check_common(refresh_ratio: float, timeout: float) -> None:
-    if not 0 < refresh_ratio <= 1:
-        raise ValueError(f"refresh_ratio must be in (0, 1], not {refresh_ratio!r}")
-    if not timeout > 0:
-        raise ValueError(f"timeout must be positive, not {timeout!r}")
+def _check_common(
+    refresh_ratio: float,
+    timeout: float,
+    http: aiohttp.ClientSession | None,
+    store: TokenStore | None,
+) -> None:
+    if (
+        not isinstance(refresh_ratio, int | float)
+        or isinstance(refresh_ratio, bool)
+        or not 0 < refresh_ratio <= 1
+    ):
+        raise ConfigurationError(f"refresh_ratio must be in (0, 1], not {refresh_ratio!r}")
+    if not isinstance(timeout, int | float) or isinstance(timeout, bool) or not timeout > 0:
+        raise ConfigurationError(f"timeout must be a positive number, not {timeout!r}")
+    if http is not None and not isinstance(http, aiohttp.ClientSession):
+        raise ConfigurationError(
+            f"http must be an aiohttp.ClientSession (or None), not {type(http).__name__}"
+        )
+    if store is not None and not all(
+        hasattr(store, name) for name in ("shared", "load", "save", "delete", "lease")
+    ):
+        raise ConfigurationError(
+            f"store must be a TokenStore (FileStore, RedisStore, MemoryStore, or one with "
+            f"shared, load, save, delete and lease), not {type(store).__name__}"
+        )
 
 
-def _require(value: str, name: str) -> None:
-    if not value:
-        raise ValueError(f"{name} must not be empty")
+def _require(value: str, name: str, *, plain: bool = False) -> None:
+    """A non-empty string; with ``plain``, one with no control character either (a name that
+    may travel in a header or a cookie)."""
+    if not isinstance(value, str) or not value:
+        raise ConfigurationError(f"{name} must be a string that is not empty")
+    if plain:
+        check_header_value(value, name)
 
 
 class _TokenSession(Generic[AnswerT]):
@@ -112,7 +148,7 @@ class _TokenSession(Generic[AnswerT]):
         store: TokenStore | None = None,
         identity: StoreIdentity,
     ) -> None:
-        _check_common(refresh_ratio, timeout)
+        _check_common(refresh_ratio, timeout, http, store)
         self._store = store
         self._identity_url = identity_url
         self._name = name
@@ -162,7 +198,7 @@ class _TokenSession(Generic[AnswerT]):
         store: TokenStore | None,
     ) -> None:
         """Set up a session for a machine (client credentials) strategy."""
-        _require(client_id, "client_id")
+        _require(client_id, "client_id", plain=True)
         _require(secret, "secret")
 
         kind = "environment" if strategy_type is Environment else "api token"
@@ -302,6 +338,12 @@ class _TokenSession(Generic[AnswerT]):
         URL on the same host. A 401 renews the token once (shared with concurrent callers) and
         retries once. Failures raise the typed errors of ``FronteggError``.
         """
+        for name, value in (headers or {}).items():
+            if any(ord(char) < 0x20 or ord(char) == 0x7F for char in f"{name}{value}"):
+                raise InvalidRequestError(
+                    f"the header {name!r} holds a control character (a line break?); "
+                    "nothing was sent"
+                )
         url = self._resolve(path)
         what = f"{method.upper()} {url.path}"
         token = await self.access_token()
@@ -438,17 +480,25 @@ class FronteggSession(_TokenSession[AuthResponse]):
         store: TokenStore | None = None,
     ) -> None:
         if isinstance(base_url, Region) and vendor_host is None:
-            raise ValueError(
+            raise ConfigurationError(
                 "vendor_host is required with a Region: pass your Frontegg domain, "
                 "e.g. vendor_host='app-xxxx.frontegg.com'"
             )
         url = _url_of(base_url, region_url=lambda r: r.identity_url, what="base_url")
         vendor_host = vendor_host if vendor_host is not None else url.host
-        _require(vendor_host or "", "vendor_host")
-        _require(email, "email")
+        _require(vendor_host or "", "vendor_host", plain=True)
+        _require(email, "email", plain=True)
+        if client_id is not None:
+            _require(client_id, "client_id", plain=True)
         _require(password, "password")
         if totp_secret is not None:
-            decode_secret(totp_secret)  # fail now, not at the first MFA challenge
+            failure: ConfigurationError | None = None
+            try:
+                decode_secret(totp_secret)  # fail now, not at the first MFA challenge
+            except ValueError as error:
+                failure = ConfigurationError(str(error))  # raised below: no secret in a chain
+            if failure is not None:
+                raise failure
         self._email = email
         self._pending_mfa: Secret | None = None
         self._user_password: UserPassword | None = None

@@ -30,7 +30,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any, Protocol, TypeVar
 
 from ._codec import STORED_FOR
-from ._errors import StoreError
+from ._errors import ConfigurationError, StoreError
 from ._files import write_private
 
 try:
@@ -50,7 +50,7 @@ MAX_STORE_FILE = 1 << 20
 
 def _check_timeout(timeout: float) -> float:
     if not timeout > 0:
-        raise ValueError(f"timeout must be positive, not {timeout!r}")
+        raise ConfigurationError(f"timeout must be positive, not {timeout!r}")
     return timeout
 
 
@@ -342,9 +342,9 @@ class RedisStore:
         timeout: float = DEFAULT_STORE_TIMEOUT,
     ) -> None:
         if not key:
-            raise ValueError("key must not be empty")
+            raise ConfigurationError("key must not be empty")
         if (lease_ttl is not None and not lease_ttl > 0) or not poll > 0:
-            raise ValueError("lease_ttl and poll must be positive")
+            raise ConfigurationError("lease_ttl and poll must be positive")
         self._redis = redis
         self._key = key
         self._at_key = key + ":at"

@@ -181,6 +181,10 @@ async def use_stores(fake: FakeFrontegg) -> None:
     except StoreError as error:
         message: str = str(error)
         transient: bool = error.retryable
+    try:
+        FronteggSession(fake.identity_url, email="e\n", password="p")
+    except frontegg_async.ConfigurationError as refused:
+        as_value_error: ValueError = refused
 
 
 async def use_the_api_client(

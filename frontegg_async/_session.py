@@ -37,7 +37,7 @@ from ._secrets import Secret
 from ._stores import TokenStore
 from ._strategies import ApiToken, Environment, Strategy, UserPassword
 from ._totp import decode_secret
-from ._transport import Transport, decipher_answer
+from ._transport import MAX_API_ANSWER, Transport, decipher_answer
 
 logger = logging.getLogger("frontegg_async")
 
@@ -331,12 +331,15 @@ class _TokenSession(Generic[AnswerT]):
         json: Any = None,
         params: Mapping[str, str | int | float] | Sequence[tuple[str, str]] | None = None,
         headers: Mapping[str, str] | None = None,
+        max_bytes: int = MAX_API_ANSWER,
     ) -> Any:
         """Call Frontegg with the session's fresh token; returns the parsed JSON (None if empty).
 
         ``path`` is relative to ``identity_url`` (``"resources/users/v2/me"``) or an absolute
         URL on the same host. A 401 renews the token once (shared with concurrent callers) and
-        retries once. Failures raise the typed errors of ``FronteggError``.
+        retries once. An answer of more than ``max_bytes`` (4 MiB by default, decompressed) is
+        a ``ResponseFormatError``, stopped as it arrives. Failures raise the typed errors of
+        ``FronteggError``.
         """
         for name, value in (headers or {}).items():
             if any(ord(char) < 0x20 or ord(char) == 0x7F for char in f"{name}{value}"):
@@ -348,7 +351,14 @@ class _TokenSession(Generic[AnswerT]):
         what = f"{method.upper()} {url.path}"
         token = await self.access_token()
         answer = await self._transport.send(
-            method, url, what=what, json=json, params=params, headers=headers, bearer=Secret(token)
+            method,
+            url,
+            what=what,
+            json=json,
+            params=params,
+            headers=headers,
+            bearer=Secret(token),
+            limit=max_bytes,
         )
         if answer.status == 401:
             await self._engine.renew_if_current(token)
@@ -361,6 +371,7 @@ class _TokenSession(Generic[AnswerT]):
                 params=params,
                 headers=headers,
                 bearer=Secret(token),
+                limit=max_bytes,
             )
         error = decipher_answer(answer, what)
         if error is not None:

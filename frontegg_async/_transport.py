@@ -15,10 +15,14 @@ import aiohttp
 from attrs import field, frozen
 from yarl import URL
 
-from ._errors import FronteggError, TransportError, decipher_response
+from ._errors import FronteggError, ResponseFormatError, TransportError, decipher_response
 from ._secrets import Secret
 
 REFRESH_COOKIE_PREFIX = "fe_refresh_"
+#: The most an auth answer may hold, decompressed: they are a few KB.
+MAX_AUTH_ANSWER = 1 << 20
+#: The default for ``request()``: Frontegg's API answers are small too.
+MAX_API_ANSWER = 4 << 20
 
 
 @frozen
@@ -107,8 +111,13 @@ class Transport:
         headers: Mapping[str, str] | None = None,
         bearer: Secret | None = None,
         cookie: RefreshCookie | None = None,
+        limit: int = MAX_AUTH_ANSWER,
     ) -> Answer:
-        """Send one request and return the answer whatever its status; raise TransportError."""
+        """Send one request and return the answer whatever its status; raise TransportError.
+
+        An answer of more than ``limit`` bytes (after decompression) is a
+        ``ResponseFormatError``; it is never read, nor inflated, past that.
+        """
         all_headers = {"Accept": "application/json", **(headers or {})}
         if bearer is not None:
             all_headers["Authorization"] = f"Bearer {bearer.reveal()}"
@@ -117,7 +126,7 @@ class Transport:
         # Whatever aiohttp raises holds the request (its headers: the bearer token, the refresh
         # cookie) in its repr: the error raised is built here and raised outside the handler,
         # so that nothing of aiohttp's rides along as its __context__.
-        failure: TransportError | None = None
+        failure: TransportError | ResponseFormatError | None = None
         try:
             async with self.http.request(
                 method,
@@ -131,7 +140,14 @@ class Transport:
                 # session's calls must not go through it (it would wait on itself).
                 middlewares=(),
             ) as response:
-                body = await response.read()
+                body = await _read_at_most(response, limit)
+                if body is None:
+                    failure = ResponseFormatError(
+                        f"{what} answered with more than {limit:,} bytes (HTTP "
+                        f"{response.status}); Frontegg's answers are small: a proxy or a "
+                        "misconfigured URL is answering instead"
+                    )
+                    body = b""
                 set_cookies = response.headers.getall("Set-Cookie", [])
                 answer = Answer(
                     status=response.status,
@@ -181,6 +197,19 @@ class Transport:
             await owned.close()
             # Give the connector's transports one loop turn to finish closing.
             await asyncio.sleep(0)
+
+
+async def _read_at_most(response: aiohttp.ClientResponse, limit: int) -> bytes | None:
+    """The body, or None once it passes ``limit`` bytes: aiohttp inflates a compressed body
+    as it is read, so a gzip bomb is stopped after ``limit`` bytes of it, not after all."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def decipher_answer(answer: Answer, what: str) -> FronteggError | None:

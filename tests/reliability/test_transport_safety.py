@@ -148,3 +148,43 @@ async def test_no_public_type_shows_a_secret(
         "RedisStore",
     }
     assert public - shown - without_secrets == set()
+
+
+async def test_a_gzip_bomb_is_stopped_while_it_inflates(
+    fake: FakeFrontegg, make_session: SessionFactory
+) -> None:
+    import gzip
+    import tracemalloc
+
+    from frontegg_async import ResponseFormatError
+
+    bomb = gzip.compress(b" " * (160 << 20), 9)  # 160 KB on the wire, 160 MiB inflated
+    session = make_session()
+    await session.login()
+    calls = {
+        "login": (session.login, "more than 1,048,576 bytes"),
+        "me": (lambda: session.request("GET", "resources/users/v2/me"), "more than 4,194,304"),
+    }
+    for endpoint, (call, says) in calls.items():
+        fake.fail_next(endpoint, status=200, body=bomb, headers={"Content-Encoding": "gzip"})
+        tracemalloc.start()
+        try:
+            with pytest.raises(ResponseFormatError, match=says):
+                await call()
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert peak < 24 << 20, f"{endpoint}: {peak >> 20} MiB held while refusing the answer"
+
+
+async def test_request_takes_a_cap_of_its_own(
+    fake: FakeFrontegg, make_session: SessionFactory
+) -> None:
+    from frontegg_async import ResponseFormatError
+
+    session = make_session()
+    await session.login()
+    body = await session.request("GET", "resources/users/v2/me")
+    assert body["email"]
+    with pytest.raises(ResponseFormatError, match="more than 64 bytes"):
+        await session.request("GET", "resources/users/v2/me", max_bytes=64)

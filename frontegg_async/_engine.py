@@ -181,6 +181,8 @@ class TokenEngine:
         self._background: asyncio.Task[None] | None = None
         self._fatal: FronteggError | None = None
         self._degraded = False
+        #: The plan whose lapse was published as EXPIRED (once per token set).
+        self._lapse_published: Plan | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._logging_out = False
         self.events = EventHub(name)
@@ -403,8 +405,10 @@ class TokenEngine:
             current.mono.usable_until,
             *self._now(),
         )
+        recovered = self._degraded or self._fatal is not None
         self._fatal = None
         self._degraded = False
+        self._lapse_published = None
         self._state = _State.ACTIVE
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
@@ -420,6 +424,8 @@ class TokenEngine:
             )
         if kind is not None:
             self._publish(kind, tokens)
+            if recovered:
+                self._publish(EventKind.RECOVERED, tokens)
 
     # -- the flight -------------------------------------------------------------------------
 
@@ -507,7 +513,7 @@ class TokenEngine:
                             self._name,
                             error,
                         )
-                        self._publish(EventKind.EXPIRED, current, error)
+                        self._publish_lapse(current, error)
                     raise
                 current_plan = self._plan
                 retry_after = honoured_retry_after(error)
@@ -676,6 +682,12 @@ class TokenEngine:
             try:
                 wall, mono = self._now()
                 until = current.until_due(wall, mono) if retry_at is None else retry_at - mono
+                if self._degraded and self._lapse_published is not current:
+                    if current.expired(wall, mono):
+                        # Lapsed while renewals kept failing: say so now, not at the next try.
+                        self._publish_lapse(self._tokens, self.last_error)
+                    else:
+                        until = min(until, current.until_expiry(wall, mono))
                 if self._shared.unsaved is not None:
                     until = min(until, store_at - mono)
                 wait = sleep_before_refresh(0.0, until)
@@ -757,6 +769,14 @@ class TokenEngine:
         self.events.publish(
             TokenEvent(kind=kind, at=self._clock.time(), fingerprint=fingerprint, error=error)
         )
+
+    def _publish_lapse(self, tokens: TokenSet | None, error: FronteggError | None) -> None:
+        """Publish EXPIRED, once per token set: renewal failed for good, or the token lapsed
+        while it kept failing."""
+        if self._plan is not None and self._lapse_published is self._plan:
+            return
+        self._lapse_published = self._plan
+        self._publish(EventKind.EXPIRED, tokens, error)
 
     def _expired(self, message: str) -> SessionExpiredError:
         """The expiry error, carrying the status and messages of the failure that caused it."""

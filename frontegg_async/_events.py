@@ -48,7 +48,10 @@ class EventKind(enum.Enum):
     REFRESHED = "refreshed"
     RELOGGED_IN = "relogged_in"
     REFRESH_FAILED = "refresh_failed"
+    #: The token lapsed: renewal failed for good, or kept failing until the token's expiry.
     EXPIRED = "expired"
+    #: Renewal succeeded again after failures: published right after the success's own event.
+    RECOVERED = "recovered"
     LOGGED_OUT = "logged_out"
 
 
@@ -57,7 +60,7 @@ class TokenEvent:
     """One thing that happened to a session's token.
 
     ``at`` is the session clock's time; ``fingerprint`` labels the token concerned (never the
-    token itself); ``error`` is set for ``REFRESH_FAILED`` and ``EXPIRED``.
+    token itself); ``error`` is set for ``REFRESH_FAILED`` and ``EXPIRED`` (the last failure).
     """
 
     kind: EventKind
@@ -202,12 +205,17 @@ class EventHub:
         self._running.clear()
 
     async def aclose(self) -> None:
-        """End every subscription and cancel callbacks still running."""
+        """End every subscription and cancel callbacks still running.
+
+        A callback that closes the session is itself one of them: it is neither cancelled nor
+        awaited here (it would wait on itself), and finishes on its own.
+        """
         self._closed = True
         for subscription in tuple(self._subscriptions):
             subscription.end()
         self._subscriptions.clear()
-        running = tuple(self._running)
+        current = asyncio.current_task()
+        running = tuple(task for task in self._running if task is not current)
         for task in running:
             task.cancel()
         if running:

@@ -76,17 +76,19 @@ async def test_events_tell_the_story(
         EventKind.REFRESHED,
         EventKind.REFRESH_FAILED,  # a 503, retried inside the same flight
         EventKind.REFRESHED,
+        EventKind.RECOVERED,  # after a failure, the first success says so
         EventKind.RELOGGED_IN,  # the refresh was refused; a new login succeeded
         EventKind.REFRESH_FAILED,  # refused again, and the login failed too
         EventKind.EXPIRED,
         EventKind.LOGGED_IN,
+        EventKind.RECOVERED,
         EventKind.LOGGED_OUT,
     ]
     assert all(re.fullmatch(r"[0-9a-f]{8}", e.fingerprint or "") for e in seen)
     assert all(a.at <= b.at for a, b in itertools.pairwise(seen))
     failed = [e for e in seen if e.kind is EventKind.REFRESH_FAILED]
     assert all(e.error is not None for e in failed)
-    assert isinstance(seen[6].error, AuthenticationError)
+    assert isinstance(seen[7].error, AuthenticationError)
     assert events.dropped == 0
 
 
@@ -187,3 +189,44 @@ async def test_callbacks_may_call_the_session_back(
     await asyncio.sleep(0.05)
     assert tokens.count("logged_in") == 1
     assert tokens.count("refreshed") == 1  # the plain callback was removed before the second
+
+
+async def test_a_token_that_lapses_during_an_outage_is_expired_then_recovered(
+    fake: FakeFrontegg, make_session: SessionFactory, clock: JumpingClock
+) -> None:
+    session = make_session()
+    kinds: list[EventKind] = []
+    session.on_event(lambda event: kinds.append(event.kind))
+    await session.login()
+    for endpoint in ("refresh", "login"):
+        fake.fail_randomly(endpoint, 1.0, status=503)
+    clock.jump(0.85 * 60)  # due: renewals fail in the background
+    await wait_for(lambda: EventKind.REFRESH_FAILED in kinds)
+    assert EventKind.EXPIRED not in kinds  # still valid: not expired
+    clock.jump(0.2 * 60)  # lapsed, with no renewal under way at that moment
+    await wait_for(lambda: EventKind.EXPIRED in kinds)
+    assert kinds.count(EventKind.EXPIRED) == 1
+    fake.clear_faults()
+    await wait_for(lambda: EventKind.RECOVERED in kinds, timeout=10)
+    after = kinds[kinds.index(EventKind.EXPIRED) + 1 :]
+    successes = [k for k in after if k not in (EventKind.REFRESH_FAILED, EventKind.EXPIRED)]
+    assert successes[:2] == [EventKind.REFRESHED, EventKind.RECOVERED]
+    assert await session.access_token()
+
+
+async def test_aclose_from_an_event_callback_returns(
+    fake: FakeFrontegg, make_session: SessionFactory
+) -> None:
+    session = make_session()
+    done: list[str] = []
+
+    async def close_on_refresh(event: TokenEvent) -> None:
+        if event.kind is EventKind.REFRESHED:
+            await session.aclose()
+            done.append("returned")
+
+    session.on_event(close_on_refresh, timeout=2.0)
+    await session.login()
+    await session.refresh()
+    await wait_for(lambda: done == ["returned"])
+    assert session.closed

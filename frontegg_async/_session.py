@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar, cast
 
@@ -37,7 +37,7 @@ from ._secrets import Secret
 from ._stores import TokenStore
 from ._strategies import ApiToken, Environment, Strategy, UserPassword
 from ._totp import decode_secret
-from ._transport import MAX_API_ANSWER, Transport, decipher_answer
+from ._transport import MAX_API_ANSWER, Answer, Transport, decipher_answer
 
 logger = logging.getLogger("frontegg_async")
 
@@ -46,6 +46,7 @@ _clock_gettime = time.clock_gettime
 _BOOTTIME: int = getattr(time, "CLOCK_BOOTTIME", -1)
 
 AnswerT = TypeVar("AnswerT")
+SentT = TypeVar("SentT")
 Middleware = Callable[[ClientRequest, ClientHandlerType], Any]
 
 ME_PATH = "resources/users/v2/me"
@@ -349,21 +350,9 @@ class _TokenSession(Generic[AnswerT]):
                 )
         url = self._resolve(path)
         what = f"{method.upper()} {url.path}"
-        token = await self.access_token()
-        answer = await self._transport.send(
-            method,
-            url,
-            what=what,
-            json=json,
-            params=params,
-            headers=headers,
-            bearer=Secret(token),
-            limit=max_bytes,
-        )
-        if answer.status == 401:
-            await self._engine.renew_if_current(token)
-            token = await self.access_token()
-            answer = await self._transport.send(
+
+        def send(token: str) -> Awaitable[Answer]:
+            return self._transport.send(
                 method,
                 url,
                 what=what,
@@ -373,6 +362,8 @@ class _TokenSession(Generic[AnswerT]):
                 bearer=Secret(token),
                 limit=max_bytes,
             )
+
+        answer = await self._with_bearer(send, lambda answer: answer.status)
         error = decipher_answer(answer, what)
         if error is not None:
             raise error
@@ -380,42 +371,75 @@ class _TokenSession(Generic[AnswerT]):
             return None
         return read_json(answer.body, what=what)
 
+    async def _with_bearer(
+        self,
+        send: Callable[[str], Awaitable[SentT]],
+        status: Callable[[SentT], int],
+        *,
+        can_resend: Callable[[], bool] = lambda: True,
+        discard: Callable[[SentT], None] = lambda _: None,
+    ) -> SentT:
+        """The one 401 flow, for ``request()`` and the middleware alike: send with a fresh
+        token; on a 401, renew once (unless a newer token already replaced the refused one:
+        many 401s, one renewal) and send once more, if what was sent can be sent again.
+        Otherwise the 401 is returned as it came."""
+        token = await self.access_token()
+        sent = await send(token)
+        if status(sent) != 401 or not can_resend():
+            return sent
+        discard(sent)
+        await self._engine.renew_if_current(token)
+        return await send(await self.access_token())
+
     @property
     def middleware(self) -> Middleware:
         """An aiohttp client middleware that authenticates requests to the identity host.
 
         ``aiohttp.ClientSession(middlewares=[session.middleware])``: each request to the
-        identity host gets ``Authorization: Bearer <fresh token>``; a 401 renews the token once
-        (only if the refused token is still the current one) and retries the request once.
-        Requests to other hosts pass untouched: see ``middleware_for`` to allow more hosts.
+        service's origin (its scheme, host and port: never another port of the same host) gets
+        ``Authorization: Bearer <fresh token>``; a 401 renews the token once (only if the
+        refused token is still the current one) and retries the request once, if its body can
+        be sent again (bytes, a string, a form, a file that rewinds; a stream cannot, and its
+        401 is returned as it came). Other requests pass untouched: see ``middleware_for`` to
+        name more hosts.
         """
         if self._middleware is None:
             self._middleware = self.middleware_for()
         return self._middleware
 
     def middleware_for(self, *hosts: str) -> Middleware:
-        """Like ``middleware``, for requests to ``hosts`` (default: the identity host only)."""
-        allowed = frozenset(h.lower() for h in hosts) or frozenset(
-            {(self._identity_url.host or "").lower()}
-        )
+        """Like ``middleware``, for requests to the hosts you name (on any port; plain http
+        only on loopback). With none, the identity service's origin only."""
+        named = frozenset(h.lower() for h in hosts)
+        identity = self._identity_url
+        origin = (identity.scheme, (identity.host or "").lower(), identity.port)
+
+        def allowed(url: URL) -> bool:
+            host = (url.host or "").lower()
+            if named:
+                return host in named
+            return (url.scheme, host, url.port) == origin
 
         async def frontegg_auth(req: ClientRequest, handler: ClientHandlerType) -> ClientResponse:
-            host = (req.url.host or "").lower()
-            if host not in allowed:
+            if not allowed(req.url):
                 return await handler(req)
+            host = req.url.host or ""
             if req.url.scheme != "https" and not is_loopback_host(host):
                 raise ValueError(
                     f"refusing to send the Frontegg token over plain http to {host}; use https"
                 )
-            token = await self.access_token()
-            req.headers[hdrs.AUTHORIZATION] = f"Bearer {token}"
-            response = await handler(req)
-            if response.status != 401:
-                return response
-            response.release()
-            await self._engine.renew_if_current(token)
-            req.headers[hdrs.AUTHORIZATION] = f"Bearer {await self.access_token()}"
-            return await handler(req)
+
+            def send(token: str) -> Awaitable[ClientResponse]:
+                req.headers[hdrs.AUTHORIZATION] = f"Bearer {token}"
+                return handler(req)
+
+            return await self._with_bearer(
+                send,
+                lambda response: response.status,
+                # A streamed body is spent once sent: resent, it would go out empty.
+                can_resend=lambda: not getattr(req.body, "consumed", False),
+                discard=lambda response: response.release(),
+            )
 
         return frontegg_auth
 

@@ -62,6 +62,7 @@ from ._policy import (
     background_retry_wait,
     backoff,
     classify,
+    first_attempt_delay,
     grace_delay,
     honoured_retry_after,
     plan,
@@ -272,6 +273,7 @@ class TokenEngine:
         await self._settle_flight()
         if resume_first or (self._state is _State.NEW and self._tokens is None):
             # A first login of a session whose store holds a set is a restart: take it up.
+            # It is a flight: transient failures get a few tries within the caller's wait.
             return await self._join_renewal()
         return await self._authenticate(self._strategy.obtain)
 
@@ -494,6 +496,7 @@ class TokenEngine:
     async def _fly(self) -> TokenSet:
         had_tokens = self._tokens is not None
         attempt = grace_used = 0
+        flight_started = self._clock.monotonic()
         while True:
             started_mono = self._clock.monotonic()
             try:
@@ -526,6 +529,18 @@ class TokenEngine:
                     jitter=self._rng(),
                     retry_after=retry_after,
                 )
+                if delay is None and not had_tokens and error.retryable:
+                    # The first authentication: nothing to hand out, so a few tries more
+                    # within the caller's wait (not for an unreadable answer: a wrong base URL
+                    # answers the same every time).
+                    delay = first_attempt_delay(
+                        attempt,
+                        jitter=self._rng(),
+                        retry_after=retry_after,
+                        spent=self._clock.monotonic() - flight_started,
+                        took=self._clock.monotonic() - started_mono,
+                        budget=self._wait_budget,
+                    )
                 if delay is None and had_tokens and retry_after is None and current_plan:
                     # The token lapsed while renewing (a slow server, a busy loop): callers now
                     # wait on this flight with nothing to hand out, so a few quick tries more
@@ -539,8 +554,9 @@ class TokenEngine:
                 if delay is None:
                     raise
                 logger.warning(
-                    "%s: renewal failed (%s); retry %d in %.3g s",
+                    "%s: %s failed (%s); retry %d in %.3g s",
                     self._name,
+                    "renewal" if had_tokens else "authentication",
                     error,
                     attempt + 1,
                     delay,

@@ -294,7 +294,7 @@ def decipher_response(
         )
     if status >= 500 or status == 408:
         return ServerError(
-            f"{what} failed on Frontegg's side (HTTP {status}){said}; it will be retried",
+            f"{what} failed on Frontegg's side (HTTP {status}){said}",
             status=status,
             errors=messages,
         )

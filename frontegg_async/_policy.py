@@ -220,6 +220,30 @@ def background_retry_wait(
     return wait
 
 
+#: A session's first authentication (no token yet) is tried this many times in all on
+#: transient failures (connection refused, DNS, 5xx, 429) before the caller gets the error.
+FIRST_ATTEMPTS = 3
+
+
+def first_attempt_delay(
+    attempt: int,
+    *,
+    jitter: float,
+    retry_after: float | None,
+    spent: float,
+    took: float,
+    budget: float,
+) -> float | None:
+    """The wait before trying a first authentication again, or None to give up: at most
+    ``FIRST_ATTEMPTS`` in all, and only while another try (as long as the last one ``took``)
+    still ends within the caller's wait ``budget``, so that the caller and the tries end
+    together."""
+    if attempt + 1 >= FIRST_ATTEMPTS:
+        return None
+    delay = max(retry_after or 0.0, backoff(attempt, jitter=jitter))
+    return delay if spent + delay + took < budget else None
+
+
 def grace_delay(grace_used: int, *, jitter: float) -> float | None:
     """The wait before one more try after the token lapsed mid-renewal, or None when spent."""
     if grace_used >= GRACE_ATTEMPTS:

@@ -156,18 +156,15 @@ class Transport:
                     refresh_cookie=find_refresh_cookie(set_cookies),
                 )
         except TimeoutError:
-            failure = TransportError(
-                f"{what} timed out after {self._timeout.total:g} s; it will be retried"
-            )
+            failure = TransportError(f"{what} timed out after {self._timeout.total:g} s")
         except aiohttp.ClientConnectorError as exc:
             failure = TransportError(
-                f"{what} could not connect to {url.host} ({type(exc).__name__}); "
-                "it will be retried",
+                f"{what} could not connect to {url.host} ({type(exc).__name__})",
                 maybe_processed=False,
             )
         except aiohttp.ClientError as exc:
             failure = TransportError(
-                f"{what} failed on the way to {url.host} ({type(exc).__name__}); it will be retried"
+                f"{what} failed on the way to {url.host} ({type(exc).__name__})"
             )
         if failure is not None:
             del all_headers  # not in the traceback's frames either

@@ -39,11 +39,12 @@ async def test_bad_password_is_an_authentication_error(make_session: SessionFact
 
 
 async def test_login_failures_are_typed(fake: FakeFrontegg, make_session: SessionFactory) -> None:
+    # A transient failure of a first login is tried three times in all before it is raised.
     session = make_session()
-    fake.fail_next("login", status=500)
+    fake.fail_next("login", times=3, status=500)
     with pytest.raises(ServerError):
         await session.login()
-    fake.fail_next("login", status=503, body=b"<html>down</html>")
+    fake.fail_next("login", times=3, status=503, body=b"<html>down</html>")
     with pytest.raises(ServerError, match="HTTP 503"):
         await session.login()
     fake.fail_next("login", status=200, body=b"<html>not json</html>")
@@ -52,12 +53,15 @@ async def test_login_failures_are_typed(fake: FakeFrontegg, make_session: Sessio
     fake.fail_next("login", status=200, body=json.dumps({"accessToken": "x"}).encode())
     with pytest.raises(ResponseFormatError, match="mfa_required"):
         await session.login()
-    fake.fail_next("login", delay=0.5)
+    fake.fail_next("login", times=3, delay=0.5)
     with pytest.raises(TransportError, match="timed out"):
         await make_session(timeout=0.1).login()
-    fake.fail_next("login", drop=True)
+    fake.clear_faults()  # the tries fit in the caller's wait: not all three were needed
+    fake.fail_next("login", times=3, drop=True)
     with pytest.raises(TransportError):
         await session.login()
+    fake.fail_next("login", times=2, status=503)  # and two are ridden out
+    assert (await make_session().login()).access_token
     assert (await session.login()).access_token  # and nothing was lost on the way
 
 

@@ -42,3 +42,13 @@ class SystemClock:
     async def sleep(self, seconds: float) -> None:
         """``asyncio.sleep``."""
         await asyncio.sleep(seconds)
+
+
+#: Linux's CLOCK_BOOTTIME: counts suspended time and is never set back; None elsewhere. The hot
+#: path reads it directly (``time.clock_gettime(BOOT_CLOCK)``): one call settles "usable".
+BOOT_CLOCK: int | None = getattr(time, "CLOCK_BOOTTIME", None)
+
+
+def boottime() -> float:
+    """Seconds on the boot clock; +inf where there is none, so a deadline on it never holds."""
+    return time.clock_gettime(BOOT_CLOCK) if BOOT_CLOCK is not None else float("inf")

@@ -42,10 +42,9 @@ import contextlib
 import enum
 import logging
 import random
-import time
 from collections.abc import Awaitable, Callable
 
-from ._clock import Clock
+from ._clock import Clock, boottime
 from ._codec import StoreIdentity
 from ._errors import (
     FronteggError,
@@ -84,15 +83,6 @@ MIN_STORE_RETRY = 0.05
 def is_transient(error: FronteggError) -> bool:
     """Whether a renewal that failed so is worth trying again later (see ``classify``)."""
     return classify(error, renewing=False) is Verdict.RETRY
-
-
-_BOOTTIME = getattr(time, "CLOCK_BOOTTIME", None)
-
-
-def boottime() -> float:
-    """Seconds on a clock that counts suspended time and is never set back (Linux's
-    CLOCK_BOOTTIME); elsewhere +inf, so that a comparison against it never passes."""
-    return time.clock_gettime(_BOOTTIME) if _BOOTTIME is not None else float("inf")
 
 
 class HotToken:

@@ -19,7 +19,7 @@ from aiohttp import ClientHandlerType, ClientRequest, ClientResponse, hdrs
 from yarl import URL
 
 from ._claims import Claims, decode_claims
-from ._clock import Clock, SystemClock
+from ._clock import BOOT_CLOCK, Clock, SystemClock
 from ._codec import StoreIdentity
 from ._engine import TokenEngine
 from ._errors import (
@@ -43,7 +43,7 @@ logger = logging.getLogger("frontegg_async")
 
 # The hot path's clock, bound once: module globals are the cheapest calls there are.
 _clock_gettime = time.clock_gettime
-_BOOTTIME: int = getattr(time, "CLOCK_BOOTTIME", -1)
+_BOOTTIME: int = BOOT_CLOCK if BOOT_CLOCK is not None else -1
 
 AnswerT = TypeVar("AnswerT")
 SentT = TypeVar("SentT")

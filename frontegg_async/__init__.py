@@ -7,6 +7,7 @@ from ._clock import Clock
 from ._errors import (
     AuthenticationError,
     ConfigurationError,
+    ForbiddenError,
     FronteggError,
     InvalidRequestError,
     MfaRequiredError,
@@ -53,6 +54,7 @@ __all__ = [
     "EnvironmentSession",
     "EventKind",
     "FileStore",
+    "ForbiddenError",
     "FronteggClient",
     "FronteggError",
     "FronteggSession",

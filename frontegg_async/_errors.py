@@ -4,7 +4,8 @@ Every failure the library reports, and the one pure function that maps an HTTP a
 The tree::
 
     FronteggError                 base: .status, .errors (server messages), .retryable
-    ├── AuthenticationError       the credentials or the refresh token were rejected (401/403, ...)
+    ├── AuthenticationError       the credentials or the refresh token were rejected (401, ...)
+    │   ├── ForbiddenError        403: the token is good but may not do this (no renewal)
     │   └── MfaRequiredError      login needs a second factor: .mfa_token, then verify_mfa(code)
     ├── SessionExpiredError       no usable token is left and none can be had: log in again
     ├── SessionClosedError        the session was closed with aclose()
@@ -42,6 +43,7 @@ from typing import Any
 __all__ = [
     "AuthenticationError",
     "ConfigurationError",
+    "ForbiddenError",
     "FronteggError",
     "InvalidRequestError",
     "MfaRequiredError",
@@ -94,6 +96,12 @@ class AuthenticationError(FronteggError):
     Check the email, password or secret; a session with ``relogin=True`` logs in again by itself
     when only the refresh token was refused.
     """
+
+
+class ForbiddenError(AuthenticationError):
+    """Frontegg answered 403: the token was accepted but may not do this (a missing role or
+    permission, a management call with a user token). A renewal would not change that, so none
+    is made; an ``AuthenticationError`` handler still catches it."""
 
 
 class MfaRequiredError(AuthenticationError):
@@ -303,7 +311,13 @@ def decipher_response(
             f"{what} got HTTP {status} with a body that is not JSON (a proxy or error page?)",
             status=status,
         )
-    if status in (401, 403):
+    if status == 403:
+        return ForbiddenError(
+            f"{what} was forbidden (HTTP 403){said}: the token is good but may not do this",
+            status=status,
+            errors=messages,
+        )
+    if status == 401:
         return AuthenticationError(
             f"{what} was refused (HTTP {status}){said}",
             status=status,

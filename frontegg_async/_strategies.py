@@ -14,7 +14,13 @@ from typing import Protocol
 from yarl import URL
 
 from ._claims import issued_and_expires
-from ._errors import AuthenticationError, FronteggError, MfaRequiredError, ResponseFormatError
+from ._errors import (
+    AuthenticationError,
+    FronteggError,
+    MfaRequiredError,
+    NotFoundError,
+    ResponseFormatError,
+)
 from ._models import (
     ApiTokenResponse,
     AuthResponse,
@@ -130,13 +136,28 @@ class UserPassword:
     async def obtain(self) -> TokenSet:
         """Log in; answer an MFA challenge with the TOTP secret when there is one."""
         started = self._clock()
-        answer = await self._transport.call(
-            "POST",
-            self._urls[LOGIN_PATH],
-            what="login",
-            json={"email": self._email, "password": self._password.reveal()},
-            headers=self._headers,
-        )
+        failure: NotFoundError | None = None
+        try:
+            answer = await self._transport.call(
+                "POST",
+                self._urls[LOGIN_PATH],
+                what="login",
+                json={"email": self._email, "password": self._password.reveal()},
+                headers=self._headers,
+            )
+        except FronteggError as error:
+            if error.status != 404:
+                raise
+            # JSON or an error page alike: no login here means a wrong base URL, which no
+            # retry mends.
+            failure = NotFoundError(
+                f"{error}; no login route at {self._base_url}: check that the base URL is "
+                "your Frontegg domain's identity URL, ending in /identity",
+                status=error.status,
+                errors=error.errors,
+            )
+        if failure is not None:
+            raise failure
         auth = parse_auth_response(answer.body, what="login")
         if auth.mfa_required:
             mfa_token = auth.mfa_token or ""

@@ -6,6 +6,7 @@ import pytest
 
 from frontegg_async import (
     AuthenticationError,
+    ForbiddenError,
     FronteggError,
     InvalidRequestError,
     NotFoundError,
@@ -13,6 +14,9 @@ from frontegg_async import (
     ServerError,
 )
 from frontegg_async._errors import decipher_response, parse_retry_after
+from frontegg_async.testing import FakeFrontegg
+
+from .conftest import SessionFactory
 
 
 def body(*messages: str) -> bytes:
@@ -28,7 +32,8 @@ def test_any_2xx_is_success(status: int) -> None:
     ("status", "raw", "kind", "retryable"),
     [
         (401, body("Incorrect email or password"), AuthenticationError, False),
-        (403, body("Forbidden"), AuthenticationError, False),
+        (403, body("Forbidden"), ForbiddenError, False),
+        (403, b"<html>forbidden</html>", ForbiddenError, False),
         (401, b"<html>nope</html>", AuthenticationError, False),
         (429, body("Too many"), RateLimitedError, True),
         (408, body("Timeout"), ServerError, True),
@@ -100,3 +105,28 @@ def test_repr_and_str_name_the_class_and_status() -> None:
     error = AuthenticationError("login was refused (HTTP 401)", status=401)
     assert repr(error) == "AuthenticationError('login was refused (HTTP 401)', status=401)"
     assert str(error) == "login was refused (HTTP 401)"
+
+
+def test_a_403_is_still_caught_as_an_authentication_error() -> None:
+    error = decipher_response(403, body("Forbidden"), {}, what="GET /users")
+    assert isinstance(error, AuthenticationError)
+    assert "may not do this" in str(error)
+
+
+async def test_a_403_on_an_api_call_renews_nothing(
+    fake: FakeFrontegg, make_session: SessionFactory
+) -> None:
+    session = make_session()
+    await session.login()
+    fake.fail_next("me", status=403, body=body("Missing permission"))
+    with pytest.raises(ForbiddenError, match="Missing permission"):
+        await session.request("GET", "resources/users/v2/me")
+    assert fake.calls["refresh"] == 0
+
+
+async def test_a_login_that_answers_404_says_to_check_the_base_url(
+    fake: FakeFrontegg, make_session: SessionFactory
+) -> None:
+    session = make_session(base_url=fake.url / "wrong")
+    with pytest.raises(NotFoundError, match="ending in /identity"):
+        await session.login()

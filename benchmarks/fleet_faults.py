@@ -25,15 +25,13 @@ import asyncio
 import contextlib
 import json
 import os
-import shutil
-import socket
 import sys
 import time
 from typing import Any
 
 import redis.asyncio
 
-from frontegg_async.testing import FakeFrontegg
+from frontegg_async.testing import FakeFrontegg, RedisServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _fault_worker import EMAIL, PASSWORD
@@ -42,50 +40,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 PROCESSES, TASKS, LIFETIME, TIMEOUT = 4, 20, 2.0, 1.0
 KEY = "frontegg:bench-faults"
 OUTAGE = 3.0  # longer than a token lives: every token lapses while Redis is gone
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-class Redis:
-    def __init__(self) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            sys.exit("fleet_faults: redis-server is not installed (apt-get install redis-server)")
-        self.binary, self.port = binary, free_port()
-        self.process: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> None:
-        self.process = await asyncio.create_subprocess_exec(
-            self.binary,
-            "--port",
-            str(self.port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            stdout=asyncio.subprocess.DEVNULL,
-        )
-        for _ in range(500):
-            try:
-                _, writer = await asyncio.open_connection("127.0.0.1", self.port)
-            except OSError:
-                await asyncio.sleep(0.01)
-            else:
-                writer.close()
-                await writer.wait_closed()
-                return
-        sys.exit("fleet_faults: redis-server did not start")
-
-    async def kill(self) -> None:
-        if self.process is not None and self.process.returncode is None:
-            self.process.kill()
-            await self.process.wait()
 
 
 async def worker(url: str, port: int) -> asyncio.subprocess.Process:
@@ -152,7 +106,10 @@ async def main(short: bool) -> int:
             (19.0, "redis"),
         ]
     )
-    server = Redis()
+    try:
+        server = RedisServer()
+    except FileNotFoundError as missing:
+        sys.exit(f"fleet_faults: {missing}")
     await server.start()
     client = redis.asyncio.Redis(host="127.0.0.1", port=server.port)
     windows: list[tuple[str, float, float]] = []  # (name, from, to) on the wall clock

@@ -1,4 +1,5 @@
-"""Test helpers: a fake Frontegg server on loopback and a clock that can jump.
+"""Test helpers: a fake Frontegg server on loopback, a clock that can jump, and a real
+``redis-server`` to stop, freeze and kill under a fleet sharing a ``RedisStore``.
 
 ``FakeFrontegg`` is public so that you can test your own application against it::
 
@@ -12,5 +13,14 @@
 
 from ._clock import JumpingClock
 from ._fake import FakeApiToken, FakeFrontegg, FakeUser, Fault, RecordedRequest
+from ._redis import RedisServer
 
-__all__ = ["FakeApiToken", "FakeFrontegg", "FakeUser", "Fault", "JumpingClock", "RecordedRequest"]
+__all__ = [
+    "FakeApiToken",
+    "FakeFrontegg",
+    "FakeUser",
+    "Fault",
+    "JumpingClock",
+    "RecordedRequest",
+    "RedisServer",
+]

@@ -160,8 +160,15 @@ async def use_stores(fake: FakeFrontegg) -> None:
     import redis.asyncio
 
     from frontegg_async import FileStore, MemoryStore, RedisStore, StoreError, TokenStore
+    from frontegg_async.testing import RedisServer
 
-    client = redis.asyncio.Redis(host="127.0.0.1", port=6379)
+    async with RedisServer() as redis_server:
+        redis_server.freeze()
+        redis_server.thaw()
+        await redis_server.kill()
+        await redis_server.start(timeout=5.0)
+        address: str = redis_server.url
+    client = redis.asyncio.Redis(host="127.0.0.1", port=redis_server.port)
     stores: list[TokenStore] = [
         MemoryStore(),
         FileStore("/tmp/tokens.json", timeout=2.0),

@@ -160,8 +160,8 @@ class TokenEngine:
         #: No caller waits longer than this on a renewal (``refresh()``, a 401, a lapsed token):
         #: the flight goes on without it.
         self._wait_budget = wait_budget
-        #: Wakes the background task before its sleep is over (an unsaved set to store).
-        self._poke = asyncio.Event()
+        #: Stores a set the store missed, as soon as the store answers (one at a time).
+        self._storing: asyncio.Task[None] | None = None
         self._state = _State.NEW
         self._tokens: TokenSet | None = None
         self._plan: Plan | None = None
@@ -352,7 +352,7 @@ class TokenEngine:
         if self._in_foreign_loop():
             # The tasks belong to another loop, most likely closed with them cancelled:
             # they can be neither cancelled nor awaited from here, only forgotten.
-            self._background = self._flight = None
+            self._background = self._flight = self._storing = None
             self._tokens, self._plan = None, None
             self.events.forget()
             return
@@ -604,7 +604,7 @@ class TokenEngine:
         failed = await self._shared.save(fresh)
         if failed is not None:
             self._record(failed)
-            self._poke.set()  # the background task stores it as soon as the store answers
+            self._store_later()
         return fresh, kind
 
     def _usable(self, tokens: TokenSet, obtained_mono: float) -> bool:
@@ -612,11 +612,27 @@ class TokenEngine:
         candidate = plan(tokens.obtained_at, obtained_mono, tokens.lifetime, ratio=1.0, jitter=0.0)
         return candidate.usable(wall, mono)
 
-    async def _store_unsaved(self) -> None:
-        """Write the set the store missed, or take up a newer one a sharer stored meanwhile."""
-        newer: Stored | None = await self._shared.store_unsaved(self._tokens)
-        if newer is not None:
-            self.install(newer[0], newer[1], EventKind.RESUMED)
+    def _store_later(self) -> None:
+        """Make sure a task is storing the unsaved set (renewal itself goes on meanwhile)."""
+        if self._storing is None or self._storing.done():
+            self._storing = asyncio.get_running_loop().create_task(
+                self._keep_storing(), name=f"frontegg_async store: {self._name}"
+            )
+
+    async def _keep_storing(self) -> None:
+        """Offer the unsaved set to the store, backing off, until it takes it, a sharer's newer
+        set replaces it, or a later renewal stored its own."""
+        failures = 0
+        while self._shared.unsaved is not None and self._state is _State.ACTIVE:
+            await self._clock.sleep(max(MIN_STORE_RETRY, backoff(failures, jitter=self._rng())))
+            try:
+                newer: Stored | None = await self._shared.store_unsaved(self._tokens)
+            except StoreError as error:
+                self._record(error)
+                failures += 1
+                continue
+            if newer is not None:
+                self.install(newer[0], newer[1], EventKind.RESUMED)
 
     async def _renew_or_obtain_here(
         self,
@@ -676,8 +692,6 @@ class TokenEngine:
         failures = 0
         retry_at: float | None = None  # on the monotonic clock
         failed_plan: Plan | None = None
-        store_failures = 0
-        store_at = 0.0  # when to try writing an unsaved set again (monotonic)
         while True:
             current = self._plan
             if current is None or self._state is not _State.ACTIVE:
@@ -694,24 +708,9 @@ class TokenEngine:
                         self._publish_lapse(self._tokens, self.last_error)
                     else:
                         until = min(until, current.until_expiry(wall, mono))
-                if self._shared.unsaved is not None:
-                    until = min(until, store_at - mono)
                 wait = sleep_before_refresh(0.0, until)
                 if wait > 0:
-                    await self._nap(wait)
-                    continue
-                unsaved = self._shared.unsaved is not None
-                if unsaved and store_at <= mono and not self._in_flight():
-                    try:
-                        await self._store_unsaved()
-                    except StoreError as error:
-                        self._record(error)
-                        store_at = self._clock.monotonic() + max(
-                            MIN_STORE_RETRY, backoff(store_failures, jitter=self._rng())
-                        )
-                        store_failures += 1
-                    else:
-                        store_failures = 0
+                    await self._clock.sleep(wait)
                     continue
                 await self._join_flight()
             except asyncio.CancelledError:
@@ -739,30 +738,14 @@ class TokenEngine:
             else:
                 failures, retry_at = 0, None
 
-    async def _nap(self, seconds: float) -> None:
-        """Sleep on the session's clock, or until poked."""
-        poke = self._poke
-        if not poke.is_set():
-            sleeper = asyncio.ensure_future(self._clock.sleep(seconds))
-            poked = asyncio.ensure_future(poke.wait())
-            try:
-                await asyncio.wait((sleeper, poked), return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                sleeper.cancel()
-                poked.cancel()
-            if sleeper.done() and not sleeper.cancelled():
-                sleeper.result()  # a clock that failed: the loop reports it and carries on
-        poke.clear()
-
-    def _in_flight(self) -> bool:
-        return self._flight is not None and not self._flight.done()
-
     async def _stop_background(self) -> None:
-        task, self._background = self._background, None
-        if task is not None and not task.done():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        """Cancel and await the renewal task and the storing task."""
+        for task in (self._background, self._storing):
+            if task is not None and not task.done() and task is not asyncio.current_task():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._background = self._storing = None
 
     # -- helpers ----------------------------------------------------------------------------
 

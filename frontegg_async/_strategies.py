@@ -81,8 +81,8 @@ def token_lifetime(expires_in: float, access_token: str, *, what: str, took: flo
     issued_at, expires_at = issued_and_expires(access_token)
     if issued_at is not None and expires_at is not None and expires_at <= issued_at:
         raise ResponseFormatError(
-            f"{what} answered with a JWT whose exp ({expires_at:g}) is not after its iat "
-            f"({issued_at:g}): it is dead on arrival, and no lifetime can be trusted for it"
+            f"{what} answered with a JWT whose exp ({expires_at:.0f}) is not after its iat "
+            f"({issued_at:.0f}): it is dead on arrival, and no lifetime can be trusted for it"
         )
     lifetime = effective_lifetime(expires_in, issued_at=issued_at, expires_at=expires_at)
     if lifetime <= max(MIN_LIFETIME, took):

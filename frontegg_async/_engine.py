@@ -267,20 +267,6 @@ class TokenEngine:
             return await self._join_renewal()
         return await self._authenticate(self._strategy.obtain)
 
-    async def resume(self) -> TokenSet | None:
-        """Take up the token set in the store if it is still usable; None (and no request) if not.
-
-        This is how a restarted process, or another process sharing the store, starts without
-        logging in.
-        """
-        self._check_open()
-        stored = await self._shared.load()
-        if stored is None or not self._usable(*stored):
-            return None
-        tokens, mono = stored
-        self.install(tokens, mono, EventKind.RESUMED)
-        return tokens
-
     async def complete(self, obtain: Callable[[], Awaitable[TokenSet]]) -> TokenSet:
         """Install the token set that ``obtain`` produces (e.g. an MFA verification)."""
         self._check_open()

@@ -195,9 +195,14 @@ class ConfigurationError(FronteggError, ValueError):
     ``ValueError`` too."""
 
 
+def has_control_character(text: str) -> bool:
+    """Whether ``text`` holds a control character (CR, LF, NUL, DEL...): never in a header."""
+    return any(ord(char) < 0x20 or ord(char) == 0x7F for char in text)
+
+
 def check_header_value(value: str, name: str) -> str:
     """``value``, if it can travel in an HTTP header: no control character (CR, LF, NUL...)."""
-    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in value):
+    if has_control_character(value):
         raise ConfigurationError(
             f"{name} contains a control character (a line break?); it travels in an HTTP "
             "header, where that cannot be sent"

@@ -29,6 +29,7 @@ from ._errors import (
     MfaRequiredError,
     SessionExpiredError,
     check_header_value,
+    has_control_character,
 )
 from ._events import EventCallback, SessionState, Subscription
 from ._models import ApiTokenResponse, AuthResponse, User, VendorToken, read_json, structure
@@ -343,7 +344,7 @@ class _TokenSession(Generic[AnswerT]):
         ``FronteggError``.
         """
         for name, value in (headers or {}).items():
-            if any(ord(char) < 0x20 or ord(char) == 0x7F for char in f"{name}{value}"):
+            if has_control_character(name + value):
                 raise InvalidRequestError(
                     f"the header {name!r} holds a control character (a line break?); "
                     "nothing was sent"

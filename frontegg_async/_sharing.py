@@ -72,11 +72,6 @@ class SharedStore:
         """Whether other sessions may use the store: renewals then need its lease."""
         return self._store is not None and self._store.shared
 
-    @property
-    def persistent(self) -> bool:
-        """Whether there is a store at all (the default session keeps nothing)."""
-        return self._store is not None
-
     def __repr__(self) -> str:
         return repr(self._store)
 

@@ -3,9 +3,10 @@
 1. N concurrent ``access_token()`` callers arrive when the token is past its usable window,
    for a user session and for the environment token: how many renewal requests reach the
    server (must be 1 each), and how long the storm takes.
-2. The per-call cost of ``access_token()`` on a fresh token, as a ratio to a bare
-   ``async def`` returning a constant, both measured in this run (the machine is shared and
-   noisy, so only the ratio means anything).
+2. The per-call cost of ``access_token()`` on a fresh token, as ratios to two bare coroutines
+   measured in the same run, interleaved (the machine is shared and noisy, so only the ratios
+   mean anything): one that returns a constant, and the physical floor, one that makes the
+   same single clock read as the hot path and compares it with a deadline (goal <= 1.15).
 
     python benchmarks/refresh_storm.py            # full: 10,000 callers, 200,000 calls
     python benchmarks/refresh_storm.py --short    # what CI runs: proves it works, not how fast
@@ -18,6 +19,7 @@ import asyncio
 import platform
 import sys
 import time
+from collections.abc import Awaitable, Callable
 
 from frontegg_async import EnvironmentSession, FronteggSession
 from frontegg_async.testing import FakeFrontegg, JumpingClock
@@ -27,14 +29,33 @@ async def constant() -> str:
     return "token"
 
 
-async def time_calls(call: object, calls: int, repeats: int) -> float:
-    """Best-of-``repeats`` seconds per call."""
-    best = float("inf")
+#: Where the system has a boot-time clock the hot path reads it, and only it; elsewhere it
+#: reads the wall and the monotonic clock.
+BOOTTIME: int | None = getattr(time, "CLOCK_BOOTTIME", None)
+DEADLINE = float("inf")
+
+
+async def one_clock_read() -> str:
+    if BOOTTIME is not None:
+        if time.clock_gettime(BOOTTIME) < DEADLINE:
+            return "token"
+    elif time.time() < DEADLINE and time.monotonic() < DEADLINE:
+        return "token"
+    return ""
+
+
+async def time_calls(
+    calls: dict[str, Callable[[], Awaitable[str]]], n: int, repeats: int
+) -> dict[str, float]:
+    """Best-of-``repeats`` seconds per call of each, the candidates taking turns in each round
+    so that a noisy neighbour slows them all alike."""
+    best = dict.fromkeys(calls, float("inf"))
     for _ in range(repeats):
-        started = time.perf_counter()
-        for _ in range(calls):
-            await call()  # type: ignore[operator]
-        best = min(best, (time.perf_counter() - started) / calls)
+        for name, call in calls.items():
+            started = time.perf_counter()
+            for _ in range(n):
+                await call()
+            best[name] = min(best[name], (time.perf_counter() - started) / n)
     return best
 
 
@@ -70,8 +91,13 @@ async def main(callers: int, calls: int, repeats: int) -> int:
             fake.identity_url, email="bench@example.com", password="bench-password"
         )
         async with plain:
-            bare = await time_calls(constant, calls, repeats)
-            ours = await time_calls(plain.access_token, calls, repeats)
+            await plain.access_token()
+            timed = await time_calls(
+                {"ours": plain.access_token, "bare": constant, "floor": one_clock_read},
+                calls // repeats,
+                repeats * 5,
+            )
+        ours, bare, floor = timed["ours"], timed["bare"], timed["floor"]
 
     print(f"python {platform.python_version()} on {platform.machine()}, {platform.system()}")
     print(
@@ -84,7 +110,12 @@ async def main(callers: int, calls: int, repeats: int) -> int:
     )
     print(
         f"hot path: access_token() {ours * 1e9:.0f} ns/call, bare async def "
-        f"{bare * 1e9:.0f} ns/call, ratio {ours / bare:.2f} (goal <= 2)"
+        f"{bare * 1e9:.0f} ns/call, ratio {ours / bare:.2f} "
+        "(the clock read is most of it: see the floor)"
+    )
+    print(
+        f"hot path floor: one clock read in a bare coroutine {floor * 1e9:.0f} ns/call, "
+        f"access_token() / floor {ours / floor:.2f} (goal <= 1.15)"
     )
     if refreshes != 1 or len(set(tokens)) != 1 or vendor_calls != 1:
         print("FAIL: the storm must make exactly one refresh request", file=sys.stderr)

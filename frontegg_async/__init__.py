@@ -16,9 +16,11 @@ from ._errors import (
     ResponseFormatError,
     ServerError,
     SessionClosedError,
+    SessionError,
     SessionExpiredError,
     StoreError,
     TransportError,
+    WrongLoopError,
     WrongSessionError,
 )
 from ._events import EventKind, SessionState, Subscription, TokenEvent
@@ -75,6 +77,7 @@ __all__ = [
     "Role",
     "ServerError",
     "SessionClosedError",
+    "SessionError",
     "SessionExpiredError",
     "SessionState",
     "StoreError",
@@ -85,6 +88,7 @@ __all__ = [
     "User",
     "UserTenant",
     "VendorToken",
+    "WrongLoopError",
     "WrongSessionError",
 ]
 

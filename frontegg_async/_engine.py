@@ -52,6 +52,7 @@ from ._errors import (
     SessionExpiredError,
     StoreError,
     TransportError,
+    WrongLoopError,
     restated,
 )
 from ._events import EventHub, EventKind, SessionState, TokenEvent
@@ -218,6 +219,13 @@ class TokenEngine:
             self._check_open()
             tokens, current = self._tokens, self._plan
             if tokens is not None and current is not None and current.usable(*self._now()):
+                if self._state is _State.ACTIVE and (
+                    self._background is None or self._background.done()
+                ):
+                    # The renewal task was cancelled from outside while the loop runs on:
+                    # take up again what it did, the hot path included.
+                    self._publish_hot(tokens, current)
+                    self._ensure_background()
                 return tokens.access_token.reveal()
             if self._state is _State.LOGGED_OUT:
                 raise SessionExpiredError(
@@ -354,6 +362,22 @@ class TokenEngine:
     def _forget_hot(self) -> None:
         self.hot.clear()
 
+    def _publish_hot(self, tokens: TokenSet, current: Plan) -> None:
+        wall, mono = self._now()
+        self.hot.set(
+            tokens.access_token.reveal(),
+            current.wall.usable_until,
+            current.mono.usable_until,
+            wall,
+            mono,
+        )
+
+    def _ensure_background(self) -> None:
+        if self._background is None or self._background.done():
+            self._background = asyncio.get_running_loop().create_task(
+                self._run_background(), name=f"frontegg_async renewal: {self._name}"
+            )
+
     def _now(self) -> tuple[float, float]:
         return self._clock.time(), self._clock.monotonic()
 
@@ -377,12 +401,7 @@ class TokenEngine:
         self._tokens, self._plan = tokens, current
         self._shared.seen(tokens)
         self._spent = None
-        self.hot.set(
-            tokens.access_token.reveal(),
-            current.wall.usable_until,
-            current.mono.usable_until,
-            *self._now(),
-        )
+        self._publish_hot(tokens, current)
         recovered = self._degraded or self._fatal is not None
         self._fatal = None
         self._degraded = False
@@ -396,10 +415,7 @@ class TokenEngine:
                 tokens.lifetime,
                 current.until_due(*self._now()),
             )
-        if self._background is None or self._background.done():
-            self._background = asyncio.get_running_loop().create_task(
-                self._run_background(), name=f"frontegg_async renewal: {self._name}"
-            )
+        self._ensure_background()
         if kind is not None:
             self._publish(kind, tokens)
             if recovered:
@@ -667,11 +683,16 @@ class TokenEngine:
         try:
             await self._renew_forever()
         except asyncio.CancelledError:
-            if self._background is asyncio.current_task() and self._on_orphaned is not None:
+            if self._background is asyncio.current_task():
                 # Cancelled by someone else, most likely asyncio.run() shutting its loop down
-                # with the session still open: release what the loop holds while it still can.
-                with contextlib.suppress(Exception):
-                    await self._on_orphaned()
+                # with the session still open. The hot path reads no loop (that read would cost
+                # more than the rest of the call), so the token it hands out is withdrawn here:
+                # the next call checks its loop, and one from a new loop fails at once.
+                self._forget_hot()
+                if self._on_orphaned is not None:
+                    # Release what the loop holds while it still can.
+                    with contextlib.suppress(Exception):
+                        await self._on_orphaned()
             raise
 
     async def _renew_forever(self) -> None:
@@ -772,9 +793,11 @@ class TokenEngine:
             self._loop = loop
         elif self._loop is not loop:
             # Its tasks and connections belong to the first loop, which may be gone.
-            raise SessionClosedError(
-                f"{self._name} was first used in another event loop and cannot move; "
-                "create a new session in each event loop (each asyncio.run() starts one)"
+            raise WrongLoopError(
+                f"{self._name} belongs to the event loop it was first used in and cannot be "
+                "used from another; create a session in each event loop (each asyncio.run() "
+                "and each thread starts one), and give them the same store (FileStore, "
+                "RedisStore) to share one identity between them"
             )
 
     def _in_foreign_loop(self) -> bool:

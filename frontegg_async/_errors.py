@@ -7,8 +7,11 @@ The tree::
     ├── AuthenticationError       the credentials or the refresh token were rejected (401, ...)
     │   ├── ForbiddenError        403: the token is good but may not do this (no renewal)
     │   └── MfaRequiredError      login needs a second factor: .mfa_token, then verify_mfa(code)
-    ├── SessionExpiredError       no usable token is left and none can be had: log in again
-    ├── SessionClosedError        the session was closed with aclose()
+    ├── SessionError              the session cannot serve this call as it stands (nothing sent)
+    │   ├── SessionExpiredError   no usable token is left and none can be had: log in again
+    │   ├── SessionClosedError    the session was closed with aclose()
+    │   ├── WrongLoopError        the session belongs to another event loop: one per loop
+    │   └── WrongSessionError     an API operation needs another kind of session
     ├── RateLimitedError          429 Too Many Requests: .retry_after (seconds, or None)
     ├── ServerError               5xx, 408, or an error page that is not JSON
     ├── TransportError            the connection failed or timed out
@@ -16,7 +19,6 @@ The tree::
     ├── InvalidRequestError       the request did not fit the operation (400/422, or refused
     │                             before sending): the messages say which parameter
     ├── NotFoundError             404: the user, role, tenant... does not exist
-    ├── WrongSessionError         an API operation needs another kind of session (nothing sent)
     ├── ConfigurationError        a session or store was given what cannot work (also a
     │                             ValueError): raised by the constructor, nothing sent
     └── StoreError                a token store could not be read or written (transient), or
@@ -52,9 +54,11 @@ __all__ = [
     "ResponseFormatError",
     "ServerError",
     "SessionClosedError",
+    "SessionError",
     "SessionExpiredError",
     "StoreError",
     "TransportError",
+    "WrongLoopError",
     "WrongSessionError",
     "decipher_response",
 ]
@@ -117,12 +121,27 @@ class MfaRequiredError(AuthenticationError):
         self.mfa_token = mfa_token
 
 
-class SessionExpiredError(FronteggError):
+class SessionError(FronteggError):
+    """The session, as it stands, cannot serve the call; the subclass says why. Nothing was
+    sent for the call itself: what helps is a change on the caller's side (log in again, a
+    new session, the right kind of session)."""
+
+
+class SessionExpiredError(SessionError):
     """The session holds no usable token and could not get one: it must log in again."""
 
 
-class SessionClosedError(FronteggError):
+class SessionClosedError(SessionError):
     """The session was used after ``aclose()``; create a new one."""
+
+
+class WrongLoopError(SessionError):
+    """The session was used from an event loop other than the one it first ran in.
+
+    A session's renewal task and connections belong to that loop, so it cannot move. Create
+    one session in each loop (each ``asyncio.run()`` starts a new loop, and so does each
+    thread running one); sessions that share a store (``FileStore``, ``RedisStore``) share one
+    identity and renew it once between them."""
 
 
 class RateLimitedError(FronteggError):
@@ -182,7 +201,7 @@ class NotFoundError(FronteggError):
     """Frontegg answered 404: what the request names (a user, a role, a tenant...) is not there."""
 
 
-class WrongSessionError(FronteggError):
+class WrongSessionError(SessionError):
     """An API operation was called through a client whose session holds the wrong kind of
     token (say, a management call on a user session). Nothing was sent: build a
     ``FronteggClient`` on the session the operation's group names."""

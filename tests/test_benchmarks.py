@@ -26,6 +26,7 @@ def test_benchmark_short_mode_runs() -> None:
     out = run_benchmark("refresh_storm.py", "--short")
     assert "1000 callers -> 1 refresh request(s)" in out
     assert "1000 callers -> 1 /auth/vendor request(s)" in out
+    assert "access_token() / floor" in out
 
 
 def test_soak_short_mode_sees_no_error() -> None:

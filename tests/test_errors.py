@@ -130,3 +130,45 @@ async def test_a_login_that_answers_404_says_to_check_the_base_url(
     session = make_session(base_url=fake.url / "wrong")
     with pytest.raises(NotFoundError, match="ending in /identity"):
         await session.login()
+
+
+def drawn_tree(text: str) -> dict[str, str]:
+    """The parent of each class in a tree drawn with box characters (``├──``, ``│``)."""
+    parents: dict[str, str] = {}
+    stack: list[str] = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("FronteggError"):
+            stack = ["FronteggError"]
+            continue
+        marker = max(line.find("├── "), line.find("└── "))
+        if marker < 0 or not stack:
+            continue
+        depth = (marker - line.index(line.lstrip()[0])) // 4 + 1
+        name = line[marker + 4 :].split()[0]
+        del stack[depth:]
+        parents[name] = stack[-1]
+        stack.append(name)
+    return parents
+
+
+def public_errors() -> dict[str, str]:
+    import frontegg_async
+
+    return {
+        name: getattr(frontegg_async, name).__bases__[0].__name__
+        for name in frontegg_async.__all__
+        if name != "FronteggError"
+        and isinstance(getattr(frontegg_async, name), type)
+        and issubclass(getattr(frontegg_async, name), FronteggError)
+    }
+
+
+@pytest.mark.parametrize("where", ["README.md", "frontegg_async/_errors.py"])
+def test_the_drawn_error_tree_is_the_real_one(where: str) -> None:
+    from pathlib import Path
+
+    text = (Path(__file__).parent.parent / where).read_text()
+    block = text[text.index("FronteggError\n" if where == "README.md" else "FronteggError ") :]
+    block = block[: block.index("```" if where == "README.md" else '"""')]
+    assert drawn_tree(block) == public_errors()

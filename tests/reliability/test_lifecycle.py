@@ -9,7 +9,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from frontegg_async import FronteggError, FronteggSession, SessionClosedError
+from frontegg_async import (
+    FronteggError,
+    FronteggSession,
+    SessionClosedError,
+    SessionError,
+    WrongLoopError,
+)
 from frontegg_async.testing import FakeFrontegg, JumpingClock
 
 from ..conftest import EMAIL, PASSWORD, SessionFactory
@@ -124,22 +130,51 @@ def test_a_session_cannot_move_to_another_event_loop() -> None:
             await session.login()
             return await session.access_token()  # and the loop ends with the session open
 
-        async def second_loop() -> FronteggError:
+        async def in_another_loop(call: str) -> FronteggError:
             try:
-                await asyncio.wait_for(session.refresh(), 5)
+                await asyncio.wait_for(getattr(session, call)(), 5)
             except FronteggError as error:
                 return error
-            finally:
-                await session.aclose()
-            raise AssertionError("the session worked in a second loop")
+            raise AssertionError(f"{call}() worked in a second loop")
 
         assert asyncio.run(first_loop())
-        error = asyncio.run(second_loop())
-        assert isinstance(error, SessionClosedError)
-        assert "another event loop" in str(error)
+        # The token is fresh for another minute: the error comes at once all the same, for the
+        # hot path as for every call that needs the session's loop.
+        for call in ("access_token", "refresh", "login", "logout"):
+            error = asyncio.run(in_another_loop(call))
+            assert isinstance(error, WrongLoopError), (call, error)
+            assert isinstance(error, SessionError)
+            assert not isinstance(error, SessionClosedError)  # the session is not closed
+            assert "store" in str(error)
+            assert "closed" not in str(error)
+        asyncio.run(session.aclose())  # closing is allowed from anywhere
+        with pytest.raises(SessionClosedError):
+            asyncio.run(session.access_token())
     finally:
         loops[0].call_soon_threadsafe(stop[0].set)
         server.join(10)
+
+
+async def test_a_renewal_task_cancelled_from_outside_is_taken_up_again(
+    fake: FakeFrontegg, make_session: SessionFactory, clock: JumpingClock
+) -> None:
+    session = make_session()
+    first = await session.access_token()
+    (renewal,) = [t for t in library_tasks() if "renewal" in t.get_name()]
+    renewal.cancel()  # say, a test helper that cancels every task, with the loop running on
+    await asyncio.gather(renewal, return_exceptions=True)
+    assert await session.access_token() == first  # still fresh: handed out, nothing sent
+    (again,) = [t for t in library_tasks() if "renewal" in t.get_name()]
+    assert again is not renewal
+    assert not again.done()
+    before = fake.calls["refresh"]
+    clock.jump(55)  # past the refresh point: the revived task renews with no caller asking
+    for _ in range(MAX_STEPS):
+        await asyncio.sleep(0.01)
+        if fake.calls["refresh"] > before:
+            break
+    assert fake.calls["refresh"] == before + 1
+    assert await session.access_token() != first
 
 
 @pytest.fixture(autouse=True)

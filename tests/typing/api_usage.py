@@ -23,8 +23,10 @@ from frontegg_async import (
     ResponseFormatError,
     ServerError,
     SessionClosedError,
+    SessionError,
     SessionExpiredError,
     TransportError,
+    WrongLoopError,
 )
 from frontegg_async.testing import FakeFrontegg, FakeUser, Fault, JumpingClock, RecordedRequest
 
@@ -60,6 +62,11 @@ async def use_everything(http: aiohttp.ClientSession, clock: Clock) -> None:
         raise
     except (ResponseFormatError, SessionExpiredError, SessionClosedError, FronteggError):
         raise
+    try:
+        await session.access_token()
+    except WrongLoopError as moved:
+        family: SessionError = moved
+        raise family from None
     devices: MfaDevices | None = first.mfa_devices
     if devices is not None:
         keys: tuple[MfaWebAuthnDevice, ...] = devices.webauthn

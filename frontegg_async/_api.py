@@ -261,6 +261,7 @@ class ApiCore:
         query: Mapping[str, object],
         headers: Mapping[str, str | None],
         body: object,
+        retries: int | None,
     ) -> Any:
         self._check_session(operation)
         url = URL(self._base + fill_path(operation, path), encoded=True)
@@ -270,6 +271,7 @@ class ApiCore:
             json=None if body is None else unstructure_body(body),
             params=query_pairs(query),
             headers={name: value for name, value in headers.items() if value is not None},
+            retries=retries,
         )
 
     async def call(
@@ -281,9 +283,11 @@ class ApiCore:
         headers: Mapping[str, str | None],
         body: object = None,
         answer: type[T],
+        retries: int | None = None,
     ) -> T:
-        """Send ``operation`` and read its answer as ``answer``."""
-        data = await self._send(operation, path, query, headers, body)
+        """Send ``operation`` and read its answer as ``answer``; ``retries`` as for
+        ``request()``."""
+        data = await self._send(operation, path, query, headers, body, retries)
         if data is None:
             raise ResponseFormatError(
                 f"client.{operation.name} answered with an empty body where "
@@ -300,9 +304,10 @@ class ApiCore:
         query: Mapping[str, object],
         headers: Mapping[str, str | None],
         body: object = None,
+        retries: int | None = None,
     ) -> None:
         """Send ``operation``, whose answer carries nothing to read."""
-        await self._send(operation, path, query, headers, body)
+        await self._send(operation, path, query, headers, body, retries)
 
     async def iterate(
         self, fetch: Callable[[int], Awaitable[Page[ItemT]]], page_size: int

@@ -57,12 +57,13 @@ from ._errors import (
 )
 from ._events import EventHub, EventKind, SessionState, TokenEvent
 from ._policy import (
+    FIRST_ATTEMPTS,
     Plan,
     Verdict,
     background_retry_wait,
     backoff,
+    bounded_retry_delay,
     classify,
-    first_attempt_delay,
     grace_delay,
     honoured_retry_after,
     plan,
@@ -525,8 +526,9 @@ class TokenEngine:
                     # The first authentication: nothing to hand out, so a few tries more
                     # within the caller's wait (not for an unreadable answer: a wrong base URL
                     # answers the same every time).
-                    delay = first_attempt_delay(
+                    delay = bounded_retry_delay(
                         attempt,
+                        attempts=FIRST_ATTEMPTS,
                         jitter=self._rng(),
                         retry_after=retry_after,
                         spent=self._clock.monotonic() - flight_started,

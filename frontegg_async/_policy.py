@@ -223,22 +223,37 @@ def background_retry_wait(
 #: A session's first authentication (no token yet) is tried this many times in all on
 #: transient failures (connection refused, DNS, 5xx, 429) before the caller gets the error.
 FIRST_ATTEMPTS = 3
+#: An API call (``request()``, ``FronteggClient``) of an idempotent method is retried this many
+#: times by default on a transient failure; other methods only when the caller asks.
+DEFAULT_API_RETRIES = 2
+#: Methods that may be sent twice with the effect of once (RFC 9110, 9.2.2).
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
+#: An API call's retries all start within this many seconds of its first attempt.
+API_RETRY_WINDOW = 5.0
 
 
-def first_attempt_delay(
+def default_api_retries(method: str) -> int:
+    """How many times an API call of ``method`` is retried when the caller does not say."""
+    return DEFAULT_API_RETRIES if method.upper() in IDEMPOTENT_METHODS else 0
+
+
+def bounded_retry_delay(
     attempt: int,
     *,
+    attempts: int,
     jitter: float,
     retry_after: float | None,
     spent: float,
     took: float,
     budget: float,
 ) -> float | None:
-    """The wait before trying a first authentication again, or None to give up: at most
-    ``FIRST_ATTEMPTS`` in all, and only while another try (as long as the last one ``took``)
-    still ends within the caller's wait ``budget``, so that the caller and the tries end
-    together."""
-    if attempt + 1 >= FIRST_ATTEMPTS:
+    """The wait before trying a call again after its ``attempt``-th try (0-based) failed
+    transiently, or None to give up: the one regime for a session's first authentication and
+    for API calls. At most ``attempts`` in all, and only while another try (as long as the last
+    one ``took``) still ends within ``budget`` seconds of the first (``spent`` so far), so that
+    the caller's wait stays bounded. A server's ``Retry-After`` is a floor; one that reaches
+    past the budget ends the tries at once (the error carries it)."""
+    if attempt + 1 >= attempts:
         return None
     delay = max(retry_after or 0.0, backoff(attempt, jitter=jitter))
     return delay if spent + delay + took < budget else None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
@@ -28,11 +29,19 @@ from ._errors import (
     InvalidRequestError,
     MfaRequiredError,
     SessionExpiredError,
+    TransportError,
     check_header_value,
     has_control_character,
+    restated,
 )
 from ._events import EventCallback, SessionState, Subscription
 from ._models import ApiTokenResponse, AuthResponse, User, VendorToken, read_json, structure
+from ._policy import (
+    API_RETRY_WINDOW,
+    bounded_retry_delay,
+    default_api_retries,
+    honoured_retry_after,
+)
 from ._regions import Region
 from ._secrets import Secret
 from ._stores import TokenStore
@@ -334,14 +343,20 @@ class _TokenSession(Generic[AnswerT]):
         params: Mapping[str, str | int | float] | Sequence[tuple[str, str]] | None = None,
         headers: Mapping[str, str] | None = None,
         max_bytes: int = MAX_API_ANSWER,
+        retries: int | None = None,
     ) -> Any:
         """Call Frontegg with the session's fresh token; returns the parsed JSON (None if empty).
 
         ``path`` is relative to ``identity_url`` (``"resources/users/v2/me"``) or an absolute
         URL on the same host. A 401 renews the token once (shared with concurrent callers) and
-        retries once. An answer of more than ``max_bytes`` (4 MiB by default, decompressed) is
-        a ``ResponseFormatError``, stopped as it arrives. Failures raise the typed errors of
-        ``FronteggError``.
+        retries once. A transient failure (429, 5xx, 408, the connection) is tried again up to
+        ``retries`` times, after a short jittered backoff or the server's ``Retry-After``, all
+        tries starting within 5 s of the first; by default 2 for the idempotent methods (GET,
+        HEAD, OPTIONS, PUT, DELETE) and none for POST and PATCH, which may have taken effect
+        (pass ``retries=`` when a call is safe to repeat, ``retries=0`` to turn retries off).
+        An answer of more than ``max_bytes`` (4 MiB by default, decompressed) is a
+        ``ResponseFormatError``, stopped as it arrives. Failures raise the typed errors of
+        ``FronteggError``; after retries, the message says how many tries were made.
         """
         for name, value in (headers or {}).items():
             if has_control_character(name + value):
@@ -349,19 +364,29 @@ class _TokenSession(Generic[AnswerT]):
                     f"the header {name!r} holds a control character (a line break?); "
                     "nothing was sent"
                 )
+        if retries is None:
+            retries = default_api_retries(method)
+        elif isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+            raise InvalidRequestError(
+                f"retries must be a whole number of 0 or more, not {retries!r}; nothing was sent"
+            )
         url = self._resolve(path)
         what = f"{method.upper()} {url.path}"
 
         def send(token: str) -> Awaitable[Answer]:
-            return self._transport.send(
-                method,
-                url,
-                what=what,
-                json=json,
-                params=params,
-                headers=headers,
-                bearer=Secret(token),
-                limit=max_bytes,
+            return self._with_retries(
+                lambda: self._transport.send(
+                    method,
+                    url,
+                    what=what,
+                    json=json,
+                    params=params,
+                    headers=headers,
+                    bearer=Secret(token),
+                    limit=max_bytes,
+                ),
+                what,
+                attempts=1 + retries,
             )
 
         answer = await self._with_bearer(send, lambda answer: answer.status)
@@ -371,6 +396,48 @@ class _TokenSession(Generic[AnswerT]):
         if not answer.body.strip():
             return None
         return read_json(answer.body, what=what)
+
+    async def _with_retries(
+        self, send: Callable[[], Awaitable[Answer]], what: str, *, attempts: int
+    ) -> Answer:
+        """Send until an answer that is not a transient failure, within ``attempts`` tries and
+        the retry window (``_policy.bounded_retry_delay``). A 401 is returned at once, for the
+        bearer flow to renew; so is any answer that is not worth another try. When the tries
+        run out, the last failure is raised, saying how many were made."""
+        started = self._clock.monotonic()
+        attempt = 0
+        while True:
+            began = self._clock.monotonic()
+            try:
+                answer = await send()
+            except TransportError as error:
+                failure: FronteggError = error
+            else:
+                if answer.status < 400 or answer.status == 401:
+                    return answer
+                verdict = decipher_answer(answer, what)
+                if verdict is None or not verdict.retryable:
+                    return answer
+                failure = verdict
+            now = self._clock.monotonic()
+            delay = bounded_retry_delay(
+                attempt,
+                attempts=attempts,
+                jitter=random.random(),
+                retry_after=honoured_retry_after(failure),
+                spent=now - started,
+                took=now - began,
+                budget=API_RETRY_WINDOW,
+            )
+            if delay is None:
+                if attempt == 0:
+                    raise failure
+                raise restated(
+                    failure, f"{failure} (tried {attempt + 1} times in {now - started:.1f} s)"
+                )
+            logger.info("%s: %s (try %d); again in %.3g s", self._name, failure, attempt + 1, delay)
+            await self._clock.sleep(delay)
+            attempt += 1
 
     async def _with_bearer(
         self,

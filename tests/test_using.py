@@ -83,7 +83,7 @@ async def test_request_gives_up_after_one_retry(
 
 async def test_request_errors_are_typed(fake: FakeFrontegg, make_session: SessionFactory) -> None:
     session = make_session()
-    fake.fail_next("me", status=503)
+    fake.fail_next("me", times=3, status=503)  # every try of a GET (see test_retries.py)
     with pytest.raises(ServerError):
         await session.request("GET", "resources/users/v2/me")
     fake.fail_next("me", status=200, body=b"{oops")

@@ -29,7 +29,8 @@ Naming, so that a method can be found from its path (and back):
   version keeps the name and each newer one gets ``_v2``, ``_v3``...;
 - parameters: path parameters are positional, in path order, then ``body``; query and header
   parameters are keyword-only, snake_cased without their leading underscore
-  (``_sortBy`` -> ``sort_by``, ``frontegg-tenant-id`` -> ``frontegg_tenant_id``).
+  (``_sortBy`` -> ``sort_by``, ``frontegg-tenant-id`` -> ``frontegg_tenant_id``); every
+  method also takes ``retries`` (passed to ``session.request()``).
 """
 
 from __future__ import annotations
@@ -46,6 +47,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from frontegg_async._policy import DEFAULT_API_RETRIES, IDEMPOTENT_METHODS  # noqa: E402
+
 DEFAULT_SPEC = ROOT.parent / "shared" / "openapi" / "identity.json"
 
 #: Tags whose snake_case name reads poorly as an attribute.
@@ -451,9 +456,10 @@ class GroupWriter:
                 keywords.append(f"{name}: {annotation} | None = None")
             target = query_args if where == "query" else header_args
             target.append(f'"{param["name"]}": {name}')
-        if keywords:
-            signature.append("*")
-            signature += keywords
+        if "retries" in names:
+            raise ValueError(f"{user}: a parameter is called retries, which every method takes")
+        signature.append("*")
+        signature += [*keywords, "retries: int | None = None"]
         status, answer_schema = success_schema(self.spec, op.raw)
         if answer_schema is None:
             returns = "None"
@@ -472,6 +478,7 @@ class GroupWriter:
         ]
         if body is not None:
             call.append("body=body")
+        call.append("retries=retries")
         if returns == "None":
             lines.append(f"        await self._core.call_none({', '.join(call)})")
         else:
@@ -495,6 +502,7 @@ class GroupWriter:
         item = match.group(1)
         self.typing_names.add("AsyncIterator")
         rest = [k for k in keywords if not k.startswith(("limit:", "offset:"))]
+        rest.append("retries: int | None = None")
         signature = ["self", "*", "page_size: int = 50", *rest]
         forwarded = [f"{k.split(':')[0]}={k.split(':')[0]}" for k in rest]
         call = ", ".join(["limit=page_size", "offset=number", *forwarded])
@@ -527,6 +535,14 @@ class GroupWriter:
             f"        {answer}",
             *wrap(f"Token: {AUDIENCE_WORDS[op.audience]}.", 8),
         ]
+        if op.method.upper() in IDEMPOTENT_METHODS:
+            retried = (
+                f"A 429, 5xx or failed connection is tried {DEFAULT_API_RETRIES} times more "
+                "(``retries=``)."
+            )
+        else:
+            retried = "Not retried (it may have taken effect) unless ``retries=`` says so."
+        lines.append(f"        {retried}")
         if op.raw.get("deprecated"):
             lines.append("        Deprecated by Frontegg: a newer version of this call exists.")
         sent = self.where_sent(op)
@@ -631,9 +647,12 @@ def render_client(writers: list[GroupWriter]) -> str:
         "",
         "    ``FronteggClient(session)`` sends every call through ``session.request``: the token",
         "    is always fresh, a 401 renews it once and retries, and failures raise the typed",
-        "    ``FronteggError`` subclasses. The groups that manage the environment are typed for",
-        "    a ``FronteggClient[EnvironmentSession]`` only: on a client of another session,",
-        "    mypy flags them and a call raises ``WrongSessionError`` before sending anything.",
+        "    ``FronteggError`` subclasses. Every method takes ``retries=``, as ``request()`` does:",
+        "    GET, PUT and DELETE calls try a 429, 5xx or failed connection twice more by default,",
+        "    POST and PATCH calls only when asked. The groups that manage the environment are",
+        "    typed for a ``FronteggClient[EnvironmentSession]`` only: on a client of another",
+        "    session, mypy flags them and a call raises ``WrongSessionError`` before sending",
+        "    anything.",
         "    The client owns nothing: closing the session is the caller's business.",
         '    """',
         "",

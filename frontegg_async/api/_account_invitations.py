@@ -70,13 +70,14 @@ class AccountInvitationsApi:
         self._core = core
 
     async def get_tenants_invites_user(
-        self, *, frontegg_user_id: str, frontegg_tenant_id: str
+        self, *, frontegg_user_id: str, frontegg_tenant_id: str, retries: int | None = None
     ) -> InviteTokenDto:
         """``GET /resources/tenants/invites/v1/user``.
 
         Returns ``InviteTokenDto`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``frontegg_user_id`` is the ``frontegg-user-id`` header (required);
         ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header (required).
@@ -89,6 +90,7 @@ class AccountInvitationsApi:
                 "frontegg-user-id": frontegg_user_id,
                 "frontegg-tenant-id": frontegg_tenant_id,
             },
+            retries=retries,
             answer=InviteTokenDto,
         )
 
@@ -98,12 +100,14 @@ class AccountInvitationsApi:
         *,
         frontegg_user_id: str,
         frontegg_tenant_id: str,
+        retries: int | None = None,
     ) -> InviteTokenDto:
         """``POST /resources/tenants/invites/v1/user``.
 
         Returns ``InviteTokenDto`` (HTTP 201).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body; ``frontegg_user_id`` is the ``frontegg-user-id``
         header (required); ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header (required).
@@ -117,17 +121,19 @@ class AccountInvitationsApi:
                 "frontegg-tenant-id": frontegg_tenant_id,
             },
             body=body,
+            retries=retries,
             answer=InviteTokenDto,
         )
 
     async def delete_tenants_invites_user(
-        self, *, frontegg_user_id: str, frontegg_tenant_id: str
+        self, *, frontegg_user_id: str, frontegg_tenant_id: str, retries: int | None = None
     ) -> None:
         """``DELETE /resources/tenants/invites/v1/user``.
 
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``frontegg_user_id`` is the ``frontegg-user-id`` header (required);
         ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header (required).
@@ -140,16 +146,23 @@ class AccountInvitationsApi:
                 "frontegg-user-id": frontegg_user_id,
                 "frontegg-tenant-id": frontegg_tenant_id,
             },
+            retries=retries,
         )
 
     async def update_tenants_invites_user(
-        self, body: UpdateInviteTokenRequest, *, frontegg_user_id: str, frontegg_tenant_id: str
+        self,
+        body: UpdateInviteTokenRequest,
+        *,
+        frontegg_user_id: str,
+        frontegg_tenant_id: str,
+        retries: int | None = None,
     ) -> InviteTokenDto:
         """``PATCH /resources/tenants/invites/v1/user``.
 
         Returns ``InviteTokenDto`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body; ``frontegg_user_id`` is the ``frontegg-user-id``
         header (required); ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header (required).
@@ -163,34 +176,48 @@ class AccountInvitationsApi:
                 "frontegg-tenant-id": frontegg_tenant_id,
             },
             body=body,
+            retries=retries,
             answer=InviteTokenDto,
         )
 
-    async def verify_tenants_invites(self, body: VerifyInviteTokenRequest) -> InviteTokenDto:
+    async def verify_tenants_invites(
+        self, body: VerifyInviteTokenRequest, *, retries: int | None = None
+    ) -> InviteTokenDto:
         """``POST /resources/tenants/invites/v1/verify``.
 
         Returns ``InviteTokenDto`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
         return await self._core.call(
-            _VERIFY_TENANTS_INVITES, path={}, query={}, headers={}, body=body, answer=InviteTokenDto
+            _VERIFY_TENANTS_INVITES,
+            path={},
+            query={},
+            headers={},
+            body=body,
+            retries=retries,
+            answer=InviteTokenDto,
         )
 
-    async def get_tenants_invites_configuration(self) -> InvitationConfigurationResponse:
+    async def get_tenants_invites_configuration(
+        self, *, retries: int | None = None
+    ) -> InvitationConfigurationResponse:
         """``GET /resources/tenants/invites/v1/configuration``.
 
         Returns ``InvitationConfigurationResponse`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
         """
         return await self._core.call(
             _GET_TENANTS_INVITES_CONFIGURATION,
             path={},
             query={},
             headers={},
+            retries=retries,
             answer=InvitationConfigurationResponse,
         )
 
@@ -200,12 +227,14 @@ class AccountInvitationsApi:
         *,
         frontegg_tenant_id: str | None = None,
         frontegg_user_id: str | None = None,
+        retries: int | None = None,
     ) -> None:
         """``POST /resources/tenants/invites/v2/user``.
 
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
         header; ``frontegg_user_id`` is the ``frontegg-user-id`` header.
@@ -219,4 +248,5 @@ class AccountInvitationsApi:
                 "frontegg-user-id": frontegg_user_id,
             },
             body=body,
+            retries=retries,
         )

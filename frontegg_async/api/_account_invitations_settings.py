@@ -69,92 +69,118 @@ class AccountInvitationsSettingsApi:
     def __init__(self, core: ApiCore) -> None:
         self._core = core
 
-    async def create_tenants_invites(self, body: CreateInviteTokenRequest) -> InviteTokenDto:
+    async def create_tenants_invites(
+        self, body: CreateInviteTokenRequest, *, retries: int | None = None
+    ) -> InviteTokenDto:
         """``POST /resources/tenants/invites/v1``.
 
         Returns ``InviteTokenDto`` (HTTP 201).
         Token: an EnvironmentSession (the environment's management token).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
         return await self._core.call(
-            _CREATE_TENANTS_INVITES, path={}, query={}, headers={}, body=body, answer=InviteTokenDto
+            _CREATE_TENANTS_INVITES,
+            path={},
+            query={},
+            headers={},
+            body=body,
+            retries=retries,
+            answer=InviteTokenDto,
         )
 
-    async def get_tenants_invites_all(self) -> list[InviteTokenDto]:
+    async def get_tenants_invites_all(self, *, retries: int | None = None) -> list[InviteTokenDto]:
         """``GET /resources/tenants/invites/v1/all``.
 
         Returns ``list[InviteTokenDto]`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
         """
         return await self._core.call(
-            _GET_TENANTS_INVITES_ALL, path={}, query={}, headers={}, answer=list[InviteTokenDto]
+            _GET_TENANTS_INVITES_ALL,
+            path={},
+            query={},
+            headers={},
+            retries=retries,
+            answer=list[InviteTokenDto],
         )
 
-    async def delete_tenants_invites_token(self, id: str) -> None:
+    async def delete_tenants_invites_token(self, id: str, *, retries: int | None = None) -> None:
         """``DELETE /resources/tenants/invites/v1/token/{id}``.
 
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``id`` fills ``{id}``.
         """
         await self._core.call_none(
-            _DELETE_TENANTS_INVITES_TOKEN, path={"id": id}, query={}, headers={}
+            _DELETE_TENANTS_INVITES_TOKEN, path={"id": id}, query={}, headers={}, retries=retries
         )
 
-    async def get_activation_strategies(self) -> ActivationStrategyResponse:
+    async def get_activation_strategies(
+        self, *, retries: int | None = None
+    ) -> ActivationStrategyResponse:
         """``GET /resources/configurations/v1/activation/strategies``.
 
         Returns ``ActivationStrategyResponse`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
         """
         return await self._core.call(
             _GET_ACTIVATION_STRATEGIES,
             path={},
             query={},
             headers={},
+            retries=retries,
             answer=ActivationStrategyResponse,
         )
 
     async def create_activation_strategies(
-        self, body: CreateOrUpdateActivationStrategyRequest
+        self, body: CreateOrUpdateActivationStrategyRequest, *, retries: int | None = None
     ) -> None:
         """``POST /resources/configurations/v1/activation/strategies``.
 
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
         await self._core.call_none(
-            _CREATE_ACTIVATION_STRATEGIES, path={}, query={}, headers={}, body=body
+            _CREATE_ACTIVATION_STRATEGIES, path={}, query={}, headers={}, body=body, retries=retries
         )
 
-    async def get_invitation_strategies(self) -> InvitationStrategyResponse:
+    async def get_invitation_strategies(
+        self, *, retries: int | None = None
+    ) -> InvitationStrategyResponse:
         """``GET /resources/configurations/v1/invitation/strategies``.
 
         Returns ``InvitationStrategyResponse`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
         """
         return await self._core.call(
             _GET_INVITATION_STRATEGIES,
             path={},
             query={},
             headers={},
+            retries=retries,
             answer=InvitationStrategyResponse,
         )
 
     async def create_invitation_strategies(
-        self, body: CreateOrUpdateInvitationStrategyRequest
+        self, body: CreateOrUpdateInvitationStrategyRequest, *, retries: int | None = None
     ) -> None:
         """``POST /resources/configurations/v1/invitation/strategies``.
 
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
         await self._core.call_none(
-            _CREATE_INVITATION_STRATEGIES, path={}, query={}, headers={}, body=body
+            _CREATE_INVITATION_STRATEGIES, path={}, query={}, headers={}, body=body, retries=retries
         )

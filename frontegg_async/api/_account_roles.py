@@ -57,12 +57,14 @@ class AccountRolesApi:
         order: Literal["ASC", "DESC"] | None = None,
         filter: str | None = None,
         frontegg_tenant_id: str | None = None,
+        retries: int | None = None,
     ) -> Page[RoleResponse]:
         """``GET /resources/roles/v2``.
 
         Returns one page (200): ``Page[RoleResponse]``, with links and totals.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``limit`` is the ``_limit`` query; ``sort_by`` is the ``_sortBy`` query
         (required); ``levels`` is the ``_levels`` query; ``tenant_ids`` is the ``_tenantIds`` query;
@@ -83,6 +85,7 @@ class AccountRolesApi:
                 "_filter": filter,
             },
             headers={"frontegg-tenant-id": frontegg_tenant_id},
+            retries=retries,
             answer=Page[RoleResponse],
         )
 
@@ -108,6 +111,7 @@ class AccountRolesApi:
         order: Literal["ASC", "DESC"] | None = None,
         filter: str | None = None,
         frontegg_tenant_id: str | None = None,
+        retries: int | None = None,
     ) -> AsyncIterator[RoleResponse]:
         """Every ``RoleResponse`` of ``get``, ``page_size`` at a time.
 
@@ -125,18 +129,24 @@ class AccountRolesApi:
                 order=order,
                 filter=filter,
                 frontegg_tenant_id=frontegg_tenant_id,
+                retries=retries,
             )
 
         return self._core.iterate(page, page_size)
 
     async def create(
-        self, body: AddRoleWithPermissionsRequest, *, frontegg_tenant_id: str | None = None
+        self,
+        body: AddRoleWithPermissionsRequest,
+        *,
+        frontegg_tenant_id: str | None = None,
+        retries: int | None = None,
     ) -> AddRoleWithPermissionsResponse:
         """``POST /resources/roles/v2``.
 
         Returns ``AddRoleWithPermissionsResponse`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
         header.
@@ -147,15 +157,19 @@ class AccountRolesApi:
             query={},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
             body=body,
+            retries=retries,
             answer=AddRoleWithPermissionsResponse,
         )
 
-    async def get_distinct_levels(self, *, frontegg_tenant_id: str | None = None) -> None:
+    async def get_distinct_levels(
+        self, *, frontegg_tenant_id: str | None = None, retries: int | None = None
+    ) -> None:
         """``GET /resources/roles/v2/distinct-levels``.
 
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header.
         """
@@ -164,13 +178,17 @@ class AccountRolesApi:
             path={},
             query={},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
+            retries=retries,
         )
 
-    async def get_distinct_tenants(self) -> None:
+    async def get_distinct_tenants(self, *, retries: int | None = None) -> None:
         """``GET /resources/roles/v2/distinct-tenants``.
 
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
         """
-        await self._core.call_none(_GET_DISTINCT_TENANTS, path={}, query={}, headers={})
+        await self._core.call_none(
+            _GET_DISTINCT_TENANTS, path={}, query={}, headers={}, retries=retries
+        )

@@ -29,11 +29,14 @@ class ApiTokenApi:
     def __init__(self, core: ApiCore) -> None:
         self._core = core
 
-    async def create_auth_api_token(self, body: AuthApiTokenDto) -> ApiTokenAuthV2Response:
+    async def create_auth_api_token(
+        self, body: AuthApiTokenDto, *, retries: int | None = None
+    ) -> ApiTokenAuthV2Response:
         """``POST /resources/auth/v2/api-token``.
 
         Returns ``ApiTokenAuthV2Response`` (HTTP 200).
         Token: any session (these calls are public or act on the signed-in user).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
@@ -43,16 +46,18 @@ class ApiTokenApi:
             query={},
             headers={},
             body=body,
+            retries=retries,
             answer=ApiTokenAuthV2Response,
         )
 
     async def refresh_auth_api_token_token(
-        self, body: RefreshApiTokenDto
+        self, body: RefreshApiTokenDto, *, retries: int | None = None
     ) -> ApiTokenAuthV2Response:
         """``POST /resources/auth/v2/api-token/token/refresh``.
 
         Returns ``ApiTokenAuthV2Response`` (HTTP 200).
         Token: any session (these calls are public or act on the signed-in user).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
@@ -62,5 +67,6 @@ class ApiTokenApi:
             query={},
             headers={},
             body=body,
+            retries=retries,
             answer=ApiTokenAuthV2Response,
         )

@@ -75,13 +75,18 @@ class ApiTokensApi:
         self._core = core
 
     async def create_tenants_access_tokens(
-        self, body: CreateTenantAccessTokenRequest, *, frontegg_tenant_id: str
+        self,
+        body: CreateTenantAccessTokenRequest,
+        *,
+        frontegg_tenant_id: str,
+        retries: int | None = None,
     ) -> TenantAccessTokenResponse:
         """``POST /resources/tenants/access-tokens/v1``.
 
         Returns ``TenantAccessTokenResponse`` (HTTP 201).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
         header (required).
@@ -92,17 +97,19 @@ class ApiTokensApi:
             query={},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
             body=body,
+            retries=retries,
             answer=TenantAccessTokenResponse,
         )
 
     async def get_tenants_access_tokens(
-        self, *, frontegg_tenant_id: str
+        self, *, frontegg_tenant_id: str, retries: int | None = None
     ) -> GetTenantAccessTokensResponse:
         """``GET /resources/tenants/access-tokens/v1``.
 
         Returns ``GetTenantAccessTokensResponse`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header (required).
         """
@@ -111,15 +118,19 @@ class ApiTokensApi:
             path={},
             query={},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
+            retries=retries,
             answer=GetTenantAccessTokensResponse,
         )
 
-    async def delete_tenants_access_tokens(self, id: str, *, frontegg_tenant_id: str) -> None:
+    async def delete_tenants_access_tokens(
+        self, id: str, *, frontegg_tenant_id: str, retries: int | None = None
+    ) -> None:
         """``DELETE /resources/tenants/access-tokens/v1/{id}``.
 
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``id`` fills ``{id}``; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
         header (required).
@@ -129,16 +140,18 @@ class ApiTokensApi:
             path={"id": id},
             query={},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
+            retries=retries,
         )
 
     async def create_tenants_api_tokens(
-        self, body: CreateTenantApiTokenDto, *, frontegg_tenant_id: str
+        self, body: CreateTenantApiTokenDto, *, frontegg_tenant_id: str, retries: int | None = None
     ) -> CreateTenantApiTokenResponseDto:
         """``POST /resources/tenants/api-tokens/v1``.
 
         Returns ``CreateTenantApiTokenResponseDto`` (HTTP 201).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        Not retried (it may have taken effect) unless ``retries=`` says so.
         Deprecated by Frontegg: a newer version of this call exists.
 
         Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
@@ -150,17 +163,19 @@ class ApiTokensApi:
             query={},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
             body=body,
+            retries=retries,
             answer=CreateTenantApiTokenResponseDto,
         )
 
     async def get_tenants_api_tokens(
-        self, *, frontegg_tenant_id: str
+        self, *, frontegg_tenant_id: str, retries: int | None = None
     ) -> list[GetTenantApiTokensResponse]:
         """``GET /resources/tenants/api-tokens/v1``.
 
         Returns ``list[GetTenantApiTokensResponse]`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header (required).
         """
@@ -169,15 +184,19 @@ class ApiTokensApi:
             path={},
             query={},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
+            retries=retries,
             answer=list[GetTenantApiTokensResponse],
         )
 
-    async def delete_tenants_api_tokens(self, id: str, *, frontegg_tenant_id: str) -> None:
+    async def delete_tenants_api_tokens(
+        self, id: str, *, frontegg_tenant_id: str, retries: int | None = None
+    ) -> None:
         """``DELETE /resources/tenants/api-tokens/v1/{id}``.
 
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``id`` fills ``{id}``; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
         header (required).
@@ -187,16 +206,23 @@ class ApiTokensApi:
             path={"id": id},
             query={},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
+            retries=retries,
         )
 
     async def update_tenants_api_tokens(
-        self, id: str, body: UpdateApiTokenDto, *, frontegg_tenant_id: str
+        self,
+        id: str,
+        body: UpdateApiTokenDto,
+        *,
+        frontegg_tenant_id: str,
+        retries: int | None = None,
     ) -> UpdateTenantApiTokenResponseDto:
         """``PATCH /resources/tenants/api-tokens/v1/{id}``.
 
         Returns ``UpdateTenantApiTokenResponseDto`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``id`` fills ``{id}``; ``body`` is the JSON body; ``frontegg_tenant_id`` is the
         ``frontegg-tenant-id`` header (required).
@@ -207,17 +233,19 @@ class ApiTokensApi:
             query={},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
             body=body,
+            retries=retries,
             answer=UpdateTenantApiTokenResponseDto,
         )
 
     async def create_tenants_api_tokens_v2(
-        self, body: CreateTenantApiTokenDto, *, frontegg_tenant_id: str
+        self, body: CreateTenantApiTokenDto, *, frontegg_tenant_id: str, retries: int | None = None
     ) -> CreateTenantApiTokenResponseDto:
         """``POST /resources/tenants/api-tokens/v2``.
 
         Returns ``CreateTenantApiTokenResponseDto`` (HTTP 201).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
         header (required).
@@ -228,5 +256,6 @@ class ApiTokensApi:
             query={},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
             body=body,
+            retries=retries,
             answer=CreateTenantApiTokenResponseDto,
         )

@@ -53,37 +53,50 @@ class ApplicationsApi:
     def __init__(self, core: ApiCore) -> None:
         self._core = core
 
-    async def get_users(self, app_id: str) -> list[str]:
+    async def get_users(self, app_id: str, *, retries: int | None = None) -> list[str]:
         """``GET /resources/applications/v1/{appId}/users``.
 
         Returns ``list[str]`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``app_id`` fills ``{appId}``.
         """
         return await self._core.call(
-            _GET_USERS, path={"appId": app_id}, query={}, headers={}, answer=list[str]
+            _GET_USERS,
+            path={"appId": app_id},
+            query={},
+            headers={},
+            retries=retries,
+            answer=list[str],
         )
 
-    async def get_apps(self, user_id: str) -> list[str]:
+    async def get_apps(self, user_id: str, *, retries: int | None = None) -> list[str]:
         """``GET /resources/applications/v1/{userId}/apps``.
 
         Returns ``list[str]`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``user_id`` fills ``{userId}``.
         """
         return await self._core.call(
-            _GET_APPS, path={"userId": user_id}, query={}, headers={}, answer=list[str]
+            _GET_APPS,
+            path={"userId": user_id},
+            query={},
+            headers={},
+            retries=retries,
+            answer=list[str],
         )
 
     async def create(
-        self, body: AssignUsersToAppRequestDto
+        self, body: AssignUsersToAppRequestDto, *, retries: int | None = None
     ) -> list[ApplicationUserTenantsResponseDto]:
         """``POST /resources/applications/v1``.
 
         Returns ``list[ApplicationUserTenantsResponseDto]`` (HTTP 201).
         Token: an EnvironmentSession (the environment's management token).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
@@ -93,26 +106,33 @@ class ApplicationsApi:
             query={},
             headers={},
             body=body,
+            retries=retries,
             answer=list[ApplicationUserTenantsResponseDto],
         )
 
-    async def delete(self, body: UnassignUsersFromAppRequestDto) -> None:
+    async def delete(
+        self, body: UnassignUsersFromAppRequestDto, *, retries: int | None = None
+    ) -> None:
         """``DELETE /resources/applications/v1``.
 
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``body`` is the JSON body.
         """
-        await self._core.call_none(_DELETE, path={}, query={}, headers={}, body=body)
+        await self._core.call_none(
+            _DELETE, path={}, query={}, headers={}, body=body, retries=retries
+        )
 
     async def get_user_tenants_active(
-        self, *, frontegg_user_id: str
+        self, *, frontegg_user_id: str, retries: int | None = None
     ) -> UserApplicationActiveTenantsResponseDto:
         """``GET /resources/applications/user-tenants/active/v1``.
 
         Returns ``UserApplicationActiveTenantsResponseDto`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``frontegg_user_id`` is the ``frontegg-user-id`` header (required).
         """
@@ -121,16 +141,22 @@ class ApplicationsApi:
             path={},
             query={},
             headers={"frontegg-user-id": frontegg_user_id},
+            retries=retries,
             answer=UserApplicationActiveTenantsResponseDto,
         )
 
     async def replace_user_tenants_active(
-        self, body: SwitchApplicationActiveUserTenantsRequestDto, *, frontegg_user_id: str
+        self,
+        body: SwitchApplicationActiveUserTenantsRequestDto,
+        *,
+        frontegg_user_id: str,
+        retries: int | None = None,
     ) -> None:
         """``PUT /resources/applications/user-tenants/active/v1``.
 
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``body`` is the JSON body; ``frontegg_user_id`` is the ``frontegg-user-id``
         header (required).
@@ -141,4 +167,5 @@ class ApplicationsApi:
             query={},
             headers={"frontegg-user-id": frontegg_user_id},
             body=body,
+            retries=retries,
         )

@@ -60,45 +60,69 @@ class ApprovalFlowsApi:
     def __init__(self, core: ApiCore) -> None:
         self._core = core
 
-    async def create(self, body: CreateApprovalFlowDto) -> ApprovalFlowResponseDto:
+    async def create(
+        self, body: CreateApprovalFlowDto, *, retries: int | None = None
+    ) -> ApprovalFlowResponseDto:
         """``POST /resources/approval-flows/v1``.
 
         Returns ``ApprovalFlowResponseDto`` (HTTP 200).
         Token: any session (these calls are public or act on the signed-in user).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
         return await self._core.call(
-            _CREATE, path={}, query={}, headers={}, body=body, answer=ApprovalFlowResponseDto
+            _CREATE,
+            path={},
+            query={},
+            headers={},
+            body=body,
+            retries=retries,
+            answer=ApprovalFlowResponseDto,
         )
 
-    async def get(self) -> ApprovalFlowsListResponseDto:
+    async def get(self, *, retries: int | None = None) -> ApprovalFlowsListResponseDto:
         """``GET /resources/approval-flows/v1``.
 
         Returns ``ApprovalFlowsListResponseDto`` (HTTP 200).
         Token: any session (these calls are public or act on the signed-in user).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
         """
         return await self._core.call(
-            _GET, path={}, query={}, headers={}, answer=ApprovalFlowsListResponseDto
+            _GET,
+            path={},
+            query={},
+            headers={},
+            retries=retries,
+            answer=ApprovalFlowsListResponseDto,
         )
 
-    async def get_by_id(self, id: str) -> ApprovalFlowResponseDto:
+    async def get_by_id(self, id: str, *, retries: int | None = None) -> ApprovalFlowResponseDto:
         """``GET /resources/approval-flows/v1/{id}``.
 
         Returns ``ApprovalFlowResponseDto`` (HTTP 200).
         Token: any session (these calls are public or act on the signed-in user).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``id`` fills ``{id}``.
         """
         return await self._core.call(
-            _GET_BY_ID, path={"id": id}, query={}, headers={}, answer=ApprovalFlowResponseDto
+            _GET_BY_ID,
+            path={"id": id},
+            query={},
+            headers={},
+            retries=retries,
+            answer=ApprovalFlowResponseDto,
         )
 
-    async def update(self, id: str, body: UpdateApprovalFlowDto) -> ApprovalFlowResponseDto:
+    async def update(
+        self, id: str, body: UpdateApprovalFlowDto, *, retries: int | None = None
+    ) -> ApprovalFlowResponseDto:
         """``PATCH /resources/approval-flows/v1/{id}``.
 
         Returns ``ApprovalFlowResponseDto`` (HTTP 200).
         Token: any session (these calls are public or act on the signed-in user).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``id`` fills ``{id}``; ``body`` is the JSON body.
         """
@@ -108,38 +132,49 @@ class ApprovalFlowsApi:
             query={},
             headers={},
             body=body,
+            retries=retries,
             answer=ApprovalFlowResponseDto,
         )
 
-    async def delete(self, id: str) -> None:
+    async def delete(self, id: str, *, retries: int | None = None) -> None:
         """``DELETE /resources/approval-flows/v1/{id}``.
 
         Frontegg answers 200 with no body; returns None.
         Token: any session (these calls are public or act on the signed-in user).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``id`` fills ``{id}``.
         """
-        await self._core.call_none(_DELETE, path={"id": id}, query={}, headers={})
+        await self._core.call_none(_DELETE, path={"id": id}, query={}, headers={}, retries=retries)
 
-    async def create_approver_action(self, body: ApproverActionDto) -> None:
+    async def create_approver_action(
+        self, body: ApproverActionDto, *, retries: int | None = None
+    ) -> None:
         """``POST /resources/approval-flows/v1/approver-action``.
 
         Frontegg answers 200 with no body; returns None.
         Token: any session (these calls are public or act on the signed-in user).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
         await self._core.call_none(
-            _CREATE_APPROVER_ACTION, path={}, query={}, headers={}, body=body
+            _CREATE_APPROVER_ACTION, path={}, query={}, headers={}, body=body, retries=retries
         )
 
     async def get_execution_data(
-        self, *, approval_flow_execution_id: str, approver_id: str, approval_flow_step_id: str
+        self,
+        *,
+        approval_flow_execution_id: str,
+        approver_id: str,
+        approval_flow_step_id: str,
+        retries: int | None = None,
     ) -> ExecutionDataResponseDto:
         """``GET /resources/approval-flows/v1/execution-data``.
 
         Returns ``ExecutionDataResponseDto`` (HTTP 200).
         Token: any session (these calls are public or act on the signed-in user).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``approval_flow_execution_id`` is the ``approvalFlowExecutionId`` query
         (required); ``approver_id`` is the ``approverId`` query (required);
@@ -154,6 +189,7 @@ class ApprovalFlowsApi:
                 "approvalFlowStepId": approval_flow_step_id,
             },
             headers={},
+            retries=retries,
             answer=ExecutionDataResponseDto,
         )
 
@@ -164,11 +200,13 @@ class ApprovalFlowsApi:
         *,
         frontegg_tenant_id: str | None = None,
         frontegg_user_id: str,
+        retries: int | None = None,
     ) -> None:
         """``POST /resources/approval-flows/v1/{id}/execute``.
 
         Frontegg answers 200 with no body; returns None.
         Token: any session (these calls are public or act on the signed-in user).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``id`` fills ``{id}``; ``body`` is the JSON body; ``frontegg_tenant_id`` is the
         ``frontegg-tenant-id`` header; ``frontegg_user_id`` is the ``frontegg-user-id`` header
@@ -183,6 +221,7 @@ class ApprovalFlowsApi:
                 "frontegg-user-id": frontegg_user_id,
             },
             body=body,
+            retries=retries,
         )
 
     async def execute_step_up(
@@ -191,11 +230,13 @@ class ApprovalFlowsApi:
         *,
         frontegg_tenant_id: str | None = None,
         frontegg_user_id: str,
+        retries: int | None = None,
     ) -> None:
         """``POST /resources/approval-flows/v1/step-up/execute``.
 
         Frontegg answers 200 with no body; returns None.
         Token: any session (these calls are public or act on the signed-in user).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
         header; ``frontegg_user_id`` is the ``frontegg-user-id`` header (required).
@@ -209,4 +250,5 @@ class ApprovalFlowsApi:
                 "frontegg-user-id": frontegg_user_id,
             },
             body=body,
+            retries=retries,
         )

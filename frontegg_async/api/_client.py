@@ -57,9 +57,12 @@ class FronteggClient(Generic[SessionT]):
 
     ``FronteggClient(session)`` sends every call through ``session.request``: the token
     is always fresh, a 401 renews it once and retries, and failures raise the typed
-    ``FronteggError`` subclasses. The groups that manage the environment are typed for
-    a ``FronteggClient[EnvironmentSession]`` only: on a client of another session,
-    mypy flags them and a call raises ``WrongSessionError`` before sending anything.
+    ``FronteggError`` subclasses. Every method takes ``retries=``, as ``request()`` does:
+    GET, PUT and DELETE calls try a 429, 5xx or failed connection twice more by default,
+    POST and PATCH calls only when asked. The groups that manage the environment are
+    typed for a ``FronteggClient[EnvironmentSession]`` only: on a client of another
+    session, mypy flags them and a call raises ``WrongSessionError`` before sending
+    anything.
     The client owns nothing: closing the session is the caller's business.
     """
 

@@ -116,33 +116,46 @@ class CoreSettingsApi:
     def __init__(self, core: ApiCore) -> None:
         self._core = core
 
-    async def create(self, body: VendorConfigRequest) -> VendorConfigResponse:
+    async def create(
+        self, body: VendorConfigRequest, *, retries: int | None = None
+    ) -> VendorConfigResponse:
         """``POST /resources/configurations/v1``.
 
         Returns ``VendorConfigResponse`` (HTTP 201).
         Token: an EnvironmentSession (the environment's management token).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
         return await self._core.call(
-            _CREATE, path={}, query={}, headers={}, body=body, answer=VendorConfigResponse
+            _CREATE,
+            path={},
+            query={},
+            headers={},
+            body=body,
+            retries=retries,
+            answer=VendorConfigResponse,
         )
 
-    async def get(self) -> VendorConfigResponse:
+    async def get(self, *, retries: int | None = None) -> VendorConfigResponse:
         """``GET /resources/configurations/v1``.
 
         Returns ``VendorConfigResponse`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
         """
         return await self._core.call(
-            _GET, path={}, query={}, headers={}, answer=VendorConfigResponse
+            _GET, path={}, query={}, headers={}, retries=retries, answer=VendorConfigResponse
         )
 
-    async def create_captcha_policy(self, body: CaptchaPolicyRequest) -> CaptchaPolicyResponse:
+    async def create_captcha_policy(
+        self, body: CaptchaPolicyRequest, *, retries: int | None = None
+    ) -> CaptchaPolicyResponse:
         """``POST /resources/configurations/v1/captcha-policy``.
 
         Returns ``CaptchaPolicyResponse`` (HTTP 201).
         Token: an EnvironmentSession (the environment's management token).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
@@ -152,14 +165,18 @@ class CoreSettingsApi:
             query={},
             headers={},
             body=body,
+            retries=retries,
             answer=CaptchaPolicyResponse,
         )
 
-    async def replace_captcha_policy(self, body: CaptchaPolicyRequest) -> CaptchaPolicyResponse:
+    async def replace_captcha_policy(
+        self, body: CaptchaPolicyRequest, *, retries: int | None = None
+    ) -> CaptchaPolicyResponse:
         """``PUT /resources/configurations/v1/captcha-policy``.
 
         Returns ``CaptchaPolicyResponse`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``body`` is the JSON body.
         """
@@ -169,40 +186,52 @@ class CoreSettingsApi:
             query={},
             headers={},
             body=body,
+            retries=retries,
             answer=CaptchaPolicyResponse,
         )
 
-    async def get_captcha_policy(self) -> CaptchaPolicyResponse:
+    async def get_captcha_policy(self, *, retries: int | None = None) -> CaptchaPolicyResponse:
         """``GET /resources/configurations/v1/captcha-policy``.
 
         Returns ``CaptchaPolicyResponse`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
         """
         return await self._core.call(
-            _GET_CAPTCHA_POLICY, path={}, query={}, headers={}, answer=CaptchaPolicyResponse
+            _GET_CAPTCHA_POLICY,
+            path={},
+            query={},
+            headers={},
+            retries=retries,
+            answer=CaptchaPolicyResponse,
         )
 
-    async def get_jwt_template_targeting(self) -> JwtTemplateTargetingResponseDto:
+    async def get_jwt_template_targeting(
+        self, *, retries: int | None = None
+    ) -> JwtTemplateTargetingResponseDto:
         """``GET /resources/configurations/v1/jwt-template-targeting``.
 
         Returns ``JwtTemplateTargetingResponseDto`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
         """
         return await self._core.call(
             _GET_JWT_TEMPLATE_TARGETING,
             path={},
             query={},
             headers={},
+            retries=retries,
             answer=JwtTemplateTargetingResponseDto,
         )
 
     async def create_jwt_template_targeting(
-        self, body: UpdateJwtTemplateTargetingRequestDto
+        self, body: UpdateJwtTemplateTargetingRequestDto, *, retries: int | None = None
     ) -> JwtTemplateTargetingResponseDto:
         """``POST /resources/configurations/v1/jwt-template-targeting``.
 
         Returns ``JwtTemplateTargetingResponseDto`` (HTTP 201).
         Token: an EnvironmentSession (the environment's management token).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
@@ -212,54 +241,71 @@ class CoreSettingsApi:
             query={},
             headers={},
             body=body,
+            retries=retries,
             answer=JwtTemplateTargetingResponseDto,
         )
 
     async def replace_jwt_template_targeting(
-        self, body: UpdateJwtTemplateTargetingRequestDto
+        self, body: UpdateJwtTemplateTargetingRequestDto, *, retries: int | None = None
     ) -> None:
         """``PUT /resources/configurations/v1/jwt-template-targeting``.
 
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``body`` is the JSON body.
         """
         await self._core.call_none(
-            _REPLACE_JWT_TEMPLATE_TARGETING, path={}, query={}, headers={}, body=body
+            _REPLACE_JWT_TEMPLATE_TARGETING,
+            path={},
+            query={},
+            headers={},
+            body=body,
+            retries=retries,
         )
 
     async def update_jwt_template_targeting(
-        self, id: str, body: UpdateJwtTemplateTargetingRequestDto
+        self, id: str, body: UpdateJwtTemplateTargetingRequestDto, *, retries: int | None = None
     ) -> None:
         """``PATCH /resources/configurations/v1/jwt-template-targeting/{id}``.
 
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``id`` fills ``{id}``; ``body`` is the JSON body.
         """
         await self._core.call_none(
-            _UPDATE_JWT_TEMPLATE_TARGETING, path={"id": id}, query={}, headers={}, body=body
+            _UPDATE_JWT_TEMPLATE_TARGETING,
+            path={"id": id},
+            query={},
+            headers={},
+            body=body,
+            retries=retries,
         )
 
-    async def delete_jwt_template_targeting(self, id: str) -> None:
+    async def delete_jwt_template_targeting(self, id: str, *, retries: int | None = None) -> None:
         """``DELETE /resources/configurations/v1/jwt-template-targeting/{id}``.
 
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``id`` fills ``{id}``.
         """
         await self._core.call_none(
-            _DELETE_JWT_TEMPLATE_TARGETING, path={"id": id}, query={}, headers={}
+            _DELETE_JWT_TEMPLATE_TARGETING, path={"id": id}, query={}, headers={}, retries=retries
         )
 
-    async def create_jwt_templates(self, body: CreateJwtTemplateDto) -> JwtTemplateResponseDto:
+    async def create_jwt_templates(
+        self, body: CreateJwtTemplateDto, *, retries: int | None = None
+    ) -> JwtTemplateResponseDto:
         """``POST /resources/jwt-templates/v1``.
 
         Returns ``JwtTemplateResponseDto`` (HTTP 201).
         Token: an EnvironmentSession (the environment's management token).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
@@ -269,6 +315,7 @@ class CoreSettingsApi:
             query={},
             headers={},
             body=body,
+            retries=retries,
             answer=JwtTemplateResponseDto,
         )
 
@@ -281,11 +328,13 @@ class CoreSettingsApi:
         offset: float | None = None,
         sort_by: Literal["id", "key", "name", "createdAt", "updatedAt"] | None = None,
         order: Literal["ASC", "DESC"] | None = None,
+        retries: int | None = None,
     ) -> Page[JwtTemplateResponseDto]:
         """``GET /resources/jwt-templates/v1``.
 
         Returns one page (200): ``Page[JwtTemplateResponseDto]``, with links and totals.
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``keys`` is the ``keys`` query; ``ids`` is the ``ids`` query; ``limit`` is the
         ``_limit`` query; ``offset`` is the ``_offset`` query (a page number, from 0); ``sort_by``
@@ -303,6 +352,7 @@ class CoreSettingsApi:
                 "_order": order,
             },
             headers={},
+            retries=retries,
             answer=Page[JwtTemplateResponseDto],
         )
 
@@ -314,6 +364,7 @@ class CoreSettingsApi:
         ids: Sequence[str] | None = None,
         sort_by: Literal["id", "key", "name", "createdAt", "updatedAt"] | None = None,
         order: Literal["ASC", "DESC"] | None = None,
+        retries: int | None = None,
     ) -> AsyncIterator[JwtTemplateResponseDto]:
         """Every ``JwtTemplateResponseDto`` of ``get_jwt_templates``, ``page_size`` at a time.
 
@@ -323,16 +374,25 @@ class CoreSettingsApi:
 
         async def page(number: int) -> Page[JwtTemplateResponseDto]:
             return await self.get_jwt_templates(
-                limit=page_size, offset=number, keys=keys, ids=ids, sort_by=sort_by, order=order
+                limit=page_size,
+                offset=number,
+                keys=keys,
+                ids=ids,
+                sort_by=sort_by,
+                order=order,
+                retries=retries,
             )
 
         return self._core.iterate(page, page_size)
 
-    async def get_jwt_templates_by_id(self, id: str) -> JwtTemplateResponseDto:
+    async def get_jwt_templates_by_id(
+        self, id: str, *, retries: int | None = None
+    ) -> JwtTemplateResponseDto:
         """``GET /resources/jwt-templates/v1/{id}``.
 
         Returns ``JwtTemplateResponseDto`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``id`` fills ``{id}``.
         """
@@ -341,16 +401,18 @@ class CoreSettingsApi:
             path={"id": id},
             query={},
             headers={},
+            retries=retries,
             answer=JwtTemplateResponseDto,
         )
 
     async def replace_jwt_templates(
-        self, id: str, body: UpdateJwtTemplateDto
+        self, id: str, body: UpdateJwtTemplateDto, *, retries: int | None = None
     ) -> JwtTemplateResponseDto:
         """``PUT /resources/jwt-templates/v1/{id}``.
 
         Returns ``JwtTemplateResponseDto`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``id`` fills ``{id}``; ``body`` is the JSON body.
         """
@@ -360,25 +422,35 @@ class CoreSettingsApi:
             query={},
             headers={},
             body=body,
+            retries=retries,
             answer=JwtTemplateResponseDto,
         )
 
-    async def delete_jwt_templates(self, id: str) -> None:
+    async def delete_jwt_templates(self, id: str, *, retries: int | None = None) -> None:
         """``DELETE /resources/jwt-templates/v1/{id}``.
 
         Frontegg answers 204 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``id`` fills ``{id}``.
         """
-        await self._core.call_none(_DELETE_JWT_TEMPLATES, path={"id": id}, query={}, headers={})
+        await self._core.call_none(
+            _DELETE_JWT_TEMPLATES, path={"id": id}, query={}, headers={}, retries=retries
+        )
 
-    async def get_basic(self) -> VendorConfigBasicResponse:
+    async def get_basic(self, *, retries: int | None = None) -> VendorConfigBasicResponse:
         """``GET /resources/configurations/v1/basic``.
 
         Returns ``VendorConfigBasicResponse`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
         """
         return await self._core.call(
-            _GET_BASIC, path={}, query={}, headers={}, answer=VendorConfigBasicResponse
+            _GET_BASIC,
+            path={},
+            query={},
+            headers={},
+            retries=retries,
+            answer=VendorConfigBasicResponse,
         )

@@ -41,42 +41,54 @@ class CustomSocialOauthApi:
     def __init__(self, core: ApiCore) -> None:
         self._core = core
 
-    async def create_sso_custom(self, body: CreateCustomSsoRequestDto) -> None:
+    async def create_sso_custom(
+        self, body: CreateCustomSsoRequestDto, *, retries: int | None = None
+    ) -> None:
         """``POST /resources/sso/custom/v1``.
 
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
-        await self._core.call_none(_CREATE_SSO_CUSTOM, path={}, query={}, headers={}, body=body)
+        await self._core.call_none(
+            _CREATE_SSO_CUSTOM, path={}, query={}, headers={}, body=body, retries=retries
+        )
 
-    async def get_sso_custom(self) -> None:
+    async def get_sso_custom(self, *, retries: int | None = None) -> None:
         """``GET /resources/sso/custom/v1``.
 
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
         """
-        await self._core.call_none(_GET_SSO_CUSTOM, path={}, query={}, headers={})
+        await self._core.call_none(_GET_SSO_CUSTOM, path={}, query={}, headers={}, retries=retries)
 
-    async def update_sso_custom(self, id: str, body: UpdateCustomSsoRequestDto) -> None:
+    async def update_sso_custom(
+        self, id: str, body: UpdateCustomSsoRequestDto, *, retries: int | None = None
+    ) -> None:
         """``PATCH /resources/sso/custom/v1/{id}``.
 
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``id`` fills ``{id}``; ``body`` is the JSON body.
         """
         await self._core.call_none(
-            _UPDATE_SSO_CUSTOM, path={"id": id}, query={}, headers={}, body=body
+            _UPDATE_SSO_CUSTOM, path={"id": id}, query={}, headers={}, body=body, retries=retries
         )
 
-    async def delete_sso_custom(self, id: str) -> None:
+    async def delete_sso_custom(self, id: str, *, retries: int | None = None) -> None:
         """``DELETE /resources/sso/custom/v1/{id}``.
 
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``id`` fills ``{id}``.
         """
-        await self._core.call_none(_DELETE_SSO_CUSTOM, path={"id": id}, query={}, headers={})
+        await self._core.call_none(
+            _DELETE_SSO_CUSTOM, path={"id": id}, query={}, headers={}, retries=retries
+        )

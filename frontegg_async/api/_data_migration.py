@@ -58,35 +58,50 @@ class DataMigrationApi:
     def __init__(self, core: ApiCore) -> None:
         self._core = core
 
-    async def create_migrations_auth0(self, body: Auth0Configuration) -> None:
+    async def create_migrations_auth0(
+        self, body: Auth0Configuration, *, retries: int | None = None
+    ) -> None:
         """``POST /resources/migrations/v1/auth0``.
 
         Frontegg answers 201 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
         await self._core.call_none(
-            _CREATE_MIGRATIONS_AUTH0, path={}, query={}, headers={}, body=body
+            _CREATE_MIGRATIONS_AUTH0, path={}, query={}, headers={}, body=body, retries=retries
         )
 
-    async def create_migrations_local(self, body: MigrateUserRequestV1) -> UserDto:
+    async def create_migrations_local(
+        self, body: MigrateUserRequestV1, *, retries: int | None = None
+    ) -> UserDto:
         """``POST /resources/migrations/v1/local``.
 
         Returns ``UserDto`` (HTTP 201).
         Token: an EnvironmentSession (the environment's management token).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
         return await self._core.call(
-            _CREATE_MIGRATIONS_LOCAL, path={}, query={}, headers={}, body=body, answer=UserDto
+            _CREATE_MIGRATIONS_LOCAL,
+            path={},
+            query={},
+            headers={},
+            body=body,
+            retries=retries,
+            answer=UserDto,
         )
 
-    async def create_migrations_local_bulk(self, body: MigrateUsersRequestV1) -> MigrationContext:
+    async def create_migrations_local_bulk(
+        self, body: MigrateUsersRequestV1, *, retries: int | None = None
+    ) -> MigrationContext:
         """``POST /resources/migrations/v1/local/bulk``.
 
         Returns ``MigrationContext`` (HTTP 202).
         Token: an EnvironmentSession (the environment's management token).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
@@ -96,14 +111,18 @@ class DataMigrationApi:
             query={},
             headers={},
             body=body,
+            retries=retries,
             answer=MigrationContext,
         )
 
-    async def get_migrations_local_bulk_status(self, migration_id: str) -> MigrationObject:
+    async def get_migrations_local_bulk_status(
+        self, migration_id: str, *, retries: int | None = None
+    ) -> MigrationObject:
         """``GET /resources/migrations/v1/local/bulk/status/{migrationId}``.
 
         Returns ``MigrationObject`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``migration_id`` fills ``{migrationId}``.
         """
@@ -112,16 +131,18 @@ class DataMigrationApi:
             path={"migrationId": migration_id},
             query={},
             headers={},
+            retries=retries,
             answer=MigrationObject,
         )
 
     async def create_migrations_local_bulk_v2(
-        self, body: MigrateUsersRequestV2
+        self, body: MigrateUsersRequestV2, *, retries: int | None = None
     ) -> MigrationContext:
         """``POST /resources/migrations/v2/local/bulk``.
 
         Returns ``MigrationContext`` (HTTP 202).
         Token: an EnvironmentSession (the environment's management token).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
@@ -131,5 +152,6 @@ class DataMigrationApi:
             query={},
             headers={},
             body=body,
+            retries=retries,
             answer=MigrationContext,
         )

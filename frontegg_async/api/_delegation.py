@@ -26,22 +26,33 @@ class DelegationApi:
     def __init__(self, core: ApiCore) -> None:
         self._core = core
 
-    async def get(self) -> GetDelegationConfigurationResponseDto:
+    async def get(self, *, retries: int | None = None) -> GetDelegationConfigurationResponseDto:
         """``GET /resources/configurations/v1/delegation``.
 
         Returns ``GetDelegationConfigurationResponseDto`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
         """
         return await self._core.call(
-            _GET, path={}, query={}, headers={}, answer=GetDelegationConfigurationResponseDto
+            _GET,
+            path={},
+            query={},
+            headers={},
+            retries=retries,
+            answer=GetDelegationConfigurationResponseDto,
         )
 
-    async def create(self, body: CreateDelegationConfigurationRequestDto) -> None:
+    async def create(
+        self, body: CreateDelegationConfigurationRequestDto, *, retries: int | None = None
+    ) -> None:
         """``POST /resources/configurations/v1/delegation``.
 
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
-        await self._core.call_none(_CREATE, path={}, query={}, headers={}, body=body)
+        await self._core.call_none(
+            _CREATE, path={}, query={}, headers={}, body=body, retries=retries
+        )

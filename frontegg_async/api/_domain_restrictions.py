@@ -63,13 +63,14 @@ class DomainRestrictionsApi:
         self._core = core
 
     async def create_email_domain(
-        self, body: DomainRestrictionsCreateRequest
+        self, body: DomainRestrictionsCreateRequest, *, retries: int | None = None
     ) -> DomainRestrictionsResponse:
         """``POST /resources/configurations/restrictions/v1/email-domain``.
 
         Returns ``DomainRestrictionsResponse`` (HTTP 201).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
@@ -79,47 +80,57 @@ class DomainRestrictionsApi:
             query={},
             headers={},
             body=body,
+            retries=retries,
             answer=DomainRestrictionsResponse,
         )
 
-    async def get_email_domain(self) -> Page[DomainRestrictionsResponse]:
+    async def get_email_domain(
+        self, *, retries: int | None = None
+    ) -> Page[DomainRestrictionsResponse]:
         """``GET /resources/configurations/restrictions/v1/email-domain``.
 
         Returns one page (200): ``Page[DomainRestrictionsResponse]``, with links and totals.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
         """
         return await self._core.call(
             _GET_EMAIL_DOMAIN,
             path={},
             query={},
             headers={},
+            retries=retries,
             answer=Page[DomainRestrictionsResponse],
         )
 
-    async def get_email_domain_config(self) -> DomainRestrictionsConfigResponse:
+    async def get_email_domain_config(
+        self, *, retries: int | None = None
+    ) -> DomainRestrictionsConfigResponse:
         """``GET /resources/configurations/restrictions/v1/email-domain/config``.
 
         Returns ``DomainRestrictionsConfigResponse`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
         """
         return await self._core.call(
             _GET_EMAIL_DOMAIN_CONFIG,
             path={},
             query={},
             headers={},
+            retries=retries,
             answer=DomainRestrictionsConfigResponse,
         )
 
     async def create_email_domain_config(
-        self, body: DomainRestrictionsConfigUpdateRequest
+        self, body: DomainRestrictionsConfigUpdateRequest, *, retries: int | None = None
     ) -> DomainRestrictionsConfigResponse:
         """``POST /resources/configurations/restrictions/v1/email-domain/config``.
 
         Returns ``DomainRestrictionsConfigResponse`` (HTTP 201).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
@@ -129,28 +140,33 @@ class DomainRestrictionsApi:
             query={},
             headers={},
             body=body,
+            retries=retries,
             answer=DomainRestrictionsConfigResponse,
         )
 
-    async def delete_email_domain(self, id: str) -> None:
+    async def delete_email_domain(self, id: str, *, retries: int | None = None) -> None:
         """``DELETE /resources/configurations/restrictions/v1/email-domain/{id}``.
 
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``id`` fills ``{id}``.
         """
-        await self._core.call_none(_DELETE_EMAIL_DOMAIN, path={"id": id}, query={}, headers={})
+        await self._core.call_none(
+            _DELETE_EMAIL_DOMAIN, path={"id": id}, query={}, headers={}, retries=retries
+        )
 
     async def create_email_domain_replace_bulk(
-        self, body: DomainRestrictionsBulkRequestRequest
+        self, body: DomainRestrictionsBulkRequestRequest, *, retries: int | None = None
     ) -> list[DomainRestrictionsResponse]:
         """``POST /resources/configurations/restrictions/v1/email-domain/replace-bulk``.
 
         Returns ``list[DomainRestrictionsResponse]`` (HTTP 201).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
@@ -160,5 +176,6 @@ class DomainRestrictionsApi:
             query={},
             headers={},
             body=body,
+            retries=retries,
             answer=list[DomainRestrictionsResponse],
         )

@@ -48,45 +48,67 @@ class EmailConfigurationApi:
     def __init__(self, core: ApiCore) -> None:
         self._core = core
 
-    async def create_mail_configurations(self, body: CreateOrUpdateMailConfigRequestDto) -> None:
+    async def create_mail_configurations(
+        self, body: CreateOrUpdateMailConfigRequestDto, *, retries: int | None = None
+    ) -> None:
         """``POST /resources/mail/v1/configurations``.
 
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
         Deprecated by Frontegg: a newer version of this call exists.
 
         Arguments: ``body`` is the JSON body.
         """
         await self._core.call_none(
-            _CREATE_MAIL_CONFIGURATIONS, path={}, query={}, headers={}, body=body
+            _CREATE_MAIL_CONFIGURATIONS, path={}, query={}, headers={}, body=body, retries=retries
         )
 
-    async def get_mail_configurations(self) -> GetMailConfigResponseDto:
+    async def get_mail_configurations(
+        self, *, retries: int | None = None
+    ) -> GetMailConfigResponseDto:
         """``GET /resources/mail/v1/configurations``.
 
         Returns ``GetMailConfigResponseDto`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
         """
         return await self._core.call(
-            _GET_MAIL_CONFIGURATIONS, path={}, query={}, headers={}, answer=GetMailConfigResponseDto
+            _GET_MAIL_CONFIGURATIONS,
+            path={},
+            query={},
+            headers={},
+            retries=retries,
+            answer=GetMailConfigResponseDto,
         )
 
-    async def delete_mail_configurations(self) -> None:
+    async def delete_mail_configurations(self, *, retries: int | None = None) -> None:
         """``DELETE /resources/mail/v1/configurations``.
 
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
         """
-        await self._core.call_none(_DELETE_MAIL_CONFIGURATIONS, path={}, query={}, headers={})
+        await self._core.call_none(
+            _DELETE_MAIL_CONFIGURATIONS, path={}, query={}, headers={}, retries=retries
+        )
 
-    async def create_mail_configurations_v2(self, body: CreateMailConfigurationsV2Request) -> None:
+    async def create_mail_configurations_v2(
+        self, body: CreateMailConfigurationsV2Request, *, retries: int | None = None
+    ) -> None:
         """``POST /resources/mail/v2/configurations``.
 
         Frontegg answers 201 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
         await self._core.call_none(
-            _CREATE_MAIL_CONFIGURATIONS_V2, path={}, query={}, headers={}, body=body
+            _CREATE_MAIL_CONFIGURATIONS_V2,
+            path={},
+            query={},
+            headers={},
+            body=body,
+            retries=retries,
         )

@@ -46,16 +46,24 @@ class EmailTemplatesApi:
     def __init__(self, core: ApiCore) -> None:
         self._core = core
 
-    async def create_mail_configs_templates(self, body: CreateTemplateDto) -> None:
+    async def create_mail_configs_templates(
+        self, body: CreateTemplateDto, *, retries: int | None = None
+    ) -> None:
         """``POST /resources/mail/v1/configs/templates``.
 
         Frontegg answers 201 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
         await self._core.call_none(
-            _CREATE_MAIL_CONFIGS_TEMPLATES, path={}, query={}, headers={}, body=body
+            _CREATE_MAIL_CONFIGS_TEMPLATES,
+            path={},
+            query={},
+            headers={},
+            body=body,
+            retries=retries,
         )
 
     async def get_mail_configs_templates(
@@ -93,11 +101,13 @@ class EmailTemplatesApi:
             "ApprovalFlowApprove",
         ]
         | None = None,
+        retries: int | None = None,
     ) -> list[GetTemplateResponseDto]:
         """``GET /resources/mail/v1/configs/templates``.
 
         Returns ``list[GetTemplateResponseDto]`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``type`` is the ``type`` query.
         """
@@ -106,26 +116,37 @@ class EmailTemplatesApi:
             path={},
             query={"type": type},
             headers={},
+            retries=retries,
             answer=list[GetTemplateResponseDto],
         )
 
-    async def delete_mail_configs_templates(self, template_id: str) -> None:
+    async def delete_mail_configs_templates(
+        self, template_id: str, *, retries: int | None = None
+    ) -> None:
         """``DELETE /resources/mail/v1/configs/templates/{templateId}``.
 
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``template_id`` fills ``{templateId}``.
         """
         await self._core.call_none(
-            _DELETE_MAIL_CONFIGS_TEMPLATES, path={"templateId": template_id}, query={}, headers={}
+            _DELETE_MAIL_CONFIGS_TEMPLATES,
+            path={"templateId": template_id},
+            query={},
+            headers={},
+            retries=retries,
         )
 
-    async def get_mail_configs_default(self, type: str) -> GetTemplateResponseDto:
+    async def get_mail_configs_default(
+        self, type: str, *, retries: int | None = None
+    ) -> GetTemplateResponseDto:
         """``GET /resources/mail/v1/configs/{type}/default``.
 
         Returns ``GetTemplateResponseDto`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``type`` fills ``{type}``.
         """
@@ -134,5 +155,6 @@ class EmailTemplatesApi:
             path={"type": type},
             query={},
             headers={},
+            retries=retries,
             answer=GetTemplateResponseDto,
         )

@@ -43,12 +43,17 @@ class GeneralApi:
         self._core = core
 
     async def create_auth_user(
-        self, body: AuthenticateUserPasswordDto, *, frontegg_vendor_host: str | None = None
+        self,
+        body: AuthenticateUserPasswordDto,
+        *,
+        frontegg_vendor_host: str | None = None,
+        retries: int | None = None,
     ) -> AuthenticationResponseDto:
         """``POST /resources/auth/v1/user``.
 
         Returns ``AuthenticationResponseDto`` (HTTP 200).
         Token: any session (these calls are public or act on the signed-in user).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body; ``frontegg_vendor_host`` is the
         ``frontegg-vendor-host`` header.
@@ -59,16 +64,18 @@ class GeneralApi:
             query={},
             headers={"frontegg-vendor-host": frontegg_vendor_host},
             body=body,
+            retries=retries,
             answer=AuthenticationResponseDto,
         )
 
     async def refresh_auth_user_token(
-        self, body: RefreshTokenDto, *, frontegg_vendor_host: str
+        self, body: RefreshTokenDto, *, frontegg_vendor_host: str, retries: int | None = None
     ) -> AuthenticationResponseDto:
         """``POST /resources/auth/v1/user/token/refresh``.
 
         Returns ``AuthenticationResponseDto`` (HTTP 201).
         Token: any session (these calls are public or act on the signed-in user).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body; ``frontegg_vendor_host`` is the
         ``frontegg-vendor-host`` header (required).
@@ -79,28 +86,40 @@ class GeneralApi:
             query={},
             headers={"frontegg-vendor-host": frontegg_vendor_host},
             body=body,
+            retries=retries,
             answer=AuthenticationResponseDto,
         )
 
-    async def logout_auth(self, *, frontegg_vendor_host: str) -> None:
+    async def logout_auth(self, *, frontegg_vendor_host: str, retries: int | None = None) -> None:
         """``POST /resources/auth/v1/logout``.
 
         Frontegg answers 201 with no body; returns None.
         Token: any session (these calls are public or act on the signed-in user).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``frontegg_vendor_host`` is the ``frontegg-vendor-host`` header (required).
         """
         await self._core.call_none(
-            _LOGOUT_AUTH, path={}, query={}, headers={"frontegg-vendor-host": frontegg_vendor_host}
+            _LOGOUT_AUTH,
+            path={},
+            query={},
+            headers={"frontegg-vendor-host": frontegg_vendor_host},
+            retries=retries,
         )
 
     async def create_users_sign_up(
-        self, body: SignUpUserEmailDto, *, frontegg_vendor_host: str, frontegg_application_id: str
+        self,
+        body: SignUpUserEmailDto,
+        *,
+        frontegg_vendor_host: str,
+        frontegg_application_id: str,
+        retries: int | None = None,
     ) -> None:
         """``POST /resources/users/v1/signUp``.
 
         Frontegg answers 200 with no body; returns None.
         Token: any session (these calls are public or act on the signed-in user).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body; ``frontegg_vendor_host`` is the
         ``frontegg-vendor-host`` header (required); ``frontegg_application_id`` is the
@@ -115,6 +134,7 @@ class GeneralApi:
                 "frontegg-application-id": frontegg_application_id,
             },
             body=body,
+            retries=retries,
         )
 
     async def create_users_sign_up_username(
@@ -123,11 +143,13 @@ class GeneralApi:
         *,
         frontegg_vendor_host: str,
         frontegg_application_id: str,
+        retries: int | None = None,
     ) -> None:
         """``POST /resources/users/v1/signUp/username``.
 
         Frontegg answers 200 with no body; returns None.
         Token: any session (these calls are public or act on the signed-in user).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body; ``frontegg_vendor_host`` is the
         ``frontegg-vendor-host`` header (required); ``frontegg_application_id`` is the
@@ -142,4 +164,5 @@ class GeneralApi:
                 "frontegg-application-id": frontegg_application_id,
             },
             body=body,
+            retries=retries,
         )

@@ -66,13 +66,18 @@ class IpRestrictionsApi:
         self._core = core
 
     async def create_ip_config(
-        self, body: CreateOrUpdateIpRestrictionConfigDto, *, frontegg_tenant_id: str | None = None
+        self,
+        body: CreateOrUpdateIpRestrictionConfigDto,
+        *,
+        frontegg_tenant_id: str | None = None,
+        retries: int | None = None,
     ) -> None:
         """``POST /resources/configurations/v1/restrictions/ip/config``.
 
         Frontegg answers 201 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
         header.
@@ -83,19 +88,27 @@ class IpRestrictionsApi:
             query={},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
             body=body,
+            retries=retries,
         )
 
-    async def get_ip_config(self, *, frontegg_tenant_id: str | None = None) -> None:
+    async def get_ip_config(
+        self, *, frontegg_tenant_id: str | None = None, retries: int | None = None
+    ) -> None:
         """``GET /resources/configurations/v1/restrictions/ip/config``.
 
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header.
         """
         await self._core.call_none(
-            _GET_IP_CONFIG, path={}, query={}, headers={"frontegg-tenant-id": frontegg_tenant_id}
+            _GET_IP_CONFIG,
+            path={},
+            query={},
+            headers={"frontegg-tenant-id": frontegg_tenant_id},
+            retries=retries,
         )
 
     async def get_ip(
@@ -105,12 +118,14 @@ class IpRestrictionsApi:
         offset: float | None = None,
         filter: str | None = None,
         frontegg_tenant_id: str | None = None,
+        retries: int | None = None,
     ) -> Page[GetIpRestrictionResponse]:
         """``GET /resources/configurations/v1/restrictions/ip``.
 
         Returns one page (200): ``Page[GetIpRestrictionResponse]``, with links and totals.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``limit`` is the ``_limit`` query; ``offset`` is the ``_offset`` query (a page
         number, from 0); ``filter`` is the ``_filter`` query; ``frontegg_tenant_id`` is the
@@ -121,6 +136,7 @@ class IpRestrictionsApi:
             path={},
             query={"_limit": limit, "_offset": offset, "_filter": filter},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
+            retries=retries,
             answer=Page[GetIpRestrictionResponse],
         )
 
@@ -130,6 +146,7 @@ class IpRestrictionsApi:
         page_size: int = 50,
         filter: str | None = None,
         frontegg_tenant_id: str | None = None,
+        retries: int | None = None,
     ) -> AsyncIterator[GetIpRestrictionResponse]:
         """Every ``GetIpRestrictionResponse`` of ``get_ip``, ``page_size`` at a time.
 
@@ -139,19 +156,28 @@ class IpRestrictionsApi:
 
         async def page(number: int) -> Page[GetIpRestrictionResponse]:
             return await self.get_ip(
-                limit=page_size, offset=number, filter=filter, frontegg_tenant_id=frontegg_tenant_id
+                limit=page_size,
+                offset=number,
+                filter=filter,
+                frontegg_tenant_id=frontegg_tenant_id,
+                retries=retries,
             )
 
         return self._core.iterate(page, page_size)
 
     async def create_ip(
-        self, body: CreateOrUpdateIpRestrictionDto, *, frontegg_tenant_id: str | None = None
+        self,
+        body: CreateOrUpdateIpRestrictionDto,
+        *,
+        frontegg_tenant_id: str | None = None,
+        retries: int | None = None,
     ) -> None:
         """``POST /resources/configurations/v1/restrictions/ip``.
 
         Frontegg answers 201 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
         header.
@@ -162,27 +188,38 @@ class IpRestrictionsApi:
             query={},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
             body=body,
+            retries=retries,
         )
 
-    async def verify_ip(self, *, frontegg_tenant_id: str | None = None) -> None:
+    async def verify_ip(
+        self, *, frontegg_tenant_id: str | None = None, retries: int | None = None
+    ) -> None:
         """``POST /resources/configurations/v1/restrictions/ip/verify``.
 
         Frontegg answers 201 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header.
         """
         await self._core.call_none(
-            _VERIFY_IP, path={}, query={}, headers={"frontegg-tenant-id": frontegg_tenant_id}
+            _VERIFY_IP,
+            path={},
+            query={},
+            headers={"frontegg-tenant-id": frontegg_tenant_id},
+            retries=retries,
         )
 
-    async def create_ip_verify_allow(self, *, frontegg_tenant_id: str | None = None) -> None:
+    async def create_ip_verify_allow(
+        self, *, frontegg_tenant_id: str | None = None, retries: int | None = None
+    ) -> None:
         """``POST /resources/configurations/v1/restrictions/ip/verify/allow``.
 
         Frontegg answers 201 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header.
         """
@@ -191,14 +228,18 @@ class IpRestrictionsApi:
             path={},
             query={},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
+            retries=retries,
         )
 
-    async def delete_ip(self, id: str, *, frontegg_tenant_id: str | None = None) -> None:
+    async def delete_ip(
+        self, id: str, *, frontegg_tenant_id: str | None = None, retries: int | None = None
+    ) -> None:
         """``DELETE /resources/configurations/v1/restrictions/ip/{id}``.
 
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``id`` fills ``{id}``; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
         header.
@@ -208,4 +249,5 @@ class IpRestrictionsApi:
             path={"id": id},
             query={},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
+            retries=retries,
         )

@@ -30,13 +30,18 @@ class LockoutPolicyApi:
         self._core = core
 
     async def create(
-        self, body: LockoutPolicyRequest, *, frontegg_tenant_id: str | None = None
+        self,
+        body: LockoutPolicyRequest,
+        *,
+        frontegg_tenant_id: str | None = None,
+        retries: int | None = None,
     ) -> LockoutPolicyResponse:
         """``POST /resources/configurations/v1/lockout-policy``.
 
         Returns ``LockoutPolicyResponse`` (HTTP 201).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
         header.
@@ -47,17 +52,23 @@ class LockoutPolicyApi:
             query={},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
             body=body,
+            retries=retries,
             answer=LockoutPolicyResponse,
         )
 
     async def update(
-        self, body: LockoutPolicyRequest, *, frontegg_tenant_id: str | None = None
+        self,
+        body: LockoutPolicyRequest,
+        *,
+        frontegg_tenant_id: str | None = None,
+        retries: int | None = None,
     ) -> LockoutPolicyResponse:
         """``PATCH /resources/configurations/v1/lockout-policy``.
 
         Returns ``LockoutPolicyResponse`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
         header.
@@ -68,15 +79,19 @@ class LockoutPolicyApi:
             query={},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
             body=body,
+            retries=retries,
             answer=LockoutPolicyResponse,
         )
 
-    async def get(self, *, frontegg_tenant_id: str | None = None) -> LockoutPolicyResponse:
+    async def get(
+        self, *, frontegg_tenant_id: str | None = None, retries: int | None = None
+    ) -> LockoutPolicyResponse:
         """``GET /resources/configurations/v1/lockout-policy``.
 
         Returns ``LockoutPolicyResponse`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header.
         """
@@ -85,5 +100,6 @@ class LockoutPolicyApi:
             path={},
             query={},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
+            retries=retries,
             answer=LockoutPolicyResponse,
         )

@@ -39,12 +39,13 @@ class M2mTokensApi:
         self._core = core
 
     async def get_vendor_only_users_access_tokens_active(
-        self, *, frontegg_tenant_id: str
+        self, *, frontegg_tenant_id: str, retries: int | None = None
     ) -> list[str]:
         """``GET /resources/vendor-only/users/access-tokens/v1/active``.
 
         Returns ``list[str]`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header (required).
         """
@@ -53,16 +54,18 @@ class M2mTokensApi:
             path={},
             query={},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
+            retries=retries,
             answer=list[str],
         )
 
     async def get_vendor_only_users_access_tokens(
-        self, id: str, *, frontegg_tenant_id: str
+        self, id: str, *, frontegg_tenant_id: str, retries: int | None = None
     ) -> AuthUserAccessTokenResponse:
         """``GET /resources/vendor-only/users/access-tokens/v1/{id}``.
 
         Returns ``AuthUserAccessTokenResponse`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``id`` fills ``{id}``; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
         header (required).
@@ -72,16 +75,18 @@ class M2mTokensApi:
             path={"id": id},
             query={},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
+            retries=retries,
             answer=AuthUserAccessTokenResponse,
         )
 
     async def get_vendor_only_tenants_access_tokens(
-        self, id: str, *, frontegg_tenant_id: str
+        self, id: str, *, frontegg_tenant_id: str, retries: int | None = None
     ) -> AuthTenantAccessTokenResponse:
         """``GET /resources/vendor-only/tenants/access-tokens/v1/{id}``.
 
         Returns ``AuthTenantAccessTokenResponse`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``id`` fills ``{id}``; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
         header (required).
@@ -91,5 +96,6 @@ class M2mTokensApi:
             path={"id": id},
             query={},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
+            retries=retries,
             answer=AuthTenantAccessTokenResponse,
         )

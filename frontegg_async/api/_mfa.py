@@ -181,23 +181,29 @@ class MfaApi:
     def __init__(self, core: ApiCore) -> None:
         self._core = core
 
-    async def recover_auth_user_mfa(self, body: RecoverMfaDto) -> None:
+    async def recover_auth_user_mfa(
+        self, body: RecoverMfaDto, *, retries: int | None = None
+    ) -> None:
         """``POST /resources/auth/v1/user/mfa/recover``.
 
         Frontegg answers 200 with no body; returns None.
         Token: any session (these calls are public or act on the signed-in user).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
-        await self._core.call_none(_RECOVER_AUTH_USER_MFA, path={}, query={}, headers={}, body=body)
+        await self._core.call_none(
+            _RECOVER_AUTH_USER_MFA, path={}, query={}, headers={}, body=body, retries=retries
+        )
 
     async def disable_users_mfa(
-        self, body: DisableMFAAuthAppRequest, *, frontegg_user_id: str
+        self, body: DisableMFAAuthAppRequest, *, frontegg_user_id: str, retries: int | None = None
     ) -> None:
         """``POST /resources/users/v1/mfa/disable``.
 
         Frontegg answers 200 with no body; returns None.
         Token: any session (these calls are public or act on the signed-in user).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
         Deprecated by Frontegg: a newer version of this call exists.
 
         Arguments: ``body`` is the JSON body; ``frontegg_user_id`` is the ``frontegg-user-id``
@@ -209,15 +215,22 @@ class MfaApi:
             query={},
             headers={"frontegg-user-id": frontegg_user_id},
             body=body,
+            retries=retries,
         )
 
     async def verify_users_mfa_authenticator_disable(
-        self, device_id: str, body: DisableMFAAuthAppRequest, *, frontegg_user_id: str
+        self,
+        device_id: str,
+        body: DisableMFAAuthAppRequest,
+        *,
+        frontegg_user_id: str,
+        retries: int | None = None,
     ) -> None:
         """``POST /resources/users/v1/mfa/authenticator/{deviceId}/disable/verify``.
 
         Frontegg answers 200 with no body; returns None.
         Token: any session (these calls are public or act on the signed-in user).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``device_id`` fills ``{deviceId}``; ``body`` is the JSON body;
         ``frontegg_user_id`` is the ``frontegg-user-id`` header (required).
@@ -228,6 +241,7 @@ class MfaApi:
             query={},
             headers={"frontegg-user-id": frontegg_user_id},
             body=body,
+            retries=retries,
         )
 
     async def disable_users_mfa_sms(
@@ -237,11 +251,13 @@ class MfaApi:
         *,
         frontegg_user_id: str,
         frontegg_tenant_id: str,
+        retries: int | None = None,
     ) -> RequestDisableMFASMSResponse:
         """``POST /resources/users/v1/mfa/sms/{deviceId}/disable``.
 
         Returns ``RequestDisableMFASMSResponse`` (HTTP 200).
         Token: any session (these calls are public or act on the signed-in user).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``device_id`` fills ``{deviceId}``; ``body`` is the JSON body;
         ``frontegg_user_id`` is the ``frontegg-user-id`` header (required); ``frontegg_tenant_id``
@@ -256,16 +272,23 @@ class MfaApi:
                 "frontegg-tenant-id": frontegg_tenant_id,
             },
             body=body,
+            retries=retries,
             answer=RequestDisableMFASMSResponse,
         )
 
     async def verify_users_mfa_sms_disable(
-        self, device_id: str, body: DisableMFASMSRequest, *, frontegg_user_id: str
+        self,
+        device_id: str,
+        body: DisableMFASMSRequest,
+        *,
+        frontegg_user_id: str,
+        retries: int | None = None,
     ) -> None:
         """``POST /resources/users/v1/mfa/sms/{deviceId}/disable/verify``.
 
         Frontegg answers 200 with no body; returns None.
         Token: any session (these calls are public or act on the signed-in user).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``device_id`` fills ``{deviceId}``; ``body`` is the JSON body;
         ``frontegg_user_id`` is the ``frontegg-user-id`` header (required).
@@ -276,26 +299,33 @@ class MfaApi:
             query={},
             headers={"frontegg-user-id": frontegg_user_id},
             body=body,
+            retries=retries,
         )
 
-    async def verify_auth_user_mfa(self, body: VerifyMFAAuthAppRequest) -> None:
+    async def verify_auth_user_mfa(
+        self, body: VerifyMFAAuthAppRequest, *, retries: int | None = None
+    ) -> None:
         """``POST /resources/auth/v1/user/mfa/verify``.
 
         Frontegg answers 201 with no body; returns None.
         Token: any session (these calls are public or act on the signed-in user).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
         Deprecated by Frontegg: a newer version of this call exists.
 
         Arguments: ``body`` is the JSON body.
         """
-        await self._core.call_none(_VERIFY_AUTH_USER_MFA, path={}, query={}, headers={}, body=body)
+        await self._core.call_none(
+            _VERIFY_AUTH_USER_MFA, path={}, query={}, headers={}, body=body, retries=retries
+        )
 
     async def create_auth_user_mfa_emailcode(
-        self, body: AuthRequestVerifyMfaRequest
+        self, body: AuthRequestVerifyMfaRequest, *, retries: int | None = None
     ) -> RequestVerifyMFAEmailResponse:
         """``POST /resources/auth/v1/user/mfa/emailcode``.
 
         Returns ``RequestVerifyMFAEmailResponse`` (HTTP 201).
         Token: any session (these calls are public or act on the signed-in user).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
@@ -305,16 +335,18 @@ class MfaApi:
             query={},
             headers={},
             body=body,
+            retries=retries,
             answer=RequestVerifyMFAEmailResponse,
         )
 
     async def verify_auth_user_mfa_emailcode(
-        self, body: VerifyMFAEmailOTCRequest
+        self, body: VerifyMFAEmailOTCRequest, *, retries: int | None = None
     ) -> AuthenticationResponseDto:
         """``POST /resources/auth/v1/user/mfa/emailcode/verify``.
 
         Returns ``AuthenticationResponseDto`` (HTTP 201).
         Token: any session (these calls are public or act on the signed-in user).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
@@ -324,16 +356,18 @@ class MfaApi:
             query={},
             headers={},
             body=body,
+            retries=retries,
             answer=AuthenticationResponseDto,
         )
 
     async def enroll_auth_user_mfa_authenticator(
-        self, body: AuthRequestEnrollMFARequest
+        self, body: AuthRequestEnrollMFARequest, *, retries: int | None = None
     ) -> RequestEnrollAuthenticatorAppMfaResponse:
         """``POST /resources/auth/v1/user/mfa/authenticator/enroll``.
 
         Returns ``RequestEnrollAuthenticatorAppMfaResponse`` (HTTP 201).
         Token: any session (these calls are public or act on the signed-in user).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
@@ -343,16 +377,18 @@ class MfaApi:
             query={},
             headers={},
             body=body,
+            retries=retries,
             answer=RequestEnrollAuthenticatorAppMfaResponse,
         )
 
     async def verify_auth_user_mfa_authenticator_enroll(
-        self, body: VerifyEnrollMFAAuthAppRequest
+        self, body: VerifyEnrollMFAAuthAppRequest, *, retries: int | None = None
     ) -> AuthenticationResponseDto:
         """``POST /resources/auth/v1/user/mfa/authenticator/enroll/verify``.
 
         Returns ``AuthenticationResponseDto`` (HTTP 201).
         Token: any session (these calls are public or act on the signed-in user).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
@@ -362,16 +398,18 @@ class MfaApi:
             query={},
             headers={},
             body=body,
+            retries=retries,
             answer=AuthenticationResponseDto,
         )
 
     async def verify_auth_user_mfa_authenticator(
-        self, device_id: str, body: VerifyMFAAuthAppRequest
+        self, device_id: str, body: VerifyMFAAuthAppRequest, *, retries: int | None = None
     ) -> AuthenticationResponseDto:
         """``POST /resources/auth/v1/user/mfa/authenticator/{deviceId}/verify``.
 
         Returns ``AuthenticationResponseDto`` (HTTP 201).
         Token: any session (these calls are public or act on the signed-in user).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``device_id`` fills ``{deviceId}``; ``body`` is the JSON body.
         """
@@ -381,16 +419,18 @@ class MfaApi:
             query={},
             headers={},
             body=body,
+            retries=retries,
             answer=AuthenticationResponseDto,
         )
 
     async def enroll_auth_user_mfa_sms(
-        self, body: RequestEnrollMFASMSRequest
+        self, body: RequestEnrollMFASMSRequest, *, retries: int | None = None
     ) -> RequestEnrollMFASMSResponse:
         """``POST /resources/auth/v1/user/mfa/sms/enroll``.
 
         Returns ``RequestEnrollMFASMSResponse`` (HTTP 201).
         Token: any session (these calls are public or act on the signed-in user).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
@@ -400,16 +440,18 @@ class MfaApi:
             query={},
             headers={},
             body=body,
+            retries=retries,
             answer=RequestEnrollMFASMSResponse,
         )
 
     async def verify_auth_user_mfa_sms_enroll(
-        self, body: VerifyEnrollMFASMSRequest
+        self, body: VerifyEnrollMFASMSRequest, *, retries: int | None = None
     ) -> AuthenticationResponseDto:
         """``POST /resources/auth/v1/user/mfa/sms/enroll/verify``.
 
         Returns ``AuthenticationResponseDto`` (HTTP 201).
         Token: any session (these calls are public or act on the signed-in user).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
@@ -419,16 +461,18 @@ class MfaApi:
             query={},
             headers={},
             body=body,
+            retries=retries,
             answer=AuthenticationResponseDto,
         )
 
     async def create_auth_user_mfa_sms(
-        self, device_id: str, body: AuthRequestVerifyMfaRequest
+        self, device_id: str, body: AuthRequestVerifyMfaRequest, *, retries: int | None = None
     ) -> RequestVerifyMFASMSResponse:
         """``POST /resources/auth/v1/user/mfa/sms/{deviceId}``.
 
         Returns ``RequestVerifyMFASMSResponse`` (HTTP 201).
         Token: any session (these calls are public or act on the signed-in user).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``device_id`` fills ``{deviceId}``; ``body`` is the JSON body.
         """
@@ -438,16 +482,18 @@ class MfaApi:
             query={},
             headers={},
             body=body,
+            retries=retries,
             answer=RequestVerifyMFASMSResponse,
         )
 
     async def verify_auth_user_mfa_sms(
-        self, device_id: str, body: VerifyMFASMSRequest
+        self, device_id: str, body: VerifyMFASMSRequest, *, retries: int | None = None
     ) -> AuthenticationResponseDto:
         """``POST /resources/auth/v1/user/mfa/sms/{deviceId}/verify``.
 
         Returns ``AuthenticationResponseDto`` (HTTP 201).
         Token: any session (these calls are public or act on the signed-in user).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``device_id`` fills ``{deviceId}``; ``body`` is the JSON body.
         """
@@ -457,16 +503,18 @@ class MfaApi:
             query={},
             headers={},
             body=body,
+            retries=retries,
             answer=AuthenticationResponseDto,
         )
 
     async def enroll_auth_user_mfa_webauthn(
-        self, body: AuthRequestEnrollMFARequest
+        self, body: AuthRequestEnrollMFARequest, *, retries: int | None = None
     ) -> RequestEnrollMFAWebAuthnResponse:
         """``POST /resources/auth/v1/user/mfa/webauthn/enroll``.
 
         Returns ``RequestEnrollMFAWebAuthnResponse`` (HTTP 201).
         Token: any session (these calls are public or act on the signed-in user).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
@@ -476,16 +524,18 @@ class MfaApi:
             query={},
             headers={},
             body=body,
+            retries=retries,
             answer=RequestEnrollMFAWebAuthnResponse,
         )
 
     async def verify_auth_user_mfa_webauthn_enroll(
-        self, body: VerifyEnrollMFAWebAuthnRequest
+        self, body: VerifyEnrollMFAWebAuthnRequest, *, retries: int | None = None
     ) -> AuthenticationResponseDto:
         """``POST /resources/auth/v1/user/mfa/webauthn/enroll/verify``.
 
         Returns ``AuthenticationResponseDto`` (HTTP 201).
         Token: any session (these calls are public or act on the signed-in user).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
@@ -495,16 +545,18 @@ class MfaApi:
             query={},
             headers={},
             body=body,
+            retries=retries,
             answer=AuthenticationResponseDto,
         )
 
     async def create_auth_user_mfa_webauthn(
-        self, device_id: str, body: AuthRequestVerifyMfaRequest
+        self, device_id: str, body: AuthRequestVerifyMfaRequest, *, retries: int | None = None
     ) -> RequestVerifyMFAWebAuthnResponse:
         """``POST /resources/auth/v1/user/mfa/webauthn/{deviceId}``.
 
         Returns ``RequestVerifyMFAWebAuthnResponse`` (HTTP 201).
         Token: any session (these calls are public or act on the signed-in user).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``device_id`` fills ``{deviceId}``; ``body`` is the JSON body.
         """
@@ -514,16 +566,18 @@ class MfaApi:
             query={},
             headers={},
             body=body,
+            retries=retries,
             answer=RequestVerifyMFAWebAuthnResponse,
         )
 
     async def verify_auth_user_mfa_webauthn(
-        self, device_id: str, body: VerifyMFAWebAuthnRequest
+        self, device_id: str, body: VerifyMFAWebAuthnRequest, *, retries: int | None = None
     ) -> AuthenticationResponseDto:
         """``POST /resources/auth/v1/user/mfa/webauthn/{deviceId}/verify``.
 
         Returns ``AuthenticationResponseDto`` (HTTP 201).
         Token: any session (these calls are public or act on the signed-in user).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``device_id`` fills ``{deviceId}``; ``body`` is the JSON body.
         """
@@ -533,16 +587,18 @@ class MfaApi:
             query={},
             headers={},
             body=body,
+            retries=retries,
             answer=AuthenticationResponseDto,
         )
 
     async def get_mfa_policy_allow_remember_device(
-        self, *, frontegg_tenant_id: str | None = None, mfa_token: str
+        self, *, frontegg_tenant_id: str | None = None, mfa_token: str, retries: int | None = None
     ) -> CheckAllowRememberResponse:
         """``GET /resources/configurations/v1/mfa-policy/allow-remember-device``.
 
         Returns ``CheckAllowRememberResponse`` (HTTP 200).
         Token: any session (these calls are public or act on the signed-in user).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header; ``mfa_token`` is the
         ``mfaToken`` query (required).
@@ -552,16 +608,18 @@ class MfaApi:
             path={},
             query={"mfaToken": mfa_token},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
+            retries=retries,
             answer=CheckAllowRememberResponse,
         )
 
     async def enroll_users_mfa(
-        self, *, frontegg_user_id: str
+        self, *, frontegg_user_id: str, retries: int | None = None
     ) -> RequestEnrollAuthenticatorAppMfaResponse:
         """``POST /resources/users/v1/mfa/enroll``.
 
         Returns ``RequestEnrollAuthenticatorAppMfaResponse`` (HTTP 200).
         Token: any session (these calls are public or act on the signed-in user).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
         Deprecated by Frontegg: a newer version of this call exists.
 
         Arguments: ``frontegg_user_id`` is the ``frontegg-user-id`` header (required).
@@ -571,16 +629,18 @@ class MfaApi:
             path={},
             query={},
             headers={"frontegg-user-id": frontegg_user_id},
+            retries=retries,
             answer=RequestEnrollAuthenticatorAppMfaResponse,
         )
 
     async def enroll_users_mfa_authenticator(
-        self, *, frontegg_user_id: str
+        self, *, frontegg_user_id: str, retries: int | None = None
     ) -> RequestEnrollAuthenticatorAppMfaResponse:
         """``POST /resources/users/v1/mfa/authenticator/enroll``.
 
         Returns ``RequestEnrollAuthenticatorAppMfaResponse`` (HTTP 200).
         Token: any session (these calls are public or act on the signed-in user).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``frontegg_user_id`` is the ``frontegg-user-id`` header (required).
         """
@@ -589,16 +649,22 @@ class MfaApi:
             path={},
             query={},
             headers={"frontegg-user-id": frontegg_user_id},
+            retries=retries,
             answer=RequestEnrollAuthenticatorAppMfaResponse,
         )
 
     async def verify_users_mfa_enroll(
-        self, body: VerifyEnrollMFAUserAuthAppRequest, *, frontegg_user_id: str
+        self,
+        body: VerifyEnrollMFAUserAuthAppRequest,
+        *,
+        frontegg_user_id: str,
+        retries: int | None = None,
     ) -> VerifyEnrollMFAResponse:
         """``POST /resources/users/v1/mfa/enroll/verify``.
 
         Returns ``VerifyEnrollMFAResponse`` (HTTP 200).
         Token: any session (these calls are public or act on the signed-in user).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
         Deprecated by Frontegg: a newer version of this call exists.
 
         Arguments: ``body`` is the JSON body; ``frontegg_user_id`` is the ``frontegg-user-id``
@@ -610,16 +676,22 @@ class MfaApi:
             query={},
             headers={"frontegg-user-id": frontegg_user_id},
             body=body,
+            retries=retries,
             answer=VerifyEnrollMFAResponse,
         )
 
     async def verify_users_mfa_authenticator_enroll(
-        self, body: VerifyEnrollMFAUserAuthAppRequest, *, frontegg_user_id: str
+        self,
+        body: VerifyEnrollMFAUserAuthAppRequest,
+        *,
+        frontegg_user_id: str,
+        retries: int | None = None,
     ) -> VerifyEnrollMFAResponse:
         """``POST /resources/users/v1/mfa/authenticator/enroll/verify``.
 
         Returns ``VerifyEnrollMFAResponse`` (HTTP 200).
         Token: any session (these calls are public or act on the signed-in user).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body; ``frontegg_user_id`` is the ``frontegg-user-id``
         header (required).
@@ -630,16 +702,18 @@ class MfaApi:
             query={},
             headers={"frontegg-user-id": frontegg_user_id},
             body=body,
+            retries=retries,
             answer=VerifyEnrollMFAResponse,
         )
 
     async def enroll_users_mfa_sms(
-        self, body: RequestEnrollMFASMSRequest, *, frontegg_user_id: str
+        self, body: RequestEnrollMFASMSRequest, *, frontegg_user_id: str, retries: int | None = None
     ) -> None:
         """``POST /resources/users/v1/mfa/sms/enroll``.
 
         Frontegg answers 200 with no body; returns None.
         Token: any session (these calls are public or act on the signed-in user).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body; ``frontegg_user_id`` is the ``frontegg-user-id``
         header (required).
@@ -650,15 +724,17 @@ class MfaApi:
             query={},
             headers={"frontegg-user-id": frontegg_user_id},
             body=body,
+            retries=retries,
         )
 
     async def verify_users_mfa_sms_enroll(
-        self, body: VerifyEnrollMFASMSRequest, *, frontegg_user_id: str
+        self, body: VerifyEnrollMFASMSRequest, *, frontegg_user_id: str, retries: int | None = None
     ) -> None:
         """``POST /resources/users/v1/mfa/sms/enroll/verify``.
 
         Frontegg answers 200 with no body; returns None.
         Token: any session (these calls are public or act on the signed-in user).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body; ``frontegg_user_id`` is the ``frontegg-user-id``
         header (required).
@@ -669,4 +745,5 @@ class MfaApi:
             query={},
             headers={"frontegg-user-id": frontegg_user_id},
             body=body,
+            retries=retries,
         )

@@ -26,22 +26,34 @@ class MfaConfigurationApi:
     def __init__(self, core: ApiCore) -> None:
         self._core = core
 
-    async def create(self, body: MfaConfigRequest) -> MfaConfigResponse:
+    async def create(
+        self, body: MfaConfigRequest, *, retries: int | None = None
+    ) -> MfaConfigResponse:
         """``POST /resources/configurations/v1/mfa``.
 
         Returns ``MfaConfigResponse`` (HTTP 201).
         Token: an EnvironmentSession (the environment's management token).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
         return await self._core.call(
-            _CREATE, path={}, query={}, headers={}, body=body, answer=MfaConfigResponse
+            _CREATE,
+            path={},
+            query={},
+            headers={},
+            body=body,
+            retries=retries,
+            answer=MfaConfigResponse,
         )
 
-    async def get(self) -> MfaConfigResponse:
+    async def get(self, *, retries: int | None = None) -> MfaConfigResponse:
         """``GET /resources/configurations/v1/mfa``.
 
         Returns ``MfaConfigResponse`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
         """
-        return await self._core.call(_GET, path={}, query={}, headers={}, answer=MfaConfigResponse)
+        return await self._core.call(
+            _GET, path={}, query={}, headers={}, retries=retries, answer=MfaConfigResponse
+        )

@@ -59,13 +59,18 @@ class MfaSettingsApi:
         self._core = core
 
     async def create_mfa_policy(
-        self, body: MfaPolicyRequest, *, frontegg_tenant_id: str | None = None
+        self,
+        body: MfaPolicyRequest,
+        *,
+        frontegg_tenant_id: str | None = None,
+        retries: int | None = None,
     ) -> MfaPolicyResponse:
         """``POST /resources/configurations/v1/mfa-policy``.
 
         Returns ``MfaPolicyResponse`` (HTTP 201).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
         header.
@@ -76,17 +81,23 @@ class MfaSettingsApi:
             query={},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
             body=body,
+            retries=retries,
             answer=MfaPolicyResponse,
         )
 
     async def update_mfa_policy(
-        self, body: MfaPolicyRequest, *, frontegg_tenant_id: str | None = None
+        self,
+        body: MfaPolicyRequest,
+        *,
+        frontegg_tenant_id: str | None = None,
+        retries: int | None = None,
     ) -> MfaPolicyResponse:
         """``PATCH /resources/configurations/v1/mfa-policy``.
 
         Returns ``MfaPolicyResponse`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
         header.
@@ -97,17 +108,23 @@ class MfaSettingsApi:
             query={},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
             body=body,
+            retries=retries,
             answer=MfaPolicyResponse,
         )
 
     async def replace_mfa_policy(
-        self, body: MfaPolicyRequest, *, frontegg_tenant_id: str | None = None
+        self,
+        body: MfaPolicyRequest,
+        *,
+        frontegg_tenant_id: str | None = None,
+        retries: int | None = None,
     ) -> MfaPolicyResponse:
         """``PUT /resources/configurations/v1/mfa-policy``.
 
         Returns ``MfaPolicyResponse`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
         header.
@@ -118,15 +135,19 @@ class MfaSettingsApi:
             query={},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
             body=body,
+            retries=retries,
             answer=MfaPolicyResponse,
         )
 
-    async def get_mfa_policy(self, *, frontegg_tenant_id: str | None = None) -> MfaPolicyResponse:
+    async def get_mfa_policy(
+        self, *, frontegg_tenant_id: str | None = None, retries: int | None = None
+    ) -> MfaPolicyResponse:
         """``GET /resources/configurations/v1/mfa-policy``.
 
         Returns ``MfaPolicyResponse`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header.
         """
@@ -135,27 +156,39 @@ class MfaSettingsApi:
             path={},
             query={},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
+            retries=retries,
             answer=MfaPolicyResponse,
         )
 
-    async def get_strategies(self) -> MFAStrategiesResponse:
+    async def get_strategies(self, *, retries: int | None = None) -> MFAStrategiesResponse:
         """``GET /resources/configurations/v1/mfa/strategies``.
 
         Returns ``MFAStrategiesResponse`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
         """
         return await self._core.call(
-            _GET_STRATEGIES, path={}, query={}, headers={}, answer=MFAStrategiesResponse
+            _GET_STRATEGIES,
+            path={},
+            query={},
+            headers={},
+            retries=retries,
+            answer=MFAStrategiesResponse,
         )
 
-    async def create_strategies(self, body: CreateOrUpdateMFAStrategyRequest) -> None:
+    async def create_strategies(
+        self, body: CreateOrUpdateMFAStrategyRequest, *, retries: int | None = None
+    ) -> None:
         """``POST /resources/configurations/v1/mfa/strategies``.
 
         Frontegg answers 201 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
-        await self._core.call_none(_CREATE_STRATEGIES, path={}, query={}, headers={}, body=body)
+        await self._core.call_none(
+            _CREATE_STRATEGIES, path={}, query={}, headers={}, body=body, retries=retries
+        )

@@ -118,13 +118,18 @@ class PasswordSettingsApi:
         self._core = core
 
     async def create(
-        self, body: PasswordConfigRequest, *, frontegg_tenant_id: str | None = None
+        self,
+        body: PasswordConfigRequest,
+        *,
+        frontegg_tenant_id: str | None = None,
+        retries: int | None = None,
     ) -> PasswordConfigResponse:
         """``POST /resources/configurations/v1/password``.
 
         Returns ``PasswordConfigResponse`` (HTTP 201).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
         header.
@@ -135,15 +140,19 @@ class PasswordSettingsApi:
             query={},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
             body=body,
+            retries=retries,
             answer=PasswordConfigResponse,
         )
 
-    async def get(self, *, frontegg_tenant_id: str | None = None) -> PasswordConfigResponse:
+    async def get(
+        self, *, frontegg_tenant_id: str | None = None, retries: int | None = None
+    ) -> PasswordConfigResponse:
         """``GET /resources/configurations/v1/password``.
 
         Returns ``PasswordConfigResponse`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header.
         """
@@ -152,17 +161,23 @@ class PasswordSettingsApi:
             path={},
             query={},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
+            retries=retries,
             answer=PasswordConfigResponse,
         )
 
     async def create_password_history_policy(
-        self, body: PasswordHistoryPolicyRequest, *, frontegg_tenant_id: str | None = None
+        self,
+        body: PasswordHistoryPolicyRequest,
+        *,
+        frontegg_tenant_id: str | None = None,
+        retries: int | None = None,
     ) -> PasswordHistoryPolicyResponse:
         """``POST /resources/configurations/v1/password-history-policy``.
 
         Returns ``PasswordHistoryPolicyResponse`` (HTTP 201).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
         header.
@@ -173,17 +188,23 @@ class PasswordSettingsApi:
             query={},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
             body=body,
+            retries=retries,
             answer=PasswordHistoryPolicyResponse,
         )
 
     async def update_password_history_policy(
-        self, body: PasswordHistoryPolicyRequest, *, frontegg_tenant_id: str | None = None
+        self,
+        body: PasswordHistoryPolicyRequest,
+        *,
+        frontegg_tenant_id: str | None = None,
+        retries: int | None = None,
     ) -> PasswordHistoryPolicyResponse:
         """``PATCH /resources/configurations/v1/password-history-policy``.
 
         Returns ``PasswordHistoryPolicyResponse`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
         header.
@@ -194,17 +215,19 @@ class PasswordSettingsApi:
             query={},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
             body=body,
+            retries=retries,
             answer=PasswordHistoryPolicyResponse,
         )
 
     async def get_password_history_policy(
-        self, *, frontegg_tenant_id: str | None = None
+        self, *, frontegg_tenant_id: str | None = None, retries: int | None = None
     ) -> PasswordHistoryPolicyResponse:
         """``GET /resources/configurations/v1/password-history-policy``.
 
         Returns ``PasswordHistoryPolicyResponse`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header.
         """
@@ -213,41 +236,51 @@ class PasswordSettingsApi:
             path={},
             query={},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
+            retries=retries,
             answer=PasswordHistoryPolicyResponse,
         )
 
-    async def reset_users_passwords(self, body: ResetPasswordDto) -> None:
+    async def reset_users_passwords(
+        self, body: ResetPasswordDto, *, retries: int | None = None
+    ) -> None:
         """``POST /resources/users/v1/passwords/reset``.
 
         Frontegg answers 201 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
-        await self._core.call_none(_RESET_USERS_PASSWORDS, path={}, query={}, headers={}, body=body)
+        await self._core.call_none(
+            _RESET_USERS_PASSWORDS, path={}, query={}, headers={}, body=body, retries=retries
+        )
 
-    async def verify_users_passwords_reset(self, body: VerifyPasswordDto) -> None:
+    async def verify_users_passwords_reset(
+        self, body: VerifyPasswordDto, *, retries: int | None = None
+    ) -> None:
         """``POST /resources/users/v1/passwords/reset/verify``.
 
         Frontegg answers 201 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
         await self._core.call_none(
-            _VERIFY_USERS_PASSWORDS_RESET, path={}, query={}, headers={}, body=body
+            _VERIFY_USERS_PASSWORDS_RESET, path={}, query={}, headers={}, body=body, retries=retries
         )
 
     async def change_users_passwords(
-        self, body: UpdateUserPasswordDto, *, frontegg_user_id: str
+        self, body: UpdateUserPasswordDto, *, frontegg_user_id: str, retries: int | None = None
     ) -> None:
         """``POST /resources/users/v1/passwords/change``.
 
         Frontegg answers 201 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body; ``frontegg_user_id`` is the ``frontegg-user-id``
         header (required).
@@ -258,16 +291,18 @@ class PasswordSettingsApi:
             query={},
             headers={"frontegg-user-id": frontegg_user_id},
             body=body,
+            retries=retries,
         )
 
     async def get_users_passwords_config(
-        self, *, user_id: str | None = None
+        self, *, user_id: str | None = None, retries: int | None = None
     ) -> PasswordConfigResponse:
         """``GET /resources/users/v1/passwords/config``.
 
         Returns ``PasswordConfigResponse`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``user_id`` is the ``userId`` query.
         """
@@ -276,17 +311,19 @@ class PasswordSettingsApi:
             path={},
             query={"userId": user_id},
             headers={},
+            retries=retries,
             answer=PasswordConfigResponse,
         )
 
     async def create_users_passwords_reset_email(
-        self, body: ResetPasswordDto
+        self, body: ResetPasswordDto, *, retries: int | None = None
     ) -> ResetPasswordViaSmsResponseDto:
         """``POST /resources/users/v2/passwords/reset/email``.
 
         Returns ``ResetPasswordViaSmsResponseDto`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
@@ -296,17 +333,19 @@ class PasswordSettingsApi:
             query={},
             headers={},
             body=body,
+            retries=retries,
             answer=ResetPasswordViaSmsResponseDto,
         )
 
     async def create_users_passwords_reset_sms(
-        self, body: ResetPasswordDto
+        self, body: ResetPasswordDto, *, retries: int | None = None
     ) -> ResetPasswordViaSmsResponseDto:
         """``POST /resources/users/v2/passwords/reset/sms``.
 
         Returns ``ResetPasswordViaSmsResponseDto`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
@@ -316,17 +355,19 @@ class PasswordSettingsApi:
             query={},
             headers={},
             body=body,
+            retries=retries,
             answer=ResetPasswordViaSmsResponseDto,
         )
 
     async def verify_users_passwords_reset_sms(
-        self, body: VerifyPasswordViaSmsRequestDto
+        self, body: VerifyPasswordViaSmsRequestDto, *, retries: int | None = None
     ) -> VerifyPasswordViaSmsResponseDto:
         """``POST /resources/users/v2/passwords/reset/sms/verify``.
 
         Returns ``VerifyPasswordViaSmsResponseDto`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
@@ -336,48 +377,60 @@ class PasswordSettingsApi:
             query={},
             headers={},
             body=body,
+            retries=retries,
             answer=VerifyPasswordViaSmsResponseDto,
         )
 
-    async def get_password_rotation(self) -> PasswordRotationConfigurationResponse:
+    async def get_password_rotation(
+        self, *, retries: int | None = None
+    ) -> PasswordRotationConfigurationResponse:
         """``GET /resources/configurations/v1/password-rotation``.
 
         Returns ``PasswordRotationConfigurationResponse`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
         """
         return await self._core.call(
             _GET_PASSWORD_ROTATION,
             path={},
             query={},
             headers={},
+            retries=retries,
             answer=PasswordRotationConfigurationResponse,
         )
 
-    async def create_password_rotation(self, body: CreateOrUpdatePasswordRotationDto) -> None:
+    async def create_password_rotation(
+        self, body: CreateOrUpdatePasswordRotationDto, *, retries: int | None = None
+    ) -> None:
         """``POST /resources/configurations/v1/password-rotation``.
 
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
         await self._core.call_none(
-            _CREATE_PASSWORD_ROTATION, path={}, query={}, headers={}, body=body
+            _CREATE_PASSWORD_ROTATION, path={}, query={}, headers={}, body=body, retries=retries
         )
 
-    async def get_password_rotation_vendor(self) -> PasswordRotationConfigurationResponse:
+    async def get_password_rotation_vendor(
+        self, *, retries: int | None = None
+    ) -> PasswordRotationConfigurationResponse:
         """``GET /resources/configurations/v1/password-rotation/vendor``.
 
         Returns ``PasswordRotationConfigurationResponse`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
         """
         return await self._core.call(
             _GET_PASSWORD_ROTATION_VENDOR,
             path={},
             query={},
             headers={},
+            retries=retries,
             answer=PasswordRotationConfigurationResponse,
         )

@@ -63,12 +63,13 @@ class PasswordlessApi:
         self._core = core
 
     async def prelogin_auth_passwordless_smscode(
-        self, body: PasswordlessAuthenticationSmsOtcPreloginDto
+        self, body: PasswordlessAuthenticationSmsOtcPreloginDto, *, retries: int | None = None
     ) -> PasswordlessAuthenticationSmsOTCPreloginResponseDto:
         """``POST /resources/auth/v1/passwordless/smscode/prelogin``.
 
         Returns ``PasswordlessAuthenticationSmsOTCPreloginResponseDto`` (HTTP 201).
         Token: any session (these calls are public or act on the signed-in user).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
@@ -78,16 +79,18 @@ class PasswordlessApi:
             query={},
             headers={},
             body=body,
+            retries=retries,
             answer=PasswordlessAuthenticationSmsOTCPreloginResponseDto,
         )
 
     async def postlogin_auth_passwordless_smscode(
-        self, body: AuthenticateUserPasswordlessDto
+        self, body: AuthenticateUserPasswordlessDto, *, retries: int | None = None
     ) -> AuthenticationResponseDto:
         """``POST /resources/auth/v1/passwordless/smscode/postlogin``.
 
         Returns ``AuthenticationResponseDto`` (HTTP 201).
         Token: any session (these calls are public or act on the signed-in user).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
@@ -97,30 +100,38 @@ class PasswordlessApi:
             query={},
             headers={},
             body=body,
+            retries=retries,
             answer=AuthenticationResponseDto,
         )
 
     async def prelogin_auth_passwordless_magiclink(
-        self, body: PasswordlessAuthenticationPreloginDto
+        self, body: PasswordlessAuthenticationPreloginDto, *, retries: int | None = None
     ) -> None:
         """``POST /resources/auth/v1/passwordless/magiclink/prelogin``.
 
         Frontegg answers 200 with no body; returns None.
         Token: any session (these calls are public or act on the signed-in user).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
         await self._core.call_none(
-            _PRELOGIN_AUTH_PASSWORDLESS_MAGICLINK, path={}, query={}, headers={}, body=body
+            _PRELOGIN_AUTH_PASSWORDLESS_MAGICLINK,
+            path={},
+            query={},
+            headers={},
+            body=body,
+            retries=retries,
         )
 
     async def postlogin_auth_passwordless_magiclink(
-        self, body: AuthenticateUserPasswordlessDto
+        self, body: AuthenticateUserPasswordlessDto, *, retries: int | None = None
     ) -> AuthenticationResponseDto:
         """``POST /resources/auth/v1/passwordless/magiclink/postlogin``.
 
         Returns ``AuthenticationResponseDto`` (HTTP 201).
         Token: any session (these calls are public or act on the signed-in user).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
@@ -130,30 +141,38 @@ class PasswordlessApi:
             query={},
             headers={},
             body=body,
+            retries=retries,
             answer=AuthenticationResponseDto,
         )
 
     async def prelogin_auth_passwordless_code(
-        self, body: PasswordlessAuthenticationPreloginDto
+        self, body: PasswordlessAuthenticationPreloginDto, *, retries: int | None = None
     ) -> None:
         """``POST /resources/auth/v1/passwordless/code/prelogin``.
 
         Frontegg answers 201 with no body; returns None.
         Token: any session (these calls are public or act on the signed-in user).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
         await self._core.call_none(
-            _PRELOGIN_AUTH_PASSWORDLESS_CODE, path={}, query={}, headers={}, body=body
+            _PRELOGIN_AUTH_PASSWORDLESS_CODE,
+            path={},
+            query={},
+            headers={},
+            body=body,
+            retries=retries,
         )
 
     async def postlogin_auth_passwordless_code(
-        self, body: AuthenticateUserPasswordlessDto
+        self, body: AuthenticateUserPasswordlessDto, *, retries: int | None = None
     ) -> AuthenticationResponseDto:
         """``POST /resources/auth/v1/passwordless/code/postlogin``.
 
         Returns ``AuthenticationResponseDto`` (HTTP 201).
         Token: any session (these calls are public or act on the signed-in user).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
@@ -163,5 +182,6 @@ class PasswordlessApi:
             query={},
             headers={},
             body=body,
+            retries=retries,
             answer=AuthenticationResponseDto,
         )

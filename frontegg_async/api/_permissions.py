@@ -48,45 +48,59 @@ class PermissionsApi:
     def __init__(self, core: ApiCore) -> None:
         self._core = core
 
-    async def get(self) -> list[PermissionResponse]:
+    async def get(self, *, retries: int | None = None) -> list[PermissionResponse]:
         """``GET /resources/permissions/v1``.
 
         Returns ``list[PermissionResponse]`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
         """
         return await self._core.call(
-            _GET, path={}, query={}, headers={}, answer=list[PermissionResponse]
+            _GET, path={}, query={}, headers={}, retries=retries, answer=list[PermissionResponse]
         )
 
-    async def create(self, body: Sequence[AddPermissionRequest]) -> list[PermissionResponse]:
+    async def create(
+        self, body: Sequence[AddPermissionRequest], *, retries: int | None = None
+    ) -> list[PermissionResponse]:
         """``POST /resources/permissions/v1``.
 
         Returns ``list[PermissionResponse]`` (HTTP 201).
         Token: an EnvironmentSession (the environment's management token).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
         return await self._core.call(
-            _CREATE, path={}, query={}, headers={}, body=body, answer=list[PermissionResponse]
+            _CREATE,
+            path={},
+            query={},
+            headers={},
+            body=body,
+            retries=retries,
+            answer=list[PermissionResponse],
         )
 
-    async def delete(self, permission_id: str) -> None:
+    async def delete(self, permission_id: str, *, retries: int | None = None) -> None:
         """``DELETE /resources/permissions/v1/{permissionId}``.
 
         Frontegg answers 204 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``permission_id`` fills ``{permissionId}``.
         """
         await self._core.call_none(
-            _DELETE, path={"permissionId": permission_id}, query={}, headers={}
+            _DELETE, path={"permissionId": permission_id}, query={}, headers={}, retries=retries
         )
 
-    async def update(self, permission_id: str, body: UpdatePermissionRequest) -> PermissionResponse:
+    async def update(
+        self, permission_id: str, body: UpdatePermissionRequest, *, retries: int | None = None
+    ) -> PermissionResponse:
         """``PATCH /resources/permissions/v1/{permissionId}``.
 
         Returns ``PermissionResponse`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``permission_id`` fills ``{permissionId}``; ``body`` is the JSON body.
         """
@@ -96,16 +110,18 @@ class PermissionsApi:
             query={},
             headers={},
             body=body,
+            retries=retries,
             answer=PermissionResponse,
         )
 
     async def replace_roles(
-        self, permission_id: str, body: AddRolesToPermissionRequest
+        self, permission_id: str, body: AddRolesToPermissionRequest, *, retries: int | None = None
     ) -> PermissionResponse:
         """``PUT /resources/permissions/v1/{permissionId}/roles``.
 
         Returns ``PermissionResponse`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``permission_id`` fills ``{permissionId}``; ``body`` is the JSON body.
         """
@@ -115,14 +131,18 @@ class PermissionsApi:
             query={},
             headers={},
             body=body,
+            retries=retries,
             answer=PermissionResponse,
         )
 
-    async def replace_classification(self, body: ClassifyPermissionsDto) -> PermissionResponse:
+    async def replace_classification(
+        self, body: ClassifyPermissionsDto, *, retries: int | None = None
+    ) -> PermissionResponse:
         """``PUT /resources/permissions/v1/classification``.
 
         Returns ``PermissionResponse`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``body`` is the JSON body.
         """
@@ -132,5 +152,6 @@ class PermissionsApi:
             query={},
             headers={},
             body=body,
+            retries=retries,
             answer=PermissionResponse,
         )

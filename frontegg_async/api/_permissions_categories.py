@@ -44,25 +44,32 @@ class PermissionsCategoriesApi:
     def __init__(self, core: ApiCore) -> None:
         self._core = core
 
-    async def get_categories(self) -> list[PermissionCategoryResponseDto]:
+    async def get_categories(
+        self, *, retries: int | None = None
+    ) -> list[PermissionCategoryResponseDto]:
         """``GET /resources/permissions/v1/categories``.
 
         Returns ``list[PermissionCategoryResponseDto]`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
         """
         return await self._core.call(
             _GET_CATEGORIES,
             path={},
             query={},
             headers={},
+            retries=retries,
             answer=list[PermissionCategoryResponseDto],
         )
 
-    async def create_categories(self, body: CreateCategoryDto) -> PermissionCategoryResponseDto:
+    async def create_categories(
+        self, body: CreateCategoryDto, *, retries: int | None = None
+    ) -> PermissionCategoryResponseDto:
         """``POST /resources/permissions/v1/categories``.
 
         Returns ``PermissionCategoryResponseDto`` (HTTP 201).
         Token: an EnvironmentSession (the environment's management token).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
@@ -72,29 +79,43 @@ class PermissionsCategoriesApi:
             query={},
             headers={},
             body=body,
+            retries=retries,
             answer=PermissionCategoryResponseDto,
         )
 
-    async def update_categories(self, category_id: str, body: UpdateCategoryDto) -> None:
+    async def update_categories(
+        self, category_id: str, body: UpdateCategoryDto, *, retries: int | None = None
+    ) -> None:
         """``PATCH /resources/permissions/v1/categories/{categoryId}``.
 
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``category_id`` fills ``{categoryId}``; ``body`` is the JSON body.
         """
         await self._core.call_none(
-            _UPDATE_CATEGORIES, path={"categoryId": category_id}, query={}, headers={}, body=body
+            _UPDATE_CATEGORIES,
+            path={"categoryId": category_id},
+            query={},
+            headers={},
+            body=body,
+            retries=retries,
         )
 
-    async def delete_categories(self, category_id: str) -> None:
+    async def delete_categories(self, category_id: str, *, retries: int | None = None) -> None:
         """``DELETE /resources/permissions/v1/categories/{categoryId}``.
 
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``category_id`` fills ``{categoryId}``.
         """
         await self._core.call_none(
-            _DELETE_CATEGORIES, path={"categoryId": category_id}, query={}, headers={}
+            _DELETE_CATEGORIES,
+            path={"categoryId": category_id},
+            query={},
+            headers={},
+            retries=retries,
         )

@@ -61,13 +61,19 @@ class PersonalTokensApi:
         self._core = core
 
     async def create_users_access_tokens(
-        self, body: CreateUserAccessTokenRequest, *, frontegg_tenant_id: str, frontegg_user_id: str
+        self,
+        body: CreateUserAccessTokenRequest,
+        *,
+        frontegg_tenant_id: str,
+        frontegg_user_id: str,
+        retries: int | None = None,
     ) -> UserAccessTokenResponse:
         """``POST /resources/users/access-tokens/v1``.
 
         Returns ``UserAccessTokenResponse`` (HTTP 201).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
         header (required); ``frontegg_user_id`` is the ``frontegg-user-id`` header (required).
@@ -81,17 +87,19 @@ class PersonalTokensApi:
                 "frontegg-user-id": frontegg_user_id,
             },
             body=body,
+            retries=retries,
             answer=UserAccessTokenResponse,
         )
 
     async def get_users_access_tokens(
-        self, *, frontegg_tenant_id: str, frontegg_user_id: str
+        self, *, frontegg_tenant_id: str, frontegg_user_id: str, retries: int | None = None
     ) -> GetUserAccessTokensResponse:
         """``GET /resources/users/access-tokens/v1``.
 
         Returns ``GetUserAccessTokensResponse`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header (required);
         ``frontegg_user_id`` is the ``frontegg-user-id`` header (required).
@@ -104,17 +112,19 @@ class PersonalTokensApi:
                 "frontegg-tenant-id": frontegg_tenant_id,
                 "frontegg-user-id": frontegg_user_id,
             },
+            retries=retries,
             answer=GetUserAccessTokensResponse,
         )
 
     async def delete_users_access_tokens(
-        self, id: str, *, frontegg_tenant_id: str, frontegg_user_id: str
+        self, id: str, *, frontegg_tenant_id: str, frontegg_user_id: str, retries: int | None = None
     ) -> None:
         """``DELETE /resources/users/access-tokens/v1/{id}``.
 
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``id`` fills ``{id}``; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
         header (required); ``frontegg_user_id`` is the ``frontegg-user-id`` header (required).
@@ -127,16 +137,23 @@ class PersonalTokensApi:
                 "frontegg-tenant-id": frontegg_tenant_id,
                 "frontegg-user-id": frontegg_user_id,
             },
+            retries=retries,
         )
 
     async def create_users_api_tokens(
-        self, body: CreateUserApiTokenDto, *, frontegg_tenant_id: str, frontegg_user_id: str
+        self,
+        body: CreateUserApiTokenDto,
+        *,
+        frontegg_tenant_id: str,
+        frontegg_user_id: str,
+        retries: int | None = None,
     ) -> CreateUserApiTokenResponseDto:
         """``POST /resources/users/api-tokens/v1``.
 
         Returns ``CreateUserApiTokenResponseDto`` (HTTP 201).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
         header (required); ``frontegg_user_id`` is the ``frontegg-user-id`` header (required).
@@ -150,17 +167,19 @@ class PersonalTokensApi:
                 "frontegg-user-id": frontegg_user_id,
             },
             body=body,
+            retries=retries,
             answer=CreateUserApiTokenResponseDto,
         )
 
     async def get_users_api_tokens(
-        self, *, frontegg_tenant_id: str, frontegg_user_id: str
+        self, *, frontegg_tenant_id: str, frontegg_user_id: str, retries: int | None = None
     ) -> list[GetUserApiTokensResponseDto]:
         """``GET /resources/users/api-tokens/v1``.
 
         Returns ``list[GetUserApiTokensResponseDto]`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header (required);
         ``frontegg_user_id`` is the ``frontegg-user-id`` header (required).
@@ -173,17 +192,19 @@ class PersonalTokensApi:
                 "frontegg-tenant-id": frontegg_tenant_id,
                 "frontegg-user-id": frontegg_user_id,
             },
+            retries=retries,
             answer=list[GetUserApiTokensResponseDto],
         )
 
     async def delete_users_api_tokens(
-        self, id: str, *, frontegg_tenant_id: str, frontegg_user_id: str
+        self, id: str, *, frontegg_tenant_id: str, frontegg_user_id: str, retries: int | None = None
     ) -> None:
         """``DELETE /resources/users/api-tokens/v1/{id}``.
 
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``id`` fills ``{id}``; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
         header (required); ``frontegg_user_id`` is the ``frontegg-user-id`` header (required).
@@ -196,4 +217,5 @@ class PersonalTokensApi:
                 "frontegg-tenant-id": frontegg_tenant_id,
                 "frontegg-user-id": frontegg_user_id,
             },
+            retries=retries,
         )

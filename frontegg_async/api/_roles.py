@@ -41,11 +41,14 @@ class RolesApi:
     def __init__(self, core: ApiCore) -> None:
         self._core = core
 
-    async def get(self, *, frontegg_tenant_id: str | None = None) -> list[RoleResponse]:
+    async def get(
+        self, *, frontegg_tenant_id: str | None = None, retries: int | None = None
+    ) -> list[RoleResponse]:
         """``GET /resources/roles/v1``.
 
         Returns ``list[RoleResponse]`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header.
         """
@@ -54,16 +57,22 @@ class RolesApi:
             path={},
             query={},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
+            retries=retries,
             answer=list[RoleResponse],
         )
 
     async def create(
-        self, body: Sequence[AddRoleRequest], *, frontegg_tenant_id: str | None = None
+        self,
+        body: Sequence[AddRoleRequest],
+        *,
+        frontegg_tenant_id: str | None = None,
+        retries: int | None = None,
     ) -> list[RoleResponse]:
         """``POST /resources/roles/v1``.
 
         Returns ``list[RoleResponse]`` (HTTP 201).
         Token: an EnvironmentSession (the environment's management token).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
         header.
@@ -74,14 +83,18 @@ class RolesApi:
             query={},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
             body=body,
+            retries=retries,
             answer=list[RoleResponse],
         )
 
-    async def delete(self, role_id: str, *, frontegg_tenant_id: str | None = None) -> None:
+    async def delete(
+        self, role_id: str, *, frontegg_tenant_id: str | None = None, retries: int | None = None
+    ) -> None:
         """``DELETE /resources/roles/v1/{roleId}``.
 
         Frontegg answers 204 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``role_id`` fills ``{roleId}``; ``frontegg_tenant_id`` is the
         ``frontegg-tenant-id`` header.
@@ -91,15 +104,22 @@ class RolesApi:
             path={"roleId": role_id},
             query={},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
+            retries=retries,
         )
 
     async def update(
-        self, role_id: str, body: UpdateRoleRequest, *, frontegg_tenant_id: str | None = None
+        self,
+        role_id: str,
+        body: UpdateRoleRequest,
+        *,
+        frontegg_tenant_id: str | None = None,
+        retries: int | None = None,
     ) -> RoleResponse:
         """``PATCH /resources/roles/v1/{roleId}``.
 
         Returns ``RoleResponse`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``role_id`` fills ``{roleId}``; ``body`` is the JSON body; ``frontegg_tenant_id``
         is the ``frontegg-tenant-id`` header.
@@ -110,6 +130,7 @@ class RolesApi:
             query={},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
             body=body,
+            retries=retries,
             answer=RoleResponse,
         )
 
@@ -119,11 +140,13 @@ class RolesApi:
         body: AddPermissionToRoleRequest,
         *,
         frontegg_tenant_id: str | None = None,
+        retries: int | None = None,
     ) -> RoleResponse:
         """``PUT /resources/roles/v1/{roleId}/permissions``.
 
         Returns ``RoleResponse`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``role_id`` fills ``{roleId}``; ``body`` is the JSON body; ``frontegg_tenant_id``
         is the ``frontegg-tenant-id`` header.
@@ -134,14 +157,18 @@ class RolesApi:
             query={},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
             body=body,
+            retries=retries,
             answer=RoleResponse,
         )
 
-    async def replace_tenant(self, role_id: str, body: UpdateRoleTenantRequest) -> RoleResponse:
+    async def replace_tenant(
+        self, role_id: str, body: UpdateRoleTenantRequest, *, retries: int | None = None
+    ) -> RoleResponse:
         """``PUT /resources/roles/v1/{roleId}/tenant``.
 
         Returns ``RoleResponse`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``role_id`` fills ``{roleId}``; ``body`` is the JSON body.
         """
@@ -151,5 +178,6 @@ class RolesApi:
             query={},
             headers={},
             body=body,
+            retries=retries,
             answer=RoleResponse,
         )

@@ -25,10 +25,11 @@ class SessionsConfigurationApi:
     def __init__(self, core: ApiCore) -> None:
         self._core = core
 
-    async def get_vendor(self) -> None:
+    async def get_vendor(self, *, retries: int | None = None) -> None:
         """``GET /resources/configurations/sessions/v1/vendor``.
 
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
         """
-        await self._core.call_none(_GET_VENDOR, path={}, query={}, headers={})
+        await self._core.call_none(_GET_VENDOR, path={}, query={}, headers={}, retries=retries)

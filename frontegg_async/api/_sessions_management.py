@@ -26,27 +26,39 @@ class SessionsManagementApi:
     def __init__(self, core: ApiCore) -> None:
         self._core = core
 
-    async def get(self, *, frontegg_tenant_id: str | None = None) -> None:
+    async def get(
+        self, *, frontegg_tenant_id: str | None = None, retries: int | None = None
+    ) -> None:
         """``GET /resources/configurations/sessions/v1``.
 
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header.
         """
         await self._core.call_none(
-            _GET, path={}, query={}, headers={"frontegg-tenant-id": frontegg_tenant_id}
+            _GET,
+            path={},
+            query={},
+            headers={"frontegg-tenant-id": frontegg_tenant_id},
+            retries=retries,
         )
 
     async def create(
-        self, body: CreateSessionConfigurationRequest, *, frontegg_tenant_id: str | None = None
+        self,
+        body: CreateSessionConfigurationRequest,
+        *,
+        frontegg_tenant_id: str | None = None,
+        retries: int | None = None,
     ) -> None:
         """``POST /resources/configurations/sessions/v1``.
 
         Frontegg answers 201 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
         header.
@@ -57,4 +69,5 @@ class SessionsManagementApi:
             query={},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
             body=body,
+            retries=retries,
         )

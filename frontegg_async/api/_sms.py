@@ -74,11 +74,13 @@ class SmsApi:
         sort_by: Literal["userId", "phoneNumber"] | None = None,
         order: Literal["ASC", "DESC"] | None = None,
         phone_number: str | None = None,
+        retries: int | None = None,
     ) -> Page[UserPhoneNumberResponseDto]:
         """``GET /resources/users/phone-numbers/v1``.
 
         Returns one page (200): ``Page[UserPhoneNumberResponseDto]``, with links and totals.
         Token: any session (these calls are public or act on the signed-in user).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
         Deprecated by Frontegg: a newer version of this call exists.
 
         Arguments: ``limit`` is the ``_limit`` query; ``offset`` is the ``_offset`` query (a page
@@ -96,6 +98,7 @@ class SmsApi:
                 "_phoneNumber": phone_number,
             },
             headers={},
+            retries=retries,
             answer=Page[UserPhoneNumberResponseDto],
         )
 
@@ -106,6 +109,7 @@ class SmsApi:
         sort_by: Literal["userId", "phoneNumber"] | None = None,
         order: Literal["ASC", "DESC"] | None = None,
         phone_number: str | None = None,
+        retries: int | None = None,
     ) -> AsyncIterator[UserPhoneNumberResponseDto]:
         """Every ``UserPhoneNumberResponseDto`` of ``get_users_phone_numbers``, ``page_size`` at a
         time.
@@ -121,17 +125,19 @@ class SmsApi:
                 sort_by=sort_by,
                 order=order,
                 phone_number=phone_number,
+                retries=retries,
             )
 
         return self._core.iterate(page, page_size)
 
     async def create_users_phone_numbers(
-        self, body: CreateUserPhoneNumberRequestDto
+        self, body: CreateUserPhoneNumberRequestDto, *, retries: int | None = None
     ) -> UserPhoneNumberCreatedResponseDto:
         """``POST /resources/users/phone-numbers/v1``.
 
         Returns ``UserPhoneNumberCreatedResponseDto`` (HTTP 201).
         Token: any session (these calls are public or act on the signed-in user).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
@@ -141,16 +147,18 @@ class SmsApi:
             query={},
             headers={},
             body=body,
+            retries=retries,
             answer=UserPhoneNumberCreatedResponseDto,
         )
 
     async def preverify_users_phone_numbers(
-        self, body: PreVerifyUserPhoneNumberRequestDto
+        self, body: PreVerifyUserPhoneNumberRequestDto, *, retries: int | None = None
     ) -> UserPhoneNumberCreatedResponseDto:
         """``POST /resources/users/phone-numbers/v1/preverify``.
 
         Returns ``UserPhoneNumberCreatedResponseDto`` (HTTP 200).
         Token: any session (these calls are public or act on the signed-in user).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
@@ -160,26 +168,33 @@ class SmsApi:
             query={},
             headers={},
             body=body,
+            retries=retries,
             answer=UserPhoneNumberCreatedResponseDto,
         )
 
-    async def verify_users_phone_numbers(self, body: VerifyPhoneNumberOTCRequestDto) -> None:
+    async def verify_users_phone_numbers(
+        self, body: VerifyPhoneNumberOTCRequestDto, *, retries: int | None = None
+    ) -> None:
         """``POST /resources/users/phone-numbers/v1/verify``.
 
         Frontegg answers 200 with no body; returns None.
         Token: any session (these calls are public or act on the signed-in user).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
         await self._core.call_none(
-            _VERIFY_USERS_PHONE_NUMBERS, path={}, query={}, headers={}, body=body
+            _VERIFY_USERS_PHONE_NUMBERS, path={}, query={}, headers={}, body=body, retries=retries
         )
 
-    async def delete_users_phone_numbers(self, id: str) -> UserPhoneNumberDeleteCodeResponseDto:
+    async def delete_users_phone_numbers(
+        self, id: str, *, retries: int | None = None
+    ) -> UserPhoneNumberDeleteCodeResponseDto:
         """``DELETE /resources/users/phone-numbers/v1/{id}``.
 
         Returns ``UserPhoneNumberDeleteCodeResponseDto`` (HTTP 200).
         Token: any session (these calls are public or act on the signed-in user).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``id`` fills ``{id}``.
         """
@@ -188,30 +203,42 @@ class SmsApi:
             path={"id": id},
             query={},
             headers={},
+            retries=retries,
             answer=UserPhoneNumberDeleteCodeResponseDto,
         )
 
     async def verify_users_phone_numbers_delete(
-        self, id: str, body: VerifyPhoneNumberOTCRequestDto
+        self, id: str, body: VerifyPhoneNumberOTCRequestDto, *, retries: int | None = None
     ) -> None:
         """``POST /resources/users/phone-numbers/v1/{id}/delete/verify``.
 
         Frontegg answers 200 with no body; returns None.
         Token: any session (these calls are public or act on the signed-in user).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``id`` fills ``{id}``; ``body`` is the JSON body.
         """
         await self._core.call_none(
-            _VERIFY_USERS_PHONE_NUMBERS_DELETE, path={"id": id}, query={}, headers={}, body=body
+            _VERIFY_USERS_PHONE_NUMBERS_DELETE,
+            path={"id": id},
+            query={},
+            headers={},
+            body=body,
+            retries=retries,
         )
 
     async def get_users_phone_numbers_me(
-        self, *, frontegg_tenant_id: str | None = None, frontegg_user_id: str
+        self,
+        *,
+        frontegg_tenant_id: str | None = None,
+        frontegg_user_id: str,
+        retries: int | None = None,
     ) -> list[UserPhoneNumberResponseDto]:
         """``GET /resources/users/phone-numbers/v1/me``.
 
         Returns ``list[UserPhoneNumberResponseDto]`` (HTTP 200).
         Token: any session (these calls are public or act on the signed-in user).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header; ``frontegg_user_id``
         is the ``frontegg-user-id`` header (required).
@@ -224,6 +251,7 @@ class SmsApi:
                 "frontegg-tenant-id": frontegg_tenant_id,
                 "frontegg-user-id": frontegg_user_id,
             },
+            retries=retries,
             answer=list[UserPhoneNumberResponseDto],
         )
 
@@ -236,11 +264,13 @@ class SmsApi:
         order: Literal["ASC", "DESC"] | None = None,
         phone_number: str | None = None,
         user_ids: Sequence[str] | None = None,
+        retries: int | None = None,
     ) -> Page[UserPhoneNumberResponseDto]:
         """``GET /resources/users/phone-numbers/v2``.
 
         Returns one page (200): ``Page[UserPhoneNumberResponseDto]``, with links and totals.
         Token: any session (these calls are public or act on the signed-in user).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``limit`` is the ``_limit`` query; ``offset`` is the ``_offset`` query (a page
         number, from 0); ``sort_by`` is the ``_sortBy`` query; ``order`` is the ``_order`` query;
@@ -258,6 +288,7 @@ class SmsApi:
                 "userIds": user_ids,
             },
             headers={},
+            retries=retries,
             answer=Page[UserPhoneNumberResponseDto],
         )
 
@@ -269,6 +300,7 @@ class SmsApi:
         order: Literal["ASC", "DESC"] | None = None,
         phone_number: str | None = None,
         user_ids: Sequence[str] | None = None,
+        retries: int | None = None,
     ) -> AsyncIterator[UserPhoneNumberResponseDto]:
         """Every ``UserPhoneNumberResponseDto`` of ``get_users_phone_numbers_v2``, ``page_size`` at
         a time.
@@ -285,6 +317,7 @@ class SmsApi:
                 order=order,
                 phone_number=phone_number,
                 user_ids=user_ids,
+                retries=retries,
             )
 
         return self._core.iterate(page, page_size)

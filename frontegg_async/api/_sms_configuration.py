@@ -29,32 +29,43 @@ class SmsConfigurationApi:
     def __init__(self, core: ApiCore) -> None:
         self._core = core
 
-    async def create(self, body: CreateSmsVendorConfigRequest) -> SmsVendorConfigResponse:
+    async def create(
+        self, body: CreateSmsVendorConfigRequest, *, retries: int | None = None
+    ) -> SmsVendorConfigResponse:
         """``POST /resources/configurations/v1/sms``.
 
         Returns ``SmsVendorConfigResponse`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
         return await self._core.call(
-            _CREATE, path={}, query={}, headers={}, body=body, answer=SmsVendorConfigResponse
+            _CREATE,
+            path={},
+            query={},
+            headers={},
+            body=body,
+            retries=retries,
+            answer=SmsVendorConfigResponse,
         )
 
-    async def delete(self) -> None:
+    async def delete(self, *, retries: int | None = None) -> None:
         """``DELETE /resources/configurations/v1/sms``.
 
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
         """
-        await self._core.call_none(_DELETE, path={}, query={}, headers={})
+        await self._core.call_none(_DELETE, path={}, query={}, headers={}, retries=retries)
 
-    async def get(self) -> SmsVendorConfigResponse:
+    async def get(self, *, retries: int | None = None) -> SmsVendorConfigResponse:
         """``GET /resources/configurations/v1/sms``.
 
         Returns ``SmsVendorConfigResponse`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
         """
         return await self._core.call(
-            _GET, path={}, query={}, headers={}, answer=SmsVendorConfigResponse
+            _GET, path={}, query={}, headers={}, retries=retries, answer=SmsVendorConfigResponse
         )

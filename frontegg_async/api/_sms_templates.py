@@ -56,21 +56,30 @@ class SmsTemplatesApi:
     def __init__(self, core: ApiCore) -> None:
         self._core = core
 
-    async def get_templates(self) -> SmsTemplateResponse:
+    async def get_templates(self, *, retries: int | None = None) -> SmsTemplateResponse:
         """``GET /resources/configurations/v1/sms/templates``.
 
         Returns ``SmsTemplateResponse`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
         """
         return await self._core.call(
-            _GET_TEMPLATES, path={}, query={}, headers={}, answer=SmsTemplateResponse
+            _GET_TEMPLATES,
+            path={},
+            query={},
+            headers={},
+            retries=retries,
+            answer=SmsTemplateResponse,
         )
 
-    async def get_templates_by_type(self, type: str) -> SmsTemplateResponse:
+    async def get_templates_by_type(
+        self, type: str, *, retries: int | None = None
+    ) -> SmsTemplateResponse:
         """``GET /resources/configurations/v1/sms/templates/{type}``.
 
         Returns ``SmsTemplateResponse`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``type`` fills ``{type}``.
         """
@@ -79,26 +88,31 @@ class SmsTemplatesApi:
             path={"type": type},
             query={},
             headers={},
+            retries=retries,
             answer=SmsTemplateResponse,
         )
 
-    async def delete_templates(self, type: str) -> None:
+    async def delete_templates(self, type: str, *, retries: int | None = None) -> None:
         """``DELETE /resources/configurations/v1/sms/templates/{type}``.
 
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``type`` fills ``{type}``.
         """
-        await self._core.call_none(_DELETE_TEMPLATES, path={"type": type}, query={}, headers={})
+        await self._core.call_none(
+            _DELETE_TEMPLATES, path={"type": type}, query={}, headers={}, retries=retries
+        )
 
     async def create_templates(
-        self, type: str, body: CreateSmsTemplateRequest
+        self, type: str, body: CreateSmsTemplateRequest, *, retries: int | None = None
     ) -> SmsTemplateResponse:
         """``POST /resources/configurations/v1/sms/templates/{type}``.
 
         Returns ``SmsTemplateResponse`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``type`` fills ``{type}``; ``body`` is the JSON body.
         """
@@ -108,14 +122,18 @@ class SmsTemplatesApi:
             query={},
             headers={},
             body=body,
+            retries=retries,
             answer=SmsTemplateResponse,
         )
 
-    async def get_templates_default(self, type: str) -> SmsTemplateResponse:
+    async def get_templates_default(
+        self, type: str, *, retries: int | None = None
+    ) -> SmsTemplateResponse:
         """``GET /resources/configurations/v1/sms/templates/{type}/default``.
 
         Returns ``SmsTemplateResponse`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``type`` fills ``{type}``.
         """
@@ -124,15 +142,22 @@ class SmsTemplatesApi:
             path={"type": type},
             query={},
             headers={},
+            retries=retries,
             answer=SmsTemplateResponse,
         )
 
-    async def get_templates_default_all(self) -> SmsTemplateResponse:
+    async def get_templates_default_all(self, *, retries: int | None = None) -> SmsTemplateResponse:
         """``GET /resources/configurations/v1/sms/templates/default/all``.
 
         Returns ``SmsTemplateResponse`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
         """
         return await self._core.call(
-            _GET_TEMPLATES_DEFAULT_ALL, path={}, query={}, headers={}, answer=SmsTemplateResponse
+            _GET_TEMPLATES_DEFAULT_ALL,
+            path={},
+            query={},
+            headers={},
+            retries=retries,
+            answer=SmsTemplateResponse,
         )

@@ -182,12 +182,13 @@ class UserAdminApi:
         self._core = core
 
     async def replace_users_temporary_configuration(
-        self, body: TemporaryUsersConfigurationDto
+        self, body: TemporaryUsersConfigurationDto, *, retries: int | None = None
     ) -> TemporaryUsersConfigurationDto:
         """``PUT /resources/users/temporary/v1/configuration``.
 
         Returns ``TemporaryUsersConfigurationDto`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``body`` is the JSON body.
         """
@@ -197,14 +198,18 @@ class UserAdminApi:
             query={},
             headers={},
             body=body,
+            retries=retries,
             answer=TemporaryUsersConfigurationDto,
         )
 
-    async def replace_users(self, user_id: str, body: UpdateVendorUserDto) -> UserDto:
+    async def replace_users(
+        self, user_id: str, body: UpdateVendorUserDto, *, retries: int | None = None
+    ) -> UserDto:
         """``PUT /resources/users/v1/{userId}``.
 
         Returns ``UserDto`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``user_id`` fills ``{userId}``; ``body`` is the JSON body.
         """
@@ -214,40 +219,55 @@ class UserAdminApi:
             query={},
             headers={},
             body=body,
+            retries=retries,
             answer=UserDto,
         )
 
-    async def get_vendor_only_users(self, user_id: str) -> UserDto:
+    async def get_vendor_only_users(self, user_id: str, *, retries: int | None = None) -> UserDto:
         """``GET /resources/vendor-only/users/v1/{userId}``.
 
         Returns ``UserDto`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``user_id`` fills ``{userId}``.
         """
         return await self._core.call(
-            _GET_VENDOR_ONLY_USERS, path={"userId": user_id}, query={}, headers={}, answer=UserDto
+            _GET_VENDOR_ONLY_USERS,
+            path={"userId": user_id},
+            query={},
+            headers={},
+            retries=retries,
+            answer=UserDto,
         )
 
-    async def unenroll_vendor_only_users_mfa(self, user_id: str) -> None:
+    async def unenroll_vendor_only_users_mfa(
+        self, user_id: str, *, retries: int | None = None
+    ) -> None:
         """``POST /resources/vendor-only/users/v1/{userId}/mfa/unenroll``.
 
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``user_id`` fills ``{userId}``.
         """
         await self._core.call_none(
-            _UNENROLL_VENDOR_ONLY_USERS_MFA, path={"userId": user_id}, query={}, headers={}
+            _UNENROLL_VENDOR_ONLY_USERS_MFA,
+            path={"userId": user_id},
+            query={},
+            headers={},
+            retries=retries,
         )
 
     async def verify_vendor_only_users_passwords(
-        self, body: ValidateUserPasswordRequest
+        self, body: ValidateUserPasswordRequest, *, retries: int | None = None
     ) -> ValidateUserPasswordResponse:
         """``POST /resources/vendor-only/users/v1/passwords/verify``.
 
         Returns ``ValidateUserPasswordResponse`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
@@ -257,19 +277,29 @@ class UserAdminApi:
             query={},
             headers={},
             body=body,
+            retries=retries,
             answer=ValidateUserPasswordResponse,
         )
 
-    async def create_vendor_only_users(self, body: CreateUserDtoVendorOnly) -> UserDto:
+    async def create_vendor_only_users(
+        self, body: CreateUserDtoVendorOnly, *, retries: int | None = None
+    ) -> UserDto:
         """``POST /resources/vendor-only/users/v1``.
 
         Returns ``UserDto`` (HTTP 201).
         Token: an EnvironmentSession (the environment's management token).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
         return await self._core.call(
-            _CREATE_VENDOR_ONLY_USERS, path={}, query={}, headers={}, body=body, answer=UserDto
+            _CREATE_VENDOR_ONLY_USERS,
+            path={},
+            query={},
+            headers={},
+            body=body,
+            retries=retries,
+            answer=UserDto,
         )
 
     async def get_tenants_users_statuses(
@@ -280,11 +310,13 @@ class UserAdminApi:
             Literal["PendingInvitation", "PendingLogin", "Activated", "NotActivated"]
         ]
         | None = None,
+        retries: int | None = None,
     ) -> UserTenantStatusesResponse:
         """``GET /resources/tenants/users/v1/statuses``.
 
         Returns ``UserTenantStatusesResponse`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``user_ids`` is the ``userIds`` query (required); ``user_tenant_statuses`` is the
         ``userTenantStatuses`` query.
@@ -294,16 +326,18 @@ class UserAdminApi:
             path={},
             query={"userIds": user_ids, "userTenantStatuses": user_tenant_statuses},
             headers={},
+            retries=retries,
             answer=UserTenantStatusesResponse,
         )
 
     async def create_users_phone_numbers_vendor(
-        self, user_id: str, body: PreVerifyUserPhoneNumberRequestDto
+        self, user_id: str, body: PreVerifyUserPhoneNumberRequestDto, *, retries: int | None = None
     ) -> None:
         """``POST /resources/users/phone-numbers/v1/vendor/{userId}``.
 
         Frontegg answers 201 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``user_id`` fills ``{userId}``; ``body`` is the JSON body.
         """
@@ -313,13 +347,17 @@ class UserAdminApi:
             query={},
             headers={},
             body=body,
+            retries=retries,
         )
 
-    async def delete_users_phone_numbers_vendor(self, user_id: str, phone_id: str) -> None:
+    async def delete_users_phone_numbers_vendor(
+        self, user_id: str, phone_id: str, *, retries: int | None = None
+    ) -> None:
         """``DELETE /resources/users/phone-numbers/v1/vendor/{userId}/{phoneId}``.
 
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``user_id`` fills ``{userId}``; ``phone_id`` fills ``{phoneId}``.
         """
@@ -328,15 +366,21 @@ class UserAdminApi:
             path={"userId": user_id, "phoneId": phone_id},
             query={},
             headers={},
+            retries=retries,
         )
 
     async def invite_users_bulk(
-        self, body: UsersBulkInviteRequestDto, *, frontegg_tenant_id: str
+        self,
+        body: UsersBulkInviteRequestDto,
+        *,
+        frontegg_tenant_id: str,
+        retries: int | None = None,
     ) -> TaskContext:
         """``POST /resources/users/bulk/v1/invite``.
 
         Returns ``TaskContext`` (HTTP 202).
         Token: an EnvironmentSession (the environment's management token).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
         header (required).
@@ -347,26 +391,31 @@ class UserAdminApi:
             query={},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
             body=body,
+            retries=retries,
             answer=TaskContext,
         )
 
-    async def get_users_bulk_status(self, id: str) -> None:
+    async def get_users_bulk_status(self, id: str, *, retries: int | None = None) -> None:
         """``GET /resources/users/bulk/v1/status/{id}``.
 
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``id`` fills ``{id}``.
         """
-        await self._core.call_none(_GET_USERS_BULK_STATUS, path={"id": id}, query={}, headers={})
+        await self._core.call_none(
+            _GET_USERS_BULK_STATUS, path={"id": id}, query={}, headers={}, retries=retries
+        )
 
     async def update_vendor_only_users_roles_bulk(
-        self, user_id: str, body: BulkUpdateUserRolesRequestDto
+        self, user_id: str, body: BulkUpdateUserRolesRequestDto, *, retries: int | None = None
     ) -> BulkUpdateUserRolesSyncResponseDto:
         """``PATCH /resources/vendor-only/users/v1/{userId}/roles/bulk``.
 
         Returns ``BulkUpdateUserRolesSyncResponseDto`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``user_id`` fills ``{userId}``; ``body`` is the JSON body.
         """
@@ -376,16 +425,18 @@ class UserAdminApi:
             query={},
             headers={},
             body=body,
+            retries=retries,
             answer=BulkUpdateUserRolesSyncResponseDto,
         )
 
     async def get_vendor_only_users_bulk_roles_status(
-        self, task_id: str
+        self, task_id: str, *, retries: int | None = None
     ) -> BulkRolesTaskStatusResponseDto:
         """``GET /resources/vendor-only/users/v1/bulk-roles/status/{taskId}``.
 
         Returns ``BulkRolesTaskStatusResponseDto`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``task_id`` fills ``{taskId}``.
         """
@@ -394,26 +445,36 @@ class UserAdminApi:
             path={"taskId": task_id},
             query={},
             headers={},
+            retries=retries,
             answer=BulkRolesTaskStatusResponseDto,
         )
 
-    async def get_users_email(self, *, email: str) -> CoreUserDto:
+    async def get_users_email(self, *, email: str, retries: int | None = None) -> CoreUserDto:
         """``GET /resources/users/v1/email``.
 
         Returns ``CoreUserDto`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``email`` is the ``email`` query (required).
         """
         return await self._core.call(
-            _GET_USERS_EMAIL, path={}, query={"email": email}, headers={}, answer=CoreUserDto
+            _GET_USERS_EMAIL,
+            path={},
+            query={"email": email},
+            headers={},
+            retries=retries,
+            answer=CoreUserDto,
         )
 
-    async def get_users(self, id: str, *, frontegg_tenant_id: str) -> UserDto:
+    async def get_users(
+        self, id: str, *, frontegg_tenant_id: str, retries: int | None = None
+    ) -> UserDto:
         """``GET /resources/users/v1/{id}``.
 
         Returns ``UserDto`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``id`` fills ``{id}``; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
         header (required).
@@ -423,24 +484,31 @@ class UserAdminApi:
             path={"id": id},
             query={},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
+            retries=retries,
             answer=UserDto,
         )
 
-    async def verify_users(self, user_id: str) -> None:
+    async def verify_users(self, user_id: str, *, retries: int | None = None) -> None:
         """``POST /resources/users/v1/{userId}/verify``.
 
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``user_id`` fills ``{userId}``.
         """
-        await self._core.call_none(_VERIFY_USERS, path={"userId": user_id}, query={}, headers={})
+        await self._core.call_none(
+            _VERIFY_USERS, path={"userId": user_id}, query={}, headers={}, retries=retries
+        )
 
-    async def replace_users_invisible(self, user_id: str, body: UpdateUserInvisibleDto) -> UserDto:
+    async def replace_users_invisible(
+        self, user_id: str, body: UpdateUserInvisibleDto, *, retries: int | None = None
+    ) -> UserDto:
         """``PUT /resources/users/v1/{userId}/invisible``.
 
         Returns ``UserDto`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``user_id`` fills ``{userId}``; ``body`` is the JSON body.
         """
@@ -450,14 +518,18 @@ class UserAdminApi:
             query={},
             headers={},
             body=body,
+            retries=retries,
             answer=UserDto,
         )
 
-    async def replace_users_superuser(self, user_id: str, body: UpdateUserSuperuserDto) -> UserDto:
+    async def replace_users_superuser(
+        self, user_id: str, body: UpdateUserSuperuserDto, *, retries: int | None = None
+    ) -> UserDto:
         """``PUT /resources/users/v1/{userId}/superuser``.
 
         Returns ``UserDto`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``user_id`` fills ``{userId}``; ``body`` is the JSON body.
         """
@@ -467,16 +539,18 @@ class UserAdminApi:
             query={},
             headers={},
             body=body,
+            retries=retries,
             answer=UserDto,
         )
 
     async def replace_users_tenant(
-        self, user_id: str, body: UpdateUserTenantWithValidationDto
+        self, user_id: str, body: UpdateUserTenantWithValidationDto, *, retries: int | None = None
     ) -> UserDto:
         """``PUT /resources/users/v1/{userId}/tenant``.
 
         Returns ``UserDto`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``user_id`` fills ``{userId}``; ``body`` is the JSON body.
         """
@@ -486,14 +560,18 @@ class UserAdminApi:
             query={},
             headers={},
             body=body,
+            retries=retries,
             answer=UserDto,
         )
 
-    async def create_users_tenant(self, user_id: str, body: AddUserToTenantRequest) -> UserDto:
+    async def create_users_tenant(
+        self, user_id: str, body: AddUserToTenantRequest, *, retries: int | None = None
+    ) -> UserDto:
         """``POST /resources/users/v1/{userId}/tenant``.
 
         Returns ``UserDto`` (HTTP 201).
         Token: an EnvironmentSession (the environment's management token).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``user_id`` fills ``{userId}``; ``body`` is the JSON body.
         """
@@ -503,14 +581,18 @@ class UserAdminApi:
             query={},
             headers={},
             body=body,
+            retries=retries,
             answer=UserDto,
         )
 
-    async def replace_users_email(self, user_id: str, body: UpdateUserEmailDto) -> UserDto:
+    async def replace_users_email(
+        self, user_id: str, body: UpdateUserEmailDto, *, retries: int | None = None
+    ) -> UserDto:
         """``PUT /resources/users/v1/{userId}/email``.
 
         Returns ``UserDto`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``user_id`` fills ``{userId}``; ``body`` is the JSON body.
         """
@@ -520,16 +602,18 @@ class UserAdminApi:
             query={},
             headers={},
             body=body,
+            retries=retries,
             answer=UserDto,
         )
 
     async def generate_activation_token_users_links(
-        self, user_id: str
+        self, user_id: str, *, retries: int | None = None
     ) -> GenerateUserActivationLinkResponseDto:
         """``POST /resources/users/v1/{userId}/links/generate-activation-token``.
 
         Returns ``GenerateUserActivationLinkResponseDto`` (HTTP 201).
         Token: an EnvironmentSession (the environment's management token).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``user_id`` fills ``{userId}``.
         """
@@ -538,16 +622,18 @@ class UserAdminApi:
             path={"userId": user_id},
             query={},
             headers={},
+            retries=retries,
             answer=GenerateUserActivationLinkResponseDto,
         )
 
     async def generate_password_reset_token_users_links(
-        self, user_id: str
+        self, user_id: str, *, retries: int | None = None
     ) -> GenerateUserResetPasswordLinkResponseDto:
         """``POST /resources/users/v1/{userId}/links/generate-password-reset-token``.
 
         Returns ``GenerateUserResetPasswordLinkResponseDto`` (HTTP 201).
         Token: an EnvironmentSession (the environment's management token).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``user_id`` fills ``{userId}``.
         """
@@ -556,39 +642,52 @@ class UserAdminApi:
             path={"userId": user_id},
             query={},
             headers={},
+            retries=retries,
             answer=GenerateUserResetPasswordLinkResponseDto,
         )
 
-    async def unlock_users(self, user_id: str) -> None:
+    async def unlock_users(self, user_id: str, *, retries: int | None = None) -> None:
         """``POST /resources/users/v1/{userId}/unlock``.
 
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``user_id`` fills ``{userId}``.
         """
-        await self._core.call_none(_UNLOCK_USERS, path={"userId": user_id}, query={}, headers={})
+        await self._core.call_none(
+            _UNLOCK_USERS, path={"userId": user_id}, query={}, headers={}, retries=retries
+        )
 
-    async def lock_users(self, user_id: str) -> None:
+    async def lock_users(self, user_id: str, *, retries: int | None = None) -> None:
         """``POST /resources/users/v1/{userId}/lock``.
 
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``user_id`` fills ``{userId}``.
         """
-        await self._core.call_none(_LOCK_USERS, path={"userId": user_id}, query={}, headers={})
+        await self._core.call_none(
+            _LOCK_USERS, path={"userId": user_id}, query={}, headers={}, retries=retries
+        )
 
     async def replace_users_tenants_migrate(
-        self, body: MigrateUsersFromTenantToTenantRequest
+        self, body: MigrateUsersFromTenantToTenantRequest, *, retries: int | None = None
     ) -> None:
         """``PUT /resources/users/v1/tenants/migrate``.
 
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``body`` is the JSON body.
         """
         await self._core.call_none(
-            _REPLACE_USERS_TENANTS_MIGRATE, path={}, query={}, headers={}, body=body
+            _REPLACE_USERS_TENANTS_MIGRATE,
+            path={},
+            query={},
+            headers={},
+            body=body,
+            retries=retries,
         )

@@ -29,22 +29,33 @@ class UserEmailsPolicyApi:
     def __init__(self, core: ApiCore) -> None:
         self._core = core
 
-    async def get(self) -> GetUserEmailsPolicyResponseDto:
+    async def get(self, *, retries: int | None = None) -> GetUserEmailsPolicyResponseDto:
         """``GET /resources/configurations/v1/user-emails-policy``.
 
         Returns ``GetUserEmailsPolicyResponseDto`` (HTTP 200).
         Token: any session (these calls are public or act on the signed-in user).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
         """
         return await self._core.call(
-            _GET, path={}, query={}, headers={}, answer=GetUserEmailsPolicyResponseDto
+            _GET,
+            path={},
+            query={},
+            headers={},
+            retries=retries,
+            answer=GetUserEmailsPolicyResponseDto,
         )
 
-    async def create(self, body: CreateUserEmailsPolicyRequestDto) -> None:
+    async def create(
+        self, body: CreateUserEmailsPolicyRequestDto, *, retries: int | None = None
+    ) -> None:
         """``POST /resources/configurations/v1/user-emails-policy``.
 
         Frontegg answers 200 with no body; returns None.
         Token: any session (these calls are public or act on the signed-in user).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
-        await self._core.call_none(_CREATE, path={}, query={}, headers={}, body=body)
+        await self._core.call_none(
+            _CREATE, path={}, query={}, headers={}, body=body, retries=retries
+        )

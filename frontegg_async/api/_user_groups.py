@@ -65,12 +65,14 @@ class UserGroupsApi:
         *,
         groups_relations: Literal["roles", "users", "rolesAndUsers"] | None = None,
         frontegg_tenant_id: str | None = None,
+        retries: int | None = None,
     ) -> GroupsResponse:
         """``GET /resources/groups/v1``.
 
         Returns ``GroupsResponse`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``groups_relations`` is the ``_groupsRelations`` query; ``frontegg_tenant_id`` is
         the ``frontegg-tenant-id`` header.
@@ -80,17 +82,23 @@ class UserGroupsApi:
             path={},
             query={"_groupsRelations": groups_relations},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
+            retries=retries,
             answer=GroupsResponse,
         )
 
     async def create(
-        self, body: CreateGroupDto, *, frontegg_tenant_id: str | None = None
+        self,
+        body: CreateGroupDto,
+        *,
+        frontegg_tenant_id: str | None = None,
+        retries: int | None = None,
     ) -> GroupResponse:
         """``POST /resources/groups/v1``.
 
         Returns ``GroupResponse`` (HTTP 201).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
         header.
@@ -101,6 +109,7 @@ class UserGroupsApi:
             query={},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
             body=body,
+            retries=retries,
             answer=GroupResponse,
         )
 
@@ -110,12 +119,14 @@ class UserGroupsApi:
         *,
         groups_relations: Literal["roles", "users", "rolesAndUsers"] | None = None,
         frontegg_tenant_id: str | None = None,
+        retries: int | None = None,
     ) -> GroupsResponse:
         """``POST /resources/groups/v1/bulkGet``.
 
         Returns ``GroupsResponse`` (HTTP 201).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body; ``groups_relations`` is the ``_groupsRelations``
         query; ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header.
@@ -126,17 +137,24 @@ class UserGroupsApi:
             query={"_groupsRelations": groups_relations},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
             body=body,
+            retries=retries,
             answer=GroupsResponse,
         )
 
     async def update(
-        self, id: str, body: UpdateGroupDto, *, frontegg_tenant_id: str | None = None
+        self,
+        id: str,
+        body: UpdateGroupDto,
+        *,
+        frontegg_tenant_id: str | None = None,
+        retries: int | None = None,
     ) -> GroupResponse:
         """``PATCH /resources/groups/v1/{id}``.
 
         Returns ``GroupResponse`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``id`` fills ``{id}``; ``body`` is the JSON body; ``frontegg_tenant_id`` is the
         ``frontegg-tenant-id`` header.
@@ -147,21 +165,29 @@ class UserGroupsApi:
             query={},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
             body=body,
+            retries=retries,
             answer=GroupResponse,
         )
 
-    async def delete(self, id: str, *, frontegg_tenant_id: str | None = None) -> None:
+    async def delete(
+        self, id: str, *, frontegg_tenant_id: str | None = None, retries: int | None = None
+    ) -> None:
         """``DELETE /resources/groups/v1/{id}``.
 
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``id`` fills ``{id}``; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
         header.
         """
         await self._core.call_none(
-            _DELETE, path={"id": id}, query={}, headers={"frontegg-tenant-id": frontegg_tenant_id}
+            _DELETE,
+            path={"id": id},
+            query={},
+            headers={"frontegg-tenant-id": frontegg_tenant_id},
+            retries=retries,
         )
 
     async def get_by_id(
@@ -170,12 +196,14 @@ class UserGroupsApi:
         *,
         groups_relations: Literal["roles", "users", "rolesAndUsers"] | None = None,
         frontegg_tenant_id: str | None = None,
+        retries: int | None = None,
     ) -> GroupResponse:
         """``GET /resources/groups/v1/{id}``.
 
         Returns ``GroupResponse`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``id`` fills ``{id}``; ``groups_relations`` is the ``_groupsRelations`` query;
         ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header.
@@ -185,39 +213,57 @@ class UserGroupsApi:
             path={"id": id},
             query={"_groupsRelations": groups_relations},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
+            retries=retries,
             answer=GroupResponse,
         )
 
-    async def get_config(self) -> GetGroupConfigurationResponse:
+    async def get_config(self, *, retries: int | None = None) -> GetGroupConfigurationResponse:
         """``GET /resources/groups/v1/config``.
 
         Returns ``GetGroupConfigurationResponse`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
         """
         return await self._core.call(
-            _GET_CONFIG, path={}, query={}, headers={}, answer=GetGroupConfigurationResponse
+            _GET_CONFIG,
+            path={},
+            query={},
+            headers={},
+            retries=retries,
+            answer=GetGroupConfigurationResponse,
         )
 
-    async def create_config(self, body: CreateOrUpdateGroupConfigurationDto) -> None:
+    async def create_config(
+        self, body: CreateOrUpdateGroupConfigurationDto, *, retries: int | None = None
+    ) -> None:
         """``POST /resources/groups/v1/config``.
 
         Frontegg answers 201 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
-        await self._core.call_none(_CREATE_CONFIG, path={}, query={}, headers={}, body=body)
+        await self._core.call_none(
+            _CREATE_CONFIG, path={}, query={}, headers={}, body=body, retries=retries
+        )
 
     async def create_roles(
-        self, group_id: str, body: UpdateRolesOnGroupDto, *, frontegg_tenant_id: str | None = None
+        self,
+        group_id: str,
+        body: UpdateRolesOnGroupDto,
+        *,
+        frontegg_tenant_id: str | None = None,
+        retries: int | None = None,
     ) -> None:
         """``POST /resources/groups/v1/{groupId}/roles``.
 
         Frontegg answers 201 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``group_id`` fills ``{groupId}``; ``body`` is the JSON body;
         ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header.
@@ -228,16 +274,23 @@ class UserGroupsApi:
             query={},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
             body=body,
+            retries=retries,
         )
 
     async def delete_roles(
-        self, group_id: str, body: UpdateRolesOnGroupDto, *, frontegg_tenant_id: str | None = None
+        self,
+        group_id: str,
+        body: UpdateRolesOnGroupDto,
+        *,
+        frontegg_tenant_id: str | None = None,
+        retries: int | None = None,
     ) -> None:
         """``DELETE /resources/groups/v1/{groupId}/roles``.
 
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``group_id`` fills ``{groupId}``; ``body`` is the JSON body;
         ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header.
@@ -248,16 +301,23 @@ class UserGroupsApi:
             query={},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
             body=body,
+            retries=retries,
         )
 
     async def create_users(
-        self, group_id: str, body: UpdateUsersOnGroupDto, *, frontegg_tenant_id: str | None = None
+        self,
+        group_id: str,
+        body: UpdateUsersOnGroupDto,
+        *,
+        frontegg_tenant_id: str | None = None,
+        retries: int | None = None,
     ) -> None:
         """``POST /resources/groups/v1/{groupId}/users``.
 
         Frontegg answers 201 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``group_id`` fills ``{groupId}``; ``body`` is the JSON body;
         ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header.
@@ -268,16 +328,23 @@ class UserGroupsApi:
             query={},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
             body=body,
+            retries=retries,
         )
 
     async def delete_users(
-        self, group_id: str, body: UpdateUsersOnGroupDto, *, frontegg_tenant_id: str | None = None
+        self,
+        group_id: str,
+        body: UpdateUsersOnGroupDto,
+        *,
+        frontegg_tenant_id: str | None = None,
+        retries: int | None = None,
     ) -> None:
         """``DELETE /resources/groups/v1/{groupId}/users``.
 
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``group_id`` fills ``{groupId}``; ``body`` is the JSON body;
         ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header.
@@ -288,6 +355,7 @@ class UserGroupsApi:
             query={},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
             body=body,
+            retries=retries,
         )
 
     async def get_v2(
@@ -299,12 +367,14 @@ class UserGroupsApi:
         sort_by: Literal["id", "name", "createdAt", "updatedAt"] | None = None,
         order: Literal["ASC", "DESC"] | None = None,
         frontegg_tenant_id: str | None = None,
+        retries: int | None = None,
     ) -> Page[GroupResponse]:
         """``GET /resources/groups/v2``.
 
         Returns one page (200): ``Page[GroupResponse]``, with links and totals.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``groups_relations`` is the ``_groupsRelations`` query; ``limit`` is the
         ``_limit`` query; ``offset`` is the ``_offset`` query (a page number, from 0); ``sort_by``
@@ -322,6 +392,7 @@ class UserGroupsApi:
                 "_order": order,
             },
             headers={"frontegg-tenant-id": frontegg_tenant_id},
+            retries=retries,
             answer=Page[GroupResponse],
         )
 
@@ -333,6 +404,7 @@ class UserGroupsApi:
         sort_by: Literal["id", "name", "createdAt", "updatedAt"] | None = None,
         order: Literal["ASC", "DESC"] | None = None,
         frontegg_tenant_id: str | None = None,
+        retries: int | None = None,
     ) -> AsyncIterator[GroupResponse]:
         """Every ``GroupResponse`` of ``get_v2``, ``page_size`` at a time.
 
@@ -348,6 +420,7 @@ class UserGroupsApi:
                 sort_by=sort_by,
                 order=order,
                 frontegg_tenant_id=frontegg_tenant_id,
+                retries=retries,
             )
 
         return self._core.iterate(page, page_size)

@@ -130,25 +130,32 @@ class UserPoolsApi:
     def __init__(self, core: ApiCore) -> None:
         self._core = core
 
-    async def get_user_sources(self) -> list[GetUserSourceExtendedResponseDTO]:
+    async def get_user_sources(
+        self, *, retries: int | None = None
+    ) -> list[GetUserSourceExtendedResponseDTO]:
         """``GET /resources/user-sources/v1``.
 
         Returns ``list[GetUserSourceExtendedResponseDTO]`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
         """
         return await self._core.call(
             _GET_USER_SOURCES,
             path={},
             query={},
             headers={},
+            retries=retries,
             answer=list[GetUserSourceExtendedResponseDTO],
         )
 
-    async def get_user_sources_by_id(self, id: str) -> GetUserSourceResponseDTO:
+    async def get_user_sources_by_id(
+        self, id: str, *, retries: int | None = None
+    ) -> GetUserSourceResponseDTO:
         """``GET /resources/user-sources/v1/{id}``.
 
         Returns ``GetUserSourceResponseDTO`` (HTTP 200).
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``id`` fills ``{id}``.
         """
@@ -157,26 +164,31 @@ class UserPoolsApi:
             path={"id": id},
             query={},
             headers={},
+            retries=retries,
             answer=GetUserSourceResponseDTO,
         )
 
-    async def delete_user_sources(self, id: str) -> None:
+    async def delete_user_sources(self, id: str, *, retries: int | None = None) -> None:
         """``DELETE /resources/user-sources/v1/{id}``.
 
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``id`` fills ``{id}``.
         """
-        await self._core.call_none(_DELETE_USER_SOURCES, path={"id": id}, query={}, headers={})
+        await self._core.call_none(
+            _DELETE_USER_SOURCES, path={"id": id}, query={}, headers={}, retries=retries
+        )
 
     async def create_user_sources_external_auth0(
-        self, body: CreateAuth0ExternalUserSourceRequestDTO
+        self, body: CreateAuth0ExternalUserSourceRequestDTO, *, retries: int | None = None
     ) -> CreateUserSourceResponse:
         """``POST /resources/user-sources/v1/external/auth0``.
 
         Returns ``CreateUserSourceResponse`` (HTTP 201).
         Token: an EnvironmentSession (the environment's management token).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
@@ -186,16 +198,18 @@ class UserPoolsApi:
             query={},
             headers={},
             body=body,
+            retries=retries,
             answer=CreateUserSourceResponse,
         )
 
     async def create_user_sources_external_cognito(
-        self, body: CreateCognitoExternalUserSourceRequestDTO
+        self, body: CreateCognitoExternalUserSourceRequestDTO, *, retries: int | None = None
     ) -> CreateUserSourceResponse:
         """``POST /resources/user-sources/v1/external/cognito``.
 
         Returns ``CreateUserSourceResponse`` (HTTP 201).
         Token: an EnvironmentSession (the environment's management token).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
@@ -205,16 +219,18 @@ class UserPoolsApi:
             query={},
             headers={},
             body=body,
+            retries=retries,
             answer=CreateUserSourceResponse,
         )
 
     async def create_user_sources_external_firebase(
-        self, body: CreateFirebaseExternalUserSourceRequestDTO
+        self, body: CreateFirebaseExternalUserSourceRequestDTO, *, retries: int | None = None
     ) -> CreateUserSourceResponse:
         """``POST /resources/user-sources/v1/external/firebase``.
 
         Returns ``CreateUserSourceResponse`` (HTTP 201).
         Token: an EnvironmentSession (the environment's management token).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
@@ -224,16 +240,18 @@ class UserPoolsApi:
             query={},
             headers={},
             body=body,
+            retries=retries,
             answer=CreateUserSourceResponse,
         )
 
     async def create_user_sources_external_custom_code(
-        self, body: CreateCustomCodeExternalUserSourceRequestDTO
+        self, body: CreateCustomCodeExternalUserSourceRequestDTO, *, retries: int | None = None
     ) -> CreateUserSourceResponse:
         """``POST /resources/user-sources/v1/external/custom-code``.
 
         Returns ``CreateUserSourceResponse`` (HTTP 201).
         Token: an EnvironmentSession (the environment's management token).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
@@ -243,16 +261,18 @@ class UserPoolsApi:
             query={},
             headers={},
             body=body,
+            retries=retries,
             answer=CreateUserSourceResponse,
         )
 
     async def create_user_sources_federation(
-        self, body: CreateFederationUserSourceRequestDTO
+        self, body: CreateFederationUserSourceRequestDTO, *, retries: int | None = None
     ) -> CreateUserSourceResponse:
         """``POST /resources/user-sources/v1/federation``.
 
         Returns ``CreateUserSourceResponse`` (HTTP 201).
         Token: an EnvironmentSession (the environment's management token).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
@@ -262,44 +282,66 @@ class UserPoolsApi:
             query={},
             headers={},
             body=body,
+            retries=retries,
             answer=CreateUserSourceResponse,
         )
 
     async def replace_user_sources_external_auth0(
-        self, id: str, body: UpdateExternalAuth0UserSourceRequestDTO
+        self, id: str, body: UpdateExternalAuth0UserSourceRequestDTO, *, retries: int | None = None
     ) -> None:
         """``PUT /resources/user-sources/v1/external/auth0/{id}``.
 
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``id`` fills ``{id}``; ``body`` is the JSON body.
         """
         await self._core.call_none(
-            _REPLACE_USER_SOURCES_EXTERNAL_AUTH0, path={"id": id}, query={}, headers={}, body=body
+            _REPLACE_USER_SOURCES_EXTERNAL_AUTH0,
+            path={"id": id},
+            query={},
+            headers={},
+            body=body,
+            retries=retries,
         )
 
     async def replace_user_sources_external_cognito(
-        self, id: str, body: UpdateExternalCognitoUserSourceRequestDTO
+        self,
+        id: str,
+        body: UpdateExternalCognitoUserSourceRequestDTO,
+        *,
+        retries: int | None = None,
     ) -> None:
         """``PUT /resources/user-sources/v1/external/cognito/{id}``.
 
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``id`` fills ``{id}``; ``body`` is the JSON body.
         """
         await self._core.call_none(
-            _REPLACE_USER_SOURCES_EXTERNAL_COGNITO, path={"id": id}, query={}, headers={}, body=body
+            _REPLACE_USER_SOURCES_EXTERNAL_COGNITO,
+            path={"id": id},
+            query={},
+            headers={},
+            body=body,
+            retries=retries,
         )
 
     async def replace_user_sources_external_firebase(
-        self, id: str, body: UpdateExternalFirebaseUserSourceRequestDTO
+        self,
+        id: str,
+        body: UpdateExternalFirebaseUserSourceRequestDTO,
+        *,
+        retries: int | None = None,
     ) -> None:
         """``PUT /resources/user-sources/v1/external/firebase/{id}``.
 
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``id`` fills ``{id}``; ``body`` is the JSON body.
         """
@@ -309,15 +351,21 @@ class UserPoolsApi:
             query={},
             headers={},
             body=body,
+            retries=retries,
         )
 
     async def replace_user_sources_external_custom_code(
-        self, id: str, body: UpdateExternalCustomCodeUserSourceRequestDTO
+        self,
+        id: str,
+        body: UpdateExternalCustomCodeUserSourceRequestDTO,
+        *,
+        retries: int | None = None,
     ) -> None:
         """``PUT /resources/user-sources/v1/external/custom-code/{id}``.
 
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``id`` fills ``{id}``; ``body`` is the JSON body.
         """
@@ -327,49 +375,67 @@ class UserPoolsApi:
             query={},
             headers={},
             body=body,
+            retries=retries,
         )
 
     async def replace_user_sources_federation(
-        self, id: str, body: UpdateFederationUserSourceRequestDTO
+        self, id: str, body: UpdateFederationUserSourceRequestDTO, *, retries: int | None = None
     ) -> None:
         """``PUT /resources/user-sources/v1/federation/{id}``.
 
         Frontegg answers 200 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``id`` fills ``{id}``; ``body`` is the JSON body.
         """
         await self._core.call_none(
-            _REPLACE_USER_SOURCES_FEDERATION, path={"id": id}, query={}, headers={}, body=body
+            _REPLACE_USER_SOURCES_FEDERATION,
+            path={"id": id},
+            query={},
+            headers={},
+            body=body,
+            retries=retries,
         )
 
-    async def assign_user_sources(self, body: AssignApplicationsToUserSourceRequestDTO) -> None:
+    async def assign_user_sources(
+        self, body: AssignApplicationsToUserSourceRequestDTO, *, retries: int | None = None
+    ) -> None:
         """``POST /resources/user-sources/v1/assign``.
 
         Frontegg answers 201 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
-        await self._core.call_none(_ASSIGN_USER_SOURCES, path={}, query={}, headers={}, body=body)
+        await self._core.call_none(
+            _ASSIGN_USER_SOURCES, path={}, query={}, headers={}, body=body, retries=retries
+        )
 
     async def unassign_user_sources(
-        self, body: UnassignApplicationsFromUserSourceRequestDTO
+        self, body: UnassignApplicationsFromUserSourceRequestDTO, *, retries: int | None = None
     ) -> None:
         """``POST /resources/user-sources/v1/unassign``.
 
         Frontegg answers 201 with no body; returns None.
         Token: an EnvironmentSession (the environment's management token).
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
-        await self._core.call_none(_UNASSIGN_USER_SOURCES, path={}, query={}, headers={}, body=body)
+        await self._core.call_none(
+            _UNASSIGN_USER_SOURCES, path={}, query={}, headers={}, body=body, retries=retries
+        )
 
-    async def get_user_sources_users(self, id: str) -> Page[GetUserSourceUsersResponseDTO]:
+    async def get_user_sources_users(
+        self, id: str, *, retries: int | None = None
+    ) -> Page[GetUserSourceUsersResponseDTO]:
         """``GET /resources/user-sources/v1/{id}/users``.
 
         Returns one page (200): ``Page[GetUserSourceUsersResponseDTO]``, with links and totals.
         Token: an EnvironmentSession (the environment's management token).
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``id`` fills ``{id}``.
         """
@@ -378,5 +444,6 @@ class UserPoolsApi:
             path={"id": id},
             query={},
             headers={},
+            retries=retries,
             answer=Page[GetUserSourceUsersResponseDTO],
         )

@@ -36,13 +36,14 @@ class UserSessionsApi:
         self._core = core
 
     async def get_users_sessions_me(
-        self, *, frontegg_user_id: str
+        self, *, frontegg_user_id: str, retries: int | None = None
     ) -> list[GetActiveSessionsResponse]:
         """``GET /resources/users/sessions/v1/me``.
 
         Returns ``list[GetActiveSessionsResponse]`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``frontegg_user_id`` is the ``frontegg-user-id`` header (required).
         """
@@ -51,15 +52,19 @@ class UserSessionsApi:
             path={},
             query={},
             headers={"frontegg-user-id": frontegg_user_id},
+            retries=retries,
             answer=list[GetActiveSessionsResponse],
         )
 
-    async def delete_users_sessions_me_all(self, *, frontegg_user_id: str) -> None:
+    async def delete_users_sessions_me_all(
+        self, *, frontegg_user_id: str, retries: int | None = None
+    ) -> None:
         """``DELETE /resources/users/sessions/v1/me/all``.
 
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``frontegg_user_id`` is the ``frontegg-user-id`` header (required).
         """
@@ -68,14 +73,18 @@ class UserSessionsApi:
             path={},
             query={},
             headers={"frontegg-user-id": frontegg_user_id},
+            retries=retries,
         )
 
-    async def delete_users_sessions_me(self, id: str, *, frontegg_user_id: str) -> None:
+    async def delete_users_sessions_me(
+        self, id: str, *, frontegg_user_id: str, retries: int | None = None
+    ) -> None:
         """``DELETE /resources/users/sessions/v1/me/{id}``.
 
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``id`` fills ``{id}``; ``frontegg_user_id`` is the ``frontegg-user-id`` header
         (required).
@@ -85,4 +94,5 @@ class UserSessionsApi:
             path={"id": id},
             query={},
             headers={"frontegg-user-id": frontegg_user_id},
+            retries=retries,
         )

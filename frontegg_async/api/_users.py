@@ -205,13 +205,14 @@ class UsersApi:
         self._core = core
 
     async def disable_tenants_users(
-        self, user_id: str, *, frontegg_tenant_id: str | None = None
+        self, user_id: str, *, frontegg_tenant_id: str | None = None, retries: int | None = None
     ) -> None:
         """``POST /resources/tenants/users/v1/{userId}/disable``.
 
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``user_id`` fills ``{userId}``; ``frontegg_tenant_id`` is the
         ``frontegg-tenant-id`` header.
@@ -221,16 +222,18 @@ class UsersApi:
             path={"userId": user_id},
             query={},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
+            retries=retries,
         )
 
     async def enable_tenants_users(
-        self, user_id: str, *, frontegg_tenant_id: str | None = None
+        self, user_id: str, *, frontegg_tenant_id: str | None = None, retries: int | None = None
     ) -> None:
         """``POST /resources/tenants/users/v1/{userId}/enable``.
 
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``user_id`` fills ``{userId}``; ``frontegg_tenant_id`` is the
         ``frontegg-tenant-id`` header.
@@ -240,14 +243,18 @@ class UsersApi:
             path={"userId": user_id},
             query={},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
+            retries=retries,
         )
 
-    async def replace_temporary(self, user_id: str, body: TemporaryUserDto) -> TemporaryUserDto:
+    async def replace_temporary(
+        self, user_id: str, body: TemporaryUserDto, *, retries: int | None = None
+    ) -> TemporaryUserDto:
         """``PUT /resources/users/temporary/v1/{userId}``.
 
         Returns ``TemporaryUserDto`` (HTTP 201).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``user_id`` fills ``{userId}``; ``body`` is the JSON body.
         """
@@ -257,34 +264,40 @@ class UsersApi:
             query={},
             headers={},
             body=body,
+            retries=retries,
             answer=TemporaryUserDto,
         )
 
-    async def delete_temporary(self, user_id: str) -> None:
+    async def delete_temporary(self, user_id: str, *, retries: int | None = None) -> None:
         """``DELETE /resources/users/temporary/v1/{userId}``.
 
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``user_id`` fills ``{userId}``.
         """
         await self._core.call_none(
-            _DELETE_TEMPORARY, path={"userId": user_id}, query={}, headers={}
+            _DELETE_TEMPORARY, path={"userId": user_id}, query={}, headers={}, retries=retries
         )
 
-    async def get_temporary_configuration(self) -> TemporaryUsersConfigurationDto:
+    async def get_temporary_configuration(
+        self, *, retries: int | None = None
+    ) -> TemporaryUsersConfigurationDto:
         """``GET /resources/users/temporary/v1/configuration``.
 
         Returns ``TemporaryUsersConfigurationDto`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
         """
         return await self._core.call(
             _GET_TEMPORARY_CONFIGURATION,
             path={},
             query={},
             headers={},
+            retries=retries,
             answer=TemporaryUsersConfigurationDto,
         )
 
@@ -298,12 +311,14 @@ class UsersApi:
         email: str | None = None,
         user_ids: str | None = None,
         frontegg_tenant_id: str | None = None,
+        retries: int | None = None,
     ) -> Page[UserEmailResponseDto]:
         """``GET /resources/users/emails/v1``.
 
         Returns one page (200): ``Page[UserEmailResponseDto]``, with links and totals.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``limit`` is the ``_limit`` query; ``offset`` is the ``_offset`` query (a page
         number, from 0); ``sort_by`` is the ``_sortBy`` query; ``order`` is the ``_order`` query;
@@ -322,6 +337,7 @@ class UsersApi:
                 "userIds": user_ids,
             },
             headers={"frontegg-tenant-id": frontegg_tenant_id},
+            retries=retries,
             answer=Page[UserEmailResponseDto],
         )
 
@@ -334,6 +350,7 @@ class UsersApi:
         email: str | None = None,
         user_ids: str | None = None,
         frontegg_tenant_id: str | None = None,
+        retries: int | None = None,
     ) -> AsyncIterator[UserEmailResponseDto]:
         """Every ``UserEmailResponseDto`` of ``get_emails``, ``page_size`` at a time.
 
@@ -350,18 +367,24 @@ class UsersApi:
                 email=email,
                 user_ids=user_ids,
                 frontegg_tenant_id=frontegg_tenant_id,
+                retries=retries,
             )
 
         return self._core.iterate(page, page_size)
 
     async def create_emails(
-        self, body: CreateUserEmailRequestDto, *, frontegg_tenant_id: str | None = None
+        self,
+        body: CreateUserEmailRequestDto,
+        *,
+        frontegg_tenant_id: str | None = None,
+        retries: int | None = None,
     ) -> UserEmailResponseDto:
         """``POST /resources/users/emails/v1``.
 
         Returns ``UserEmailResponseDto`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
         header.
@@ -372,17 +395,23 @@ class UsersApi:
             query={},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
             body=body,
+            retries=retries,
             answer=UserEmailResponseDto,
         )
 
     async def verify_emails(
-        self, body: CreateUserEmailVerifyRequestDto, *, frontegg_tenant_id: str | None = None
+        self,
+        body: CreateUserEmailVerifyRequestDto,
+        *,
+        frontegg_tenant_id: str | None = None,
+        retries: int | None = None,
     ) -> None:
         """``POST /resources/users/emails/v1/verify``.
 
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
         header.
@@ -393,16 +422,23 @@ class UsersApi:
             query={},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
             body=body,
+            retries=retries,
         )
 
     async def delete_emails(
-        self, email_id: str, *, frontegg_tenant_id: str | None = None, frontegg_user_id: str
+        self,
+        email_id: str,
+        *,
+        frontegg_tenant_id: str | None = None,
+        frontegg_user_id: str,
+        retries: int | None = None,
     ) -> None:
         """``DELETE /resources/users/emails/v1/{emailId}``.
 
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``email_id`` fills ``{emailId}``; ``frontegg_tenant_id`` is the
         ``frontegg-tenant-id`` header; ``frontegg_user_id`` is the ``frontegg-user-id`` header
@@ -416,16 +452,18 @@ class UsersApi:
                 "frontegg-tenant-id": frontegg_tenant_id,
                 "frontegg-user-id": frontegg_user_id,
             },
+            retries=retries,
         )
 
     async def create_emails_vendor(
-        self, user_id: str, body: CreateUserEmailVendorRequestDto
+        self, user_id: str, body: CreateUserEmailVendorRequestDto, *, retries: int | None = None
     ) -> UserEmailResponseDto:
         """``POST /resources/users/emails/v1/vendor/{userId}``.
 
         Returns ``UserEmailResponseDto`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``user_id`` fills ``{userId}``; ``body`` is the JSON body.
         """
@@ -435,15 +473,19 @@ class UsersApi:
             query={},
             headers={},
             body=body,
+            retries=retries,
             answer=UserEmailResponseDto,
         )
 
-    async def delete_emails_vendor(self, user_id: str, email_id: str) -> None:
+    async def delete_emails_vendor(
+        self, user_id: str, email_id: str, *, retries: int | None = None
+    ) -> None:
         """``DELETE /resources/users/emails/v1/vendor/{userId}/{emailId}``.
 
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``user_id`` fills ``{userId}``; ``email_id`` fills ``{emailId}``.
         """
@@ -452,31 +494,43 @@ class UsersApi:
             path={"userId": user_id, "emailId": email_id},
             query={},
             headers={},
+            retries=retries,
         )
 
     async def create_emails_vendor_primary(
-        self, user_id: str, body: MarkEmailAsPrimaryRequestDto
+        self, user_id: str, body: MarkEmailAsPrimaryRequestDto, *, retries: int | None = None
     ) -> None:
         """``POST /resources/users/emails/v1/vendor/{userId}/primary``.
 
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``user_id`` fills ``{userId}``; ``body`` is the JSON body.
         """
         await self._core.call_none(
-            _CREATE_EMAILS_VENDOR_PRIMARY, path={"userId": user_id}, query={}, headers={}, body=body
+            _CREATE_EMAILS_VENDOR_PRIMARY,
+            path={"userId": user_id},
+            query={},
+            headers={},
+            body=body,
+            retries=retries,
         )
 
     async def create_emails_me_primary(
-        self, body: MarkEmailAsPrimaryRequestDto, *, frontegg_tenant_id: str | None = None
+        self,
+        body: MarkEmailAsPrimaryRequestDto,
+        *,
+        frontegg_tenant_id: str | None = None,
+        retries: int | None = None,
     ) -> None:
         """``POST /resources/users/emails/v1/me/primary``.
 
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
         header.
@@ -487,16 +541,22 @@ class UsersApi:
             query={},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
             body=body,
+            retries=retries,
         )
 
     async def get_emails_me(
-        self, *, frontegg_tenant_id: str | None = None, frontegg_user_id: str
+        self,
+        *,
+        frontegg_tenant_id: str | None = None,
+        frontegg_user_id: str,
+        retries: int | None = None,
     ) -> list[UserEmailResponseDto]:
         """``GET /resources/users/emails/v1/me``.
 
         Returns ``list[UserEmailResponseDto]`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header; ``frontegg_user_id``
         is the ``frontegg-user-id`` header (required).
@@ -509,17 +569,19 @@ class UsersApi:
                 "frontegg-tenant-id": frontegg_tenant_id,
                 "frontegg-user-id": frontegg_user_id,
             },
+            retries=retries,
             answer=list[UserEmailResponseDto],
         )
 
     async def replace_sub_tenants_users_access(
-        self, user_id: str, body: UpdateSubAccountAccessRequestDto
+        self, user_id: str, body: UpdateSubAccountAccessRequestDto, *, retries: int | None = None
     ) -> None:
         """``PUT /resources/sub-tenants/users/v1/{userId}/access``.
 
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``user_id`` fills ``{userId}``; ``body`` is the JSON body.
         """
@@ -529,27 +591,34 @@ class UsersApi:
             query={},
             headers={},
             body=body,
+            retries=retries,
         )
 
-    async def reset_activate(self, body: ResetActivationTokenDto) -> None:
+    async def reset_activate(
+        self, body: ResetActivationTokenDto, *, retries: int | None = None
+    ) -> None:
         """``POST /resources/users/v1/activate/reset``.
 
         Frontegg answers 201 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
-        await self._core.call_none(_RESET_ACTIVATE, path={}, query={}, headers={}, body=body)
+        await self._core.call_none(
+            _RESET_ACTIVATE, path={}, query={}, headers={}, body=body, retries=retries
+        )
 
     async def reset_invitation(
-        self, body: ResetTenantInvitationDto, *, frontegg_tenant_id: str
+        self, body: ResetTenantInvitationDto, *, frontegg_tenant_id: str, retries: int | None = None
     ) -> None:
         """``POST /resources/users/v1/invitation/reset``.
 
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
         header (required).
@@ -560,16 +629,18 @@ class UsersApi:
             query={},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
             body=body,
+            retries=retries,
         )
 
     async def create_invitation_reset_all(
-        self, body: ResetTenantInvitationDto, *, frontegg_tenant_id: str
+        self, body: ResetTenantInvitationDto, *, frontegg_tenant_id: str, retries: int | None = None
     ) -> None:
         """``POST /resources/users/v1/invitation/reset/all``.
 
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
         header (required).
@@ -580,6 +651,7 @@ class UsersApi:
             query={},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
             body=body,
+            retries=retries,
         )
 
     async def get(
@@ -601,12 +673,14 @@ class UsersApi:
         order: Literal["ASC", "DESC"] | None = None,
         external_ids: str | None = None,
         frontegg_tenant_id: str | None = None,
+        retries: int | None = None,
     ) -> Page[UserV3Dto]:
         """``GET /resources/users/v3``.
 
         Returns one page (200): ``Page[UserV3Dto]``, with links and totals.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``limit`` is the ``_limit`` query; ``identifier`` is the ``_identifier`` query;
         ``identifier_type`` is the ``_identifierType`` query; ``include_sub_tenants`` is the
@@ -634,6 +708,7 @@ class UsersApi:
                 "_externalIds": external_ids,
             },
             headers={"frontegg-tenant-id": frontegg_tenant_id},
+            retries=retries,
             answer=Page[UserV3Dto],
         )
 
@@ -655,6 +730,7 @@ class UsersApi:
         order: Literal["ASC", "DESC"] | None = None,
         external_ids: str | None = None,
         frontegg_tenant_id: str | None = None,
+        retries: int | None = None,
     ) -> AsyncIterator[UserV3Dto]:
         """Every ``UserV3Dto`` of ``get``, ``page_size`` at a time.
 
@@ -677,18 +753,24 @@ class UsersApi:
                 order=order,
                 external_ids=external_ids,
                 frontegg_tenant_id=frontegg_tenant_id,
+                retries=retries,
             )
 
         return self._core.iterate(page, page_size)
 
     async def get_roles(
-        self, *, ids: Sequence[str], frontegg_tenant_id: str | None = None
+        self,
+        *,
+        ids: Sequence[str],
+        frontegg_tenant_id: str | None = None,
+        retries: int | None = None,
     ) -> GetUserRolesResponse:
         """``GET /resources/users/v3/roles``.
 
         Returns ``GetUserRolesResponse`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``ids`` is the ``ids`` query (required); ``frontegg_tenant_id`` is the
         ``frontegg-tenant-id`` header.
@@ -698,17 +780,23 @@ class UsersApi:
             path={},
             query={"ids": ids},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
+            retries=retries,
             answer=GetUserRolesResponse,
         )
 
     async def get_groups(
-        self, *, ids: Sequence[str], frontegg_tenant_id: str | None = None
+        self,
+        *,
+        ids: Sequence[str],
+        frontegg_tenant_id: str | None = None,
+        retries: int | None = None,
     ) -> GetUserGroupsResponse:
         """``GET /resources/users/v3/groups``.
 
         Returns ``GetUserGroupsResponse`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``ids`` is the ``ids`` query (required); ``frontegg_tenant_id`` is the
         ``frontegg-tenant-id`` header.
@@ -718,28 +806,33 @@ class UsersApi:
             path={},
             query={"ids": ids},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
+            retries=retries,
             answer=GetUserGroupsResponse,
         )
 
-    async def unlock_me(self, body: UnlockUserRequestDto) -> None:
+    async def unlock_me(self, body: UnlockUserRequestDto, *, retries: int | None = None) -> None:
         """``POST /resources/users/v3/me/unlock``.
 
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
-        await self._core.call_none(_UNLOCK_ME, path={}, query={}, headers={}, body=body)
+        await self._core.call_none(
+            _UNLOCK_ME, path={}, query={}, headers={}, body=body, retries=retries
+        )
 
     async def create_v2(
-        self, body: CreateUserDto, *, frontegg_tenant_id: str
+        self, body: CreateUserDto, *, frontegg_tenant_id: str, retries: int | None = None
     ) -> UserCreatedResponse:
         """``POST /resources/users/v2``.
 
         Returns ``UserCreatedResponse`` (HTTP 201).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
         header (required).
@@ -750,37 +843,45 @@ class UsersApi:
             query={},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
             body=body,
+            retries=retries,
             answer=UserCreatedResponse,
         )
 
-    async def replace_me(self, body: UpdateUserDto) -> UserDto:
+    async def replace_me(self, body: UpdateUserDto, *, retries: int | None = None) -> UserDto:
         """``PUT /resources/users/v2/me``.
 
         Returns ``UserDto`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``body`` is the JSON body.
         """
         return await self._core.call(
-            _REPLACE_ME, path={}, query={}, headers={}, body=body, answer=UserDto
+            _REPLACE_ME, path={}, query={}, headers={}, body=body, retries=retries, answer=UserDto
         )
 
-    async def get_me(self) -> UserDto:
+    async def get_me(self, *, retries: int | None = None) -> UserDto:
         """``GET /resources/users/v2/me``.
 
         Returns ``UserDto`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
         """
-        return await self._core.call(_GET_ME, path={}, query={}, headers={}, answer=UserDto)
+        return await self._core.call(
+            _GET_ME, path={}, query={}, headers={}, retries=retries, answer=UserDto
+        )
 
-    async def create(self, body: CreateUserDto, *, frontegg_tenant_id: str) -> UserCreatedResponse:
+    async def create(
+        self, body: CreateUserDto, *, frontegg_tenant_id: str, retries: int | None = None
+    ) -> UserCreatedResponse:
         """``POST /resources/users/v1``.
 
         Returns ``UserCreatedResponse`` (HTTP 201).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        Not retried (it may have taken effect) unless ``retries=`` says so.
         Deprecated by Frontegg: a newer version of this call exists.
 
         Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
@@ -792,17 +893,24 @@ class UsersApi:
             query={},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
             body=body,
+            retries=retries,
             answer=UserCreatedResponse,
         )
 
     async def replace(
-        self, body: UpdateUserDto, *, frontegg_tenant_id: str, frontegg_user_id: str
+        self,
+        body: UpdateUserDto,
+        *,
+        frontegg_tenant_id: str,
+        frontegg_user_id: str,
+        retries: int | None = None,
     ) -> UserDto:
         """``PUT /resources/users/v1``.
 
         Returns ``UserDto`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
         header (required); ``frontegg_user_id`` is the ``frontegg-user-id`` header (required).
@@ -816,15 +924,19 @@ class UsersApi:
                 "frontegg-user-id": frontegg_user_id,
             },
             body=body,
+            retries=retries,
             answer=UserDto,
         )
 
-    async def delete(self, user_id: str, *, frontegg_tenant_id: str | None = None) -> None:
+    async def delete(
+        self, user_id: str, *, frontegg_tenant_id: str | None = None, retries: int | None = None
+    ) -> None:
         """``DELETE /resources/users/v1/{userId}``.
 
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``user_id`` fills ``{userId}``; ``frontegg_tenant_id`` is the
         ``frontegg-tenant-id`` header.
@@ -834,16 +946,23 @@ class UsersApi:
             path={"userId": user_id},
             query={},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
+            retries=retries,
         )
 
     async def create_roles(
-        self, user_id: str, body: AssignUserToRolesDto, *, frontegg_tenant_id: str
+        self,
+        user_id: str,
+        body: AssignUserToRolesDto,
+        *,
+        frontegg_tenant_id: str,
+        retries: int | None = None,
     ) -> AssignUserToRolesResponseDto:
         """``POST /resources/users/v1/{userId}/roles``.
 
         Returns ``AssignUserToRolesResponseDto`` (HTTP 201).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``user_id`` fills ``{userId}``; ``body`` is the JSON body; ``frontegg_tenant_id``
         is the ``frontegg-tenant-id`` header (required).
@@ -854,17 +973,24 @@ class UsersApi:
             query={},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
             body=body,
+            retries=retries,
             answer=AssignUserToRolesResponseDto,
         )
 
     async def delete_roles(
-        self, user_id: str, body: UnassignUserFromRolesDto, *, frontegg_tenant_id: str
+        self,
+        user_id: str,
+        body: UnassignUserFromRolesDto,
+        *,
+        frontegg_tenant_id: str,
+        retries: int | None = None,
     ) -> DeleteUserToRolesResponseDto:
         """``DELETE /resources/users/v1/{userId}/roles``.
 
         Returns ``DeleteUserToRolesResponseDto`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``user_id`` fills ``{userId}``; ``body`` is the JSON body; ``frontegg_tenant_id``
         is the ``frontegg-tenant-id`` header (required).
@@ -875,17 +1001,24 @@ class UsersApi:
             query={},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
             body=body,
+            retries=retries,
             answer=DeleteUserToRolesResponseDto,
         )
 
     async def replace_tenant(
-        self, body: UpdateUserTenantDto, *, frontegg_tenant_id: str, frontegg_user_id: str
+        self,
+        body: UpdateUserTenantDto,
+        *,
+        frontegg_tenant_id: str,
+        frontegg_user_id: str,
+        retries: int | None = None,
     ) -> UserDto:
         """``PUT /resources/users/v1/tenant``.
 
         Returns ``UserDto`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
         header (required); ``frontegg_user_id`` is the ``frontegg-user-id`` header (required).
@@ -899,6 +1032,7 @@ class UsersApi:
                 "frontegg-user-id": frontegg_user_id,
             },
             body=body,
+            retries=retries,
             answer=UserDto,
         )
 
@@ -925,12 +1059,14 @@ class UsersApi:
         order: Literal["ASC", "DESC"] | None = None,
         external_ids: str | None = None,
         frontegg_tenant_id: str | None = None,
+        retries: int | None = None,
     ) -> Page[UserV3Dto]:
         """``GET /resources/users/v1/query/phrase``.
 
         Returns one page (200): ``Page[UserV3Dto]``, with links and totals.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``limit`` is the ``_limit`` query; ``identifier`` is the ``_identifier`` query;
         ``identifier_type`` is the ``_identifierType`` query; ``include_sub_tenants`` is the
@@ -966,6 +1102,7 @@ class UsersApi:
                 "_externalIds": external_ids,
             },
             headers={"frontegg-tenant-id": frontegg_tenant_id},
+            retries=retries,
             answer=Page[UserV3Dto],
         )
 
@@ -991,6 +1128,7 @@ class UsersApi:
         order: Literal["ASC", "DESC"] | None = None,
         external_ids: str | None = None,
         frontegg_tenant_id: str | None = None,
+        retries: int | None = None,
     ) -> AsyncIterator[UserV3Dto]:
         """Every ``UserV3Dto`` of ``get_query_phrase``, ``page_size`` at a time.
 
@@ -1017,6 +1155,7 @@ class UsersApi:
                 order=order,
                 external_ids=external_ids,
                 frontegg_tenant_id=frontegg_tenant_id,
+                retries=retries,
             )
 
         return self._core.iterate(page, page_size)
@@ -1031,12 +1170,14 @@ class UsersApi:
         username_prefix: str | None = None,
         user_ids: Sequence[str] | None = None,
         usernames: Sequence[str] | None = None,
+        retries: int | None = None,
     ) -> UsernameResponseDto:
         """``GET /resources/usernames/v1``.
 
         Returns ``UsernameResponseDto`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``limit`` is the ``_limit`` query; ``offset`` is the ``_offset`` query (a page
         number, from 0); ``sort_by`` is the ``_sortBy`` query; ``order`` is the ``_order`` query;
@@ -1056,17 +1197,23 @@ class UsersApi:
                 "usernames": usernames,
             },
             headers={},
+            retries=retries,
             answer=UsernameResponseDto,
         )
 
     async def create_usernames(
-        self, body: CreateUsernameRequestDto, *, frontegg_tenant_id: str | None = None
+        self,
+        body: CreateUsernameRequestDto,
+        *,
+        frontegg_tenant_id: str | None = None,
+        retries: int | None = None,
     ) -> None:
         """``POST /resources/usernames/v1``.
 
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
         header.
@@ -1077,29 +1224,36 @@ class UsersApi:
             query={},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
             body=body,
+            retries=retries,
         )
 
-    async def delete_usernames(self, username: str) -> None:
+    async def delete_usernames(self, username: str, *, retries: int | None = None) -> None:
         """``DELETE /resources/usernames/v1/{username}``.
 
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``username`` fills ``{username}``.
         """
         await self._core.call_none(
-            _DELETE_USERNAMES, path={"username": username}, query={}, headers={}
+            _DELETE_USERNAMES, path={"username": username}, query={}, headers={}, retries=retries
         )
 
     async def get_usernames_me(
-        self, *, frontegg_tenant_id: str | None = None, frontegg_user_id: str
+        self,
+        *,
+        frontegg_tenant_id: str | None = None,
+        frontegg_user_id: str,
+        retries: int | None = None,
     ) -> UsernameResponseDto:
         """``GET /resources/usernames/v1/me``.
 
         Returns ``UsernameResponseDto`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header; ``frontegg_user_id``
         is the ``frontegg-user-id`` header (required).
@@ -1112,17 +1266,23 @@ class UsersApi:
                 "frontegg-tenant-id": frontegg_tenant_id,
                 "frontegg-user-id": frontegg_user_id,
             },
+            retries=retries,
             answer=UsernameResponseDto,
         )
 
     async def create_email_me(
-        self, body: SelfEmailUpdateRequestDto, *, frontegg_tenant_id: str | None = None
+        self,
+        body: SelfEmailUpdateRequestDto,
+        *,
+        frontegg_tenant_id: str | None = None,
+        retries: int | None = None,
     ) -> None:
         """``POST /resources/users/v1/email/me``.
 
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
         header.
@@ -1133,16 +1293,22 @@ class UsersApi:
             query={},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
             body=body,
+            retries=retries,
         )
 
     async def verify_email_me(
-        self, body: SelfEmailUpdateVerifyRequestDto, *, frontegg_tenant_id: str | None = None
+        self,
+        body: SelfEmailUpdateVerifyRequestDto,
+        *,
+        frontegg_tenant_id: str | None = None,
+        retries: int | None = None,
     ) -> None:
         """``POST /resources/users/v1/email/me/verify``.
 
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
         header.
@@ -1153,16 +1319,18 @@ class UsersApi:
             query={},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
             body=body,
+            retries=retries,
         )
 
     async def activate(
-        self, body: ActivateUserDto, *, frontegg_vendor_host: str
+        self, body: ActivateUserDto, *, frontegg_vendor_host: str, retries: int | None = None
     ) -> AuthenticationResponseDto:
         """``POST /resources/users/v1/activate``.
 
         Returns ``AuthenticationResponseDto`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body; ``frontegg_vendor_host`` is the
         ``frontegg-vendor-host`` header (required).
@@ -1173,17 +1341,23 @@ class UsersApi:
             query={},
             headers={"frontegg-vendor-host": frontegg_vendor_host},
             body=body,
+            retries=retries,
             answer=AuthenticationResponseDto,
         )
 
     async def create_activate_code(
-        self, body: ActivateUserWithCodeDto, *, frontegg_vendor_host: str
+        self,
+        body: ActivateUserWithCodeDto,
+        *,
+        frontegg_vendor_host: str,
+        retries: int | None = None,
     ) -> AuthenticationResponseDto:
         """``POST /resources/users/v1/activate/code``.
 
         Returns ``AuthenticationResponseDto`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body; ``frontegg_vendor_host`` is the
         ``frontegg-vendor-host`` header (required).
@@ -1194,17 +1368,19 @@ class UsersApi:
             query={},
             headers={"frontegg-vendor-host": frontegg_vendor_host},
             body=body,
+            retries=retries,
             answer=AuthenticationResponseDto,
         )
 
     async def get_activate_strategy(
-        self, *, user_id: str, token: str
+        self, *, user_id: str, token: str, retries: int | None = None
     ) -> GetActivateStrategyResponseDto:
         """``GET /resources/users/v1/activate/strategy``.
 
         Returns ``GetActivateStrategyResponseDto`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``user_id`` is the ``userId`` query (required); ``token`` is the ``token`` query
         (required).
@@ -1214,48 +1390,68 @@ class UsersApi:
             path={},
             query={"userId": user_id, "token": token},
             headers={},
+            retries=retries,
             answer=GetActivateStrategyResponseDto,
         )
 
-    async def accept_invitation(self, body: AcceptInvitationDto) -> None:
+    async def accept_invitation(
+        self, body: AcceptInvitationDto, *, retries: int | None = None
+    ) -> None:
         """``POST /resources/users/v1/invitation/accept``.
 
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
-        await self._core.call_none(_ACCEPT_INVITATION, path={}, query={}, headers={}, body=body)
+        await self._core.call_none(
+            _ACCEPT_INVITATION, path={}, query={}, headers={}, body=body, retries=retries
+        )
 
-    async def create_invitation_accept_code(self, body: AcceptInvitationWithCodeDto) -> None:
+    async def create_invitation_accept_code(
+        self, body: AcceptInvitationWithCodeDto, *, retries: int | None = None
+    ) -> None:
         """``POST /resources/users/v1/invitation/accept/code``.
 
         Frontegg answers 200 with no body; returns None.
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body.
         """
         await self._core.call_none(
-            _CREATE_INVITATION_ACCEPT_CODE, path={}, query={}, headers={}, body=body
+            _CREATE_INVITATION_ACCEPT_CODE,
+            path={},
+            query={},
+            headers={},
+            body=body,
+            retries=retries,
         )
 
-    async def get_me_v3(self) -> UserV3Dto:
+    async def get_me_v3(self, *, retries: int | None = None) -> UserV3Dto:
         """``GET /resources/users/v3/me``.
 
         Returns ``UserV3Dto`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
         """
-        return await self._core.call(_GET_ME_V3, path={}, query={}, headers={}, answer=UserV3Dto)
+        return await self._core.call(
+            _GET_ME_V3, path={}, query={}, headers={}, retries=retries, answer=UserV3Dto
+        )
 
-    async def get_me_tenants_v2(self, *, frontegg_user_id: str) -> list[UserTenantDataDto]:
+    async def get_me_tenants_v2(
+        self, *, frontegg_user_id: str, retries: int | None = None
+    ) -> list[UserTenantDataDto]:
         """``GET /resources/users/v2/me/tenants``.
 
         Returns ``list[UserTenantDataDto]`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``frontegg_user_id`` is the ``frontegg-user-id`` header (required).
         """
@@ -1264,42 +1460,61 @@ class UsersApi:
             path={},
             query={},
             headers={"frontegg-user-id": frontegg_user_id},
+            retries=retries,
             answer=list[UserTenantDataDto],
         )
 
-    async def get_me_hierarchy(self) -> GetUserTenantsHierarchyResponseDto:
+    async def get_me_hierarchy(
+        self, *, retries: int | None = None
+    ) -> GetUserTenantsHierarchyResponseDto:
         """``GET /resources/users/v2/me/hierarchy``.
 
         Returns ``GetUserTenantsHierarchyResponseDto`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
         """
         return await self._core.call(
             _GET_ME_HIERARCHY,
             path={},
             query={},
             headers={},
+            retries=retries,
             answer=GetUserTenantsHierarchyResponseDto,
         )
 
-    async def get_me_authorization(self) -> MeAuthorizationResponseDto:
+    async def get_me_authorization(
+        self, *, retries: int | None = None
+    ) -> MeAuthorizationResponseDto:
         """``GET /resources/users/v1/me/authorization``.
 
         Returns ``MeAuthorizationResponseDto`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
         """
         return await self._core.call(
-            _GET_ME_AUTHORIZATION, path={}, query={}, headers={}, answer=MeAuthorizationResponseDto
+            _GET_ME_AUTHORIZATION,
+            path={},
+            query={},
+            headers={},
+            retries=retries,
+            answer=MeAuthorizationResponseDto,
         )
 
-    async def get_me_tenants(self) -> GetUserTenantsResponseDto:
+    async def get_me_tenants(self, *, retries: int | None = None) -> GetUserTenantsResponseDto:
         """``GET /resources/users/v1/me/tenants``.
 
         Returns ``GetUserTenantsResponseDto`` (HTTP 200).
         Token: a user session; an EnvironmentSession also works with frontegg_tenant_id and
         frontegg_user_id.
+        A 429, 5xx or failed connection is tried 2 times more (``retries=``).
         """
         return await self._core.call(
-            _GET_ME_TENANTS, path={}, query={}, headers={}, answer=GetUserTenantsResponseDto
+            _GET_ME_TENANTS,
+            path={},
+            query={},
+            headers={},
+            retries=retries,
+            answer=GetUserTenantsResponseDto,
         )

@@ -126,6 +126,7 @@ async def use_machine_sessions_and_events(fake: FakeFrontegg) -> None:
     async with EnvironmentSession(Region.EU, client_id="id", secret="s") as environment:
         vendor: VendorToken = await environment.refresh()
         listing: object = await environment.request("GET", "resources/users/v3", params={"a": 1})
+        once: object = await environment.request("POST", "resources/x", json={}, retries=0)
         gateway: URL = environment.gateway_url
     async with ApiTokenSession("https://x.example/identity", client_id="i", secret="s") as api:
         pair: ApiTokenResponse = await api.refresh()
@@ -223,6 +224,7 @@ async def use_the_api_client(
     wrong = client.roles  # type: ignore[misc]
     users: UsersApi = client.users
     me: UserDto = await users.get_me()
+    again: UserDto = await users.get_me(retries=5)
     admin = FronteggClient(environment)
     roles: RolesApi = admin.roles
     created: list[RoleResponse] = await roles.create(
@@ -231,7 +233,7 @@ async def use_the_api_client(
     await roles.delete(created[0].id)
     page: Page[UserV3Dto] = await admin.users.get(limit=10, offset=0, sort_by="email")
     totals: PageMetadata | None = page.metadata
-    walk: AsyncIterator[UserV3Dto] = admin.users.iter_get(page_size=100)
+    walk: AsyncIterator[UserV3Dto] = admin.users.iter_get(page_size=100, retries=1)
     async for one in walk:
         email: str = one.email
     try:

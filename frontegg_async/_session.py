@@ -47,7 +47,13 @@ from ._secrets import Secret
 from ._stores import TokenStore
 from ._strategies import ApiToken, Environment, Strategy, UserPassword
 from ._totp import decode_secret
-from ._transport import MAX_API_ANSWER, Answer, Transport, decipher_answer
+from ._transport import (
+    MAX_API_ANSWER,
+    Answer,
+    Transport,
+    decipher_answer,
+    scrub_credentials,
+)
 
 logger = logging.getLogger("frontegg_async")
 
@@ -326,9 +332,10 @@ class _TokenSession(Generic[AnswerT]):
         base = self._identity_url
         if target.is_absolute():
             if (target.scheme, target.host, target.port) != (base.scheme, base.host, base.port):
-                raise ValueError(
+                raise InvalidRequestError(
                     f"request() sends the token to {base.host} only, not to {target.host}; "
-                    "use middleware_for() with your own ClientSession for other hosts"
+                    "use middleware_for() with your own ClientSession for other hosts; "
+                    "nothing was sent"
                 )
             return target
         joined = base.path.rstrip("/") + "/" + target.path.lstrip("/")
@@ -493,13 +500,18 @@ class _TokenSession(Generic[AnswerT]):
                 return await handler(req)
             host = req.url.host or ""
             if req.url.scheme != "https" and not is_loopback_host(host):
-                raise ValueError(
-                    f"refusing to send the Frontegg token over plain http to {host}; use https"
+                raise ConfigurationError(
+                    f"refusing to send the Frontegg token over plain http to {host}; use https "
+                    "(plain http is allowed on loopback only); nothing was sent"
                 )
 
-            def send(token: str) -> Awaitable[ClientResponse]:
+            async def send(token: str) -> ClientResponse:
                 req.headers[hdrs.AUTHORIZATION] = f"Bearer {token}"
-                return handler(req)
+                try:
+                    return await handler(req)
+                except aiohttp.ClientResponseError as error:
+                    scrub_credentials(error)
+                    raise
 
             return await self._with_bearer(
                 send,

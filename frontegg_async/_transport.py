@@ -218,3 +218,38 @@ def decipher_answer(answer: Answer, what: str) -> FronteggError | None:
             status=answer.status,
         )
     return decipher_response(answer.status, answer.body, answer.headers, what=what)
+
+
+#: Request headers that carry credentials: never left in an exception.
+CREDENTIAL_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
+
+
+def scrub_credentials(error: BaseException) -> None:
+    """Take the credentials out of the request aiohttp's errors remember.
+
+    A ``ClientResponseError`` (a garbled answer, ``raise_for_status``) keeps the request's
+    headers in ``request_info``, and so in its ``args`` and repr: a logged traceback of the
+    middleware's requests would show the bearer token. Each error of the chain (cause and
+    context) gets a copy of its ``request_info`` with those headers redacted; nothing else of
+    it changes, so callers catch what they always caught.
+    """
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [error]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, aiohttp.ClientResponseError):
+            info = current.request_info
+            # multidict's classes, reached through aiohttp's own objects (not a dependency).
+            headers = info.headers.copy()
+            for name in list(headers):
+                if name.lower() in CREDENTIAL_HEADERS:
+                    headers[name] = "<redacted>"
+            clean = aiohttp.RequestInfo(
+                info.url, info.method, type(info.headers)(headers), info.real_url
+            )
+            current.request_info = clean
+            current.args = tuple(clean if arg is info else arg for arg in current.args)
+        pending += [current.__cause__, current.__context__]

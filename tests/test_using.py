@@ -12,8 +12,10 @@ from aiohttp import ClientHandlerType, ClientRequest, ClientResponse, web
 from frontegg_async import (
     ApiTokenSession,
     AuthenticationError,
+    ConfigurationError,
     EnvironmentSession,
     FronteggError,
+    InvalidRequestError,
     ResponseFormatError,
     ServerError,
     User,
@@ -52,7 +54,7 @@ async def test_request_passes_params_and_headers(
 
 
 async def test_request_refuses_other_hosts(make_session: SessionFactory) -> None:
-    with pytest.raises(ValueError, match="only"):
+    with pytest.raises(InvalidRequestError, match="only"):
         await make_session().request("GET", "https://evil.example/steal")
 
 
@@ -165,7 +167,7 @@ async def test_middleware_refuses_plain_http_off_loopback(make_session: SessionF
     session = make_session()
     middleware = session.middleware_for("example.com")
     async with aiohttp.ClientSession(middlewares=[middleware]) as http:
-        with pytest.raises(ValueError, match="plain http"):
+        with pytest.raises(ConfigurationError, match="plain http"):
             await http.get("http://example.com/")
 
 

@@ -1,5 +1,6 @@
-"""Test helpers: a fake Frontegg server on loopback, a clock that can jump, and a real
-``redis-server`` to stop, freeze and kill under a fleet sharing a ``RedisStore``.
+"""Test helpers: a fake Frontegg server on loopback, a clock that can jump, a TCP proxy that
+breaks answers on purpose (``ChaosProxy``), and a real ``redis-server`` to stop, freeze and
+kill under a fleet sharing a ``RedisStore``.
 
 ``FakeFrontegg`` is public so that you can test your own application against it::
 
@@ -11,11 +12,14 @@
             ...
 """
 
+from ._chaos import Chaos, ChaosProxy, Served
 from ._clock import JumpingClock
 from ._fake import FakeApiToken, FakeFrontegg, FakeUser, Fault, RecordedRequest
 from ._redis import RedisServer
 
 __all__ = [
+    "Chaos",
+    "ChaosProxy",
     "FakeApiToken",
     "FakeFrontegg",
     "FakeUser",
@@ -23,4 +27,5 @@ __all__ = [
     "JumpingClock",
     "RecordedRequest",
     "RedisServer",
+    "Served",
 ]

@@ -245,49 +245,54 @@ DIRECT = [
 ]
 
 
+async def direct_scenario(call: DirectCall, case: Case, seen: list[Any]) -> list[str]:
+    problems: list[str] = []
+    expected = case.outcome
+    if call.endpoint == "logout" and case.body_only:
+        expected = None  # logout reads no body and issues no token
+    if case.refuse and call.endpoint == "logout":
+        expected = TransportError
+    async with new_fake(lifetime=60) as fake:
+        seen.append(fake)
+        session = call.make(fake)
+        try:
+            await call.prepare(session)
+            lasting = (
+                call.endpoint in FIRST_AUTHENTICATIONS
+                and expected is not None
+                and expected.retryable
+            )
+            times = FIRST_ATTEMPTS if lasting else 1
+            applied = await Applied(fake, case, call.endpoint, times=times).start()
+            try:
+                token = await call.act(session)
+            except FronteggError as error:
+                seen += exception_texts(error)
+                if expected is None or not isinstance(error, expected):
+                    problems.append(f"{case.name}: got {error!r}, expected {expected}")
+            else:
+                if expected is not None:
+                    problems.append(f"{case.name}: succeeded, expected {expected.__name__}")
+                if token is not None and float(fake.decode(token)["exp"]) <= fake.now():
+                    problems.append(f"{case.name}: an expired token was handed out")
+            await applied.clear()
+            # Recovery: the same call path works once the fault is gone.
+            await call.prepare(session)
+            await call.act(session)
+        except Exception as error:
+            problems.append(f"{case.name}: {error!r}")
+        finally:
+            await session.aclose()
+    return problems
+
+
 @pytest.mark.parametrize("call", DIRECT, ids=[c.name for c in DIRECT])
 async def test_direct_calls_raise_the_documented_error_and_recover(
     call: DirectCall, secret_watch: list[Any]
 ) -> None:
-    problems: list[str] = []
-    async with new_fake(lifetime=60) as fake:
-        secret_watch.append(fake)
-        for case in CASES:
-            expected = case.outcome
-            if call.endpoint == "logout" and case.body_only:
-                expected = None  # logout reads no body and issues no token
-            if case.refuse and call.endpoint == "logout":
-                expected = TransportError
-            session = call.make(fake)
-            try:
-                await call.prepare(session)
-                lasting = (
-                    call.endpoint in FIRST_AUTHENTICATIONS
-                    and expected is not None
-                    and expected.retryable
-                )
-                times = FIRST_ATTEMPTS if lasting else 1
-                applied = await Applied(fake, case, call.endpoint, times=times).start()
-                try:
-                    token = await call.act(session)
-                except FronteggError as error:
-                    secret_watch += exception_texts(error)
-                    if expected is None or not isinstance(error, expected):
-                        problems.append(f"{case.name}: got {error!r}, expected {expected}")
-                else:
-                    if expected is not None:
-                        problems.append(f"{case.name}: succeeded, expected {expected.__name__}")
-                    if token is not None and float(fake.decode(token)["exp"]) <= fake.now():
-                        problems.append(f"{case.name}: an expired token was handed out")
-                await applied.clear()
-                # Recovery: the same call path works once the fault is gone.
-                await call.prepare(session)
-                await call.act(session)
-            except Exception as error:
-                problems.append(f"{case.name}: {error!r}")
-            finally:
-                await session.aclose()
-    assert problems == []
+    # Every case at once, each against its own fake, as for the renewals below.
+    outcomes = await asyncio.gather(*(direct_scenario(call, c, secret_watch) for c in CASES))
+    assert [problem for problems in outcomes for problem in problems] == []
 
 
 # -- calls the renewal engine makes ----------------------------------------------------------------

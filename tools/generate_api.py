@@ -2,7 +2,7 @@
 
 Run from the repository's root::
 
-    python tools/generate_api.py                 # reads ../shared/openapi/identity.json
+    python tools/generate_api.py                 # reads spec/identity.json
     python tools/generate_api.py --spec PATH --out DIR
 
 Outputs, all generated and committed (never edit them by hand):
@@ -51,7 +51,7 @@ sys.path.insert(0, str(ROOT))
 
 from frontegg_async._policy import DEFAULT_API_RETRIES, IDEMPOTENT_METHODS  # noqa: E402
 
-DEFAULT_SPEC = ROOT.parent / "shared" / "openapi" / "identity.json"
+DEFAULT_SPEC = ROOT / "spec" / "identity.json"
 
 #: Tags whose snake_case name reads poorly as an attribute.
 GROUP_NAMES = {

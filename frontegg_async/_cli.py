@@ -378,6 +378,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, ValueError) as error:
         print(f"frontegg-async: {error}", file=sys.stderr)
         return 2
+    except ImportError as error:  # `demo` and `fake` without the testing extra
+        print(f"frontegg-async: {error}", file=sys.stderr)
+        return 1
     except (FronteggError, OSError) as error:
         print(f"frontegg-async: {error}", file=sys.stderr)
         return 1

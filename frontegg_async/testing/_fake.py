@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import collections
 import datetime
-import hashlib
 import hmac
 import json
 import random
@@ -20,8 +18,13 @@ from aiohttp import web
 from attrs import define, field, frozen
 from yarl import URL
 
-from .._totp import decode_secret, totp
-from .._transport import REFRESH_COOKIE_PREFIX, refresh_cookie_name
+from ._identity import (
+    REFRESH_COOKIE_PREFIX,
+    SigningKeys,
+    refresh_cookie_name,
+    totp_matches,
+    whole_seconds,
+)
 from ._spec import SpecOperation, SpecTable
 
 Handler = Callable[[web.Request, Any], Awaitable[web.StreamResponse]]
@@ -37,6 +40,9 @@ API_TOKEN = "api_token"
 API_TOKEN_REFRESH = "api_token_refresh"
 SWITCH_TENANT = "switch_tenant"
 USERS = "users"
+ME_TENANTS = "me_tenants"
+CONFIGURATION = "configuration"
+JWKS = "jwks"
 #: Every other identity operation, answered from the spec (see ``api_calls`` for which).
 API = "api"
 ENDPOINTS = (
@@ -50,6 +56,9 @@ ENDPOINTS = (
     API_TOKEN_REFRESH,
     SWITCH_TENANT,
     USERS,
+    ME_TENANTS,
+    CONFIGURATION,
+    JWKS,
     API,
 )
 #: The session's own token calls. A request to one of them with a bearer token but without
@@ -138,18 +147,23 @@ class _ApiGrant:
     revoked: bool = False
 
 
+#: Frontegg's domains serve the identity API under both: its web SDK and Next.js call
+#: ``/frontegg/identity/...``, its iOS and Android SDKs ``/identity/...`` (PROTOCOL.md).
+IDENTITY_PREFIXES = ("/frontegg/identity", "/identity")
+
+
 def _raw_path(request: web.Request) -> str:
     # Matched before decoding, so that a quoted "/" inside a path value stays inside it.
-    return request.rel_url.raw_path.removeprefix("/identity")
+    raw = request.rel_url.raw_path
+    for prefix in IDENTITY_PREFIXES:
+        if raw.startswith(prefix + "/"):
+            return raw.removeprefix(prefix)
+    return raw
 
 
 def _check_endpoint(endpoint: str) -> None:
     if endpoint not in ENDPOINTS:
         raise ValueError(f"unknown endpoint {endpoint!r}; one of {', '.join(ENDPOINTS)}")
-
-
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 def _number(value: float) -> float | int:
@@ -186,9 +200,10 @@ class FakeFrontegg:
         client_id: str = "0f4a7a51-7a6e-4d3b-9a0e-3f1c2b7d9e10",
         environment_secret: str = "fake-environment-api-key",  # noqa: S107 - a fake's
         clock: Callable[[], float] = time.time,
-        issuer: str = "https://fake.frontegg.test",
+        issuer: str | None = None,
         record_requests: bool = True,
         port: int = 0,
+        own_key: bool = False,
     ) -> None:
         self.token_lifetime = token_lifetime
         self.client_id = client_id
@@ -196,7 +211,7 @@ class FakeFrontegg:
         #: When set, JWTs say they live this long (``exp - iat``) whatever ``expiresIn`` says:
         #: a server whose two statements of a token's life disagree.
         self.jwt_lifetime: float | None = None
-        self.issuer = issuer
+        self._issuer = issuer
         self.calls: collections.Counter[str] = collections.Counter()
         #: Requests that matched an operation of the spec, validated and were answered with
         #: success, by the operation's ``group.method`` name in ``FronteggClient`` (the
@@ -213,7 +228,7 @@ class FakeFrontegg:
         #: Refresh tokens presented after they had been used once (rotation violations).
         self.reused_refresh_tokens = 0
         self._clock = clock
-        self._key = secrets.token_bytes(32)
+        self._keys = SigningKeys(own_key=own_key)
         self._users: dict[str, FakeUser] = {}
         self._grants: dict[str, _RefreshGrant] = {}
         self._revoked_access: set[str] = set()
@@ -236,26 +251,41 @@ class FakeFrontegg:
     async def start(self) -> None:
         """Listen on 127.0.0.1, on ``port`` (by default a free one)."""
         app = web.Application()
-        routes = [
-            ("POST", "/identity/resources/auth/v1/user", LOGIN, self._login),
-            ("POST", "/identity/resources/auth/v1/user/token/refresh", REFRESH, self._refresh),
-            ("POST", "/identity/resources/auth/v1/logout", LOGOUT, self._logout),
-            ("POST", "/identity/resources/auth/v1/user/mfa/verify", MFA_VERIFY, self._mfa_verify),
-            ("GET", "/identity/resources/users/v2/me", ME, self._me),
-            ("POST", "/auth/vendor", VENDOR, self._vendor),
-            # Frontegg's own Python SDK posts to the path with a trailing slash.
-            ("POST", "/auth/vendor/", VENDOR, self._vendor),
-            ("POST", "/identity/resources/auth/v2/api-token", API_TOKEN, self._api_token),
+        identity_routes = [
+            ("POST", "/resources/auth/v1/user", LOGIN, self._login),
+            ("POST", "/resources/auth/v1/user/token/refresh", REFRESH, self._refresh),
+            ("POST", "/resources/auth/v1/logout", LOGOUT, self._logout),
+            ("POST", "/resources/auth/v1/user/mfa/verify", MFA_VERIFY, self._mfa_verify),
+            ("GET", "/resources/users/v2/me", ME, self._me),
+            # Not in the published spec; every Frontegg client loads it after login.
+            ("GET", "/resources/users/v3/me/tenants", ME_TENANTS, self._me_tenants),
+            ("POST", "/resources/auth/v2/api-token", API_TOKEN, self._api_token),
             (
                 "POST",
-                "/identity/resources/auth/v2/api-token/token/refresh",
+                "/resources/auth/v2/api-token/token/refresh",
                 API_TOKEN_REFRESH,
                 self._api_token_refresh,
             ),
-            ("PUT", "/identity/resources/users/v1/tenant", SWITCH_TENANT, self._switch_tenant),
-            ("GET", "/identity/resources/users/v3", USERS, self._users_page),
-            # Last: every operation of the spec that no route above answers by hand.
-            ("*", "/identity/{tail:.*}", API, self._spec_answer),
+            ("PUT", "/resources/users/v1/tenant", SWITCH_TENANT, self._switch_tenant),
+            ("GET", "/resources/users/v3", USERS, self._users_page),
+            # Frontegg's Python SDK asks with a trailing slash, its Node SDK without.
+            ("GET", "/resources/configurations/v1", CONFIGURATION, self._configuration),
+            ("GET", "/resources/configurations/v1/", CONFIGURATION, self._configuration),
+        ]
+        routes = [
+            (method, prefix + path, endpoint, handler)
+            for prefix in IDENTITY_PREFIXES
+            for method, path, endpoint, handler in identity_routes
+        ]
+        routes += [
+            ("POST", "/auth/vendor", VENDOR, self._vendor),
+            # Frontegg's own Python SDK posts to the path with a trailing slash.
+            ("POST", "/auth/vendor/", VENDOR, self._vendor),
+            ("GET", "/.well-known/jwks.json", JWKS, self._jwks),
+        ]
+        # Last: every operation of the spec that no route above answers by hand.
+        routes += [
+            ("*", prefix + "/{tail:.*}", API, self._spec_answer) for prefix in IDENTITY_PREFIXES
         ]
         self._spec = SpecTable.load()
         for method, path, endpoint, handler in routes:
@@ -398,21 +428,35 @@ class FakeFrontegg:
                 grant.revoked = True
 
     def decode(self, token: str) -> dict[str, Any]:
-        """Verify one of the fake's JWTs and return its claims; ValueError when it is not valid."""
-        try:
-            header_b64, payload_b64, signature_b64 = token.split(".")
-        except ValueError:
-            raise ValueError("not a JWT") from None
-        expected = hmac.new(
-            self._key, f"{header_b64}.{payload_b64}".encode(), hashlib.sha256
-        ).digest()
-        given = base64.urlsafe_b64decode(signature_b64 + "=" * (-len(signature_b64) % 4))
-        if not hmac.compare_digest(expected, given):
-            raise ValueError("bad signature")
-        payload: dict[str, Any] = json.loads(
-            base64.urlsafe_b64decode(payload_b64 + "=" * (-len(payload_b64) % 4))
-        )
-        return payload
+        """Verify one of the fake's JWTs (RS256, a ``kid`` it publishes) and return its claims;
+        ValueError when it is not valid. The expiry is not checked."""
+        return self._keys.verify(token, now=self._clock())
+
+    @property
+    def issuer(self) -> str:
+        """The ``iss`` of the fake's tokens: the ``issuer`` given, or the fake's own URL."""
+        return self._issuer if self._issuer is not None else str(self.url)
+
+    @property
+    def jwks_url(self) -> URL:
+        """Where the fake publishes its signing keys, as Frontegg does on a domain."""
+        return self.url / ".well-known" / "jwks.json"
+
+    @property
+    def signing_kid(self) -> str:
+        """The ``kid`` of the key that signs the fake's tokens now."""
+        return self._keys.kid
+
+    def public_key_pem(self) -> str:
+        """The current signing key's public half, as PEM (what Frontegg's configuration
+        endpoint calls ``publicKey``)."""
+        return self._keys.public_pem()
+
+    def rotate_signing_key(self, *, grace: float = 300.0) -> str:
+        """Sign with a new RSA key from now on and return its ``kid``; the old key stays in
+        the JWKS for ``grace`` seconds, so that tokens it signed still verify there (and a
+        verifier's cache of it can be tested)."""
+        return self._keys.rotate(now=self._clock(), grace=grace)
 
     # -- plumbing -----------------------------------------------------------------------------
 
@@ -517,16 +561,16 @@ class FakeFrontegg:
 
     def _sign(self, claims: dict[str, Any]) -> str:
         self._serial += 1
-        claims = {**claims, "jti": f"{self._serial}.{uuid.uuid4().hex}"}
-        header = _b64url(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
-        payload = _b64url(json.dumps(claims, separators=(",", ":")).encode())
-        signature = hmac.new(self._key, f"{header}.{payload}".encode(), hashlib.sha256).digest()
-        return f"{header}.{payload}.{_b64url(signature)}"
+        return self._keys.sign({**claims, "jti": f"{self._serial}.{uuid.uuid4().hex}"})
 
-    def _exp(self, now: float) -> float:
+    def _lifetime_claims(self, now: float) -> dict[str, float | int]:
+        """``iat`` and ``exp``: whole seconds, never shorter than ``expiresIn``; under the
+        ``jwt_lifetime`` fault, exactly that far apart (fractions kept: the fault is the point)."""
         if self.jwt_lifetime is not None:
-            return round(now, 3) + self.jwt_lifetime
-        return round(now + self.token_lifetime, 3)
+            issued = round(now, 3)
+            return {"iat": issued, "exp": issued + self.jwt_lifetime}
+        issued_at, expires_at = whole_seconds(now, self.token_lifetime)
+        return {"iat": issued_at, "exp": expires_at}
 
     def _expires(self, now: float) -> str:
         # An absurd lifetime (a fault under test) still gets a date the calendar can hold.
@@ -557,7 +601,7 @@ class FakeFrontegg:
     def _issue(self, user: FakeUser, *, status: int) -> web.Response:
         now = self._clock()
         lifetime = self.token_lifetime
-        claims = {
+        claims: dict[str, Any] = {
             "sub": user.id,
             "name": user.name,
             "email": user.email,
@@ -571,8 +615,7 @@ class FakeFrontegg:
             "type": "userToken",
             "iss": self.issuer,
             "aud": self.client_id,
-            "iat": round(now, 3),
-            "exp": self._exp(now),
+            **self._lifetime_claims(now),
         }
         access_token = self._sign(claims)
         refresh_token = secrets.token_urlsafe(32)
@@ -648,10 +691,7 @@ class FakeFrontegg:
         user = self._mfa_challenges.get(mfa_token)
         if user is None or user.totp_secret is None or not isinstance(code, str):
             return self._error(401, "Invalid MFA token")
-        key = decode_secret(user.totp_secret)
-        now = self._clock()
-        valid = {totp(key, now + skew) for skew in (-30, 0, 30)}
-        if code not in valid:
+        if not totp_matches(user.totp_secret, code, now=self._clock()):
             return self._error(401, "Invalid MFA code")
         del self._mfa_challenges[mfa_token]
         return self._issue(user, status=201)
@@ -744,6 +784,56 @@ class FakeFrontegg:
             return self._error(403, "A user token is required for this route")
         return web.json_response(self._user_dto(user, claims["tenantId"]))
 
+    async def _me_tenants(self, request: web.Request, body: Any) -> web.Response:
+        claims = self._authorize(request)
+        if isinstance(claims, web.Response):
+            return claims
+        user = self._user_of(claims)
+        if user is None:
+            return self._error(403, "A user token is required for this route")
+        tenants = user.tenant_ids or [user.tenant_id]
+        return web.json_response(
+            [
+                {
+                    "tenantId": tenant,
+                    "name": f"Tenant {tenant[:8]}",
+                    "isReseller": False,
+                    "metadata": "{}",
+                    "createdAt": "2026-01-01T00:00:00.000Z",
+                }
+                for tenant in tenants
+            ]
+        )
+
+    async def _jwks(self, request: web.Request, body: Any) -> web.Response:
+        return web.json_response(
+            self._keys.jwks(self._clock()), headers={"Cache-Control": "public, max-age=600"}
+        )
+
+    async def _configuration(self, request: web.Request, body: Any) -> web.Response:
+        """The environment's configuration, with the public key Frontegg's server SDKs verify
+        tokens with (they fetch it with the environment token)."""
+        claims = self._authorize(request)
+        if isinstance(claims, web.Response):
+            return claims
+        found = self._spec.match("GET", "/resources/configurations/v1")
+        answer: dict[str, Any] = {}
+        if found is not None:
+            generated = self._spec.answer(found[0], optional=True)
+            if isinstance(generated, dict):
+                answer = generated
+        # The spec requires a jwtSecret too (for environments that sign HS256); the fake's is
+        # the spec's sample value, which signs nothing.
+        answer.update(
+            {
+                "publicKey": self._keys.public_pem(),
+                "jwtAlgorithm": "RS256",
+                "defaultTokenExpiration": _number(self.token_lifetime),
+                "rotateRefreshTokens": True,
+            }
+        )
+        return web.json_response(answer)
+
     async def _switch_tenant(self, request: web.Request, body: Any) -> web.Response:
         claims = self._authorize(request)
         if isinstance(claims, web.Response):
@@ -811,8 +901,7 @@ class FakeFrontegg:
             {
                 "sub": client_id,
                 "iss": self.issuer,
-                "iat": round(now, 3),
-                "exp": self._exp(now),
+                **self._lifetime_claims(now),
             }
         )
         return web.json_response({"token": token, "expiresIn": _number(self.token_lifetime)})
@@ -827,8 +916,8 @@ class FakeFrontegg:
             "permissions": list(api_token.permissions),
             "type": "userApiToken" if api_token.user_id else "tenantApiToken",
             "iss": self.issuer,
-            "iat": round(now, 3),
-            "exp": self._exp(now),
+            "aud": self.client_id,
+            **self._lifetime_claims(now),
         }
         if api_token.user_id:
             claims["userId"] = api_token.user_id

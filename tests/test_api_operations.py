@@ -31,7 +31,21 @@ from .conftest import EMAIL, PASSWORD, api_groups, generator
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 TABLE = SpecTable.load()
+#: The sessions' own calls: the fake answers them by what they ask (credentials checked, a
+#: refresh only with the refresh cookie), never with a body made from the schema, so sample
+#: arguments get the refusal a real Frontegg gives. ``test_session_calls_through_the_client``.
+SESSION_CALLS = frozenset(
+    {
+        "general.create_auth_user",
+        "general.refresh_auth_user_token",
+        "general.logout_auth",
+        "mfa.verify_auth_user_mfa",
+        "api_token.create_auth_api_token",
+        "api_token.refresh_auth_api_token_token",
+    }
+)
 OPERATIONS = sorted(TABLE.operations, key=lambda op: op.name)
+SPEC_ANSWERED = [op for op in OPERATIONS if op.name not in SESSION_CALLS]
 #: Operation names each mode reached, for the count printed at the end of the run.
 MODES = {
     "full": "full answers",
@@ -39,6 +53,7 @@ MODES = {
     "after-401": "after a 401, renewed and resent",
 }
 COVERED: dict[str, set[str]] = {words: set() for words in MODES.values()}
+COVERED["session calls, answered by what they ask"] = set()
 
 
 class World:
@@ -146,10 +161,12 @@ def check_answer(result: Any, annotation: Any) -> None:
 
 
 @pytest.mark.parametrize("mode", list(MODES))
-@pytest.mark.parametrize("operation", OPERATIONS, ids=[op.name for op in OPERATIONS])
+@pytest.mark.parametrize("operation", SPEC_ANSWERED, ids=[op.name for op in SPEC_ANSWERED])
 async def test_operation(world: World, operation: SpecOperation, mode: str) -> None:
     world.fake.answer_optional_fields = mode != "required-only"
-    client = world.environment if operation.audience == "ENVIRONMENT" else world.user
+    client: FronteggClient[Any] = (
+        world.environment if operation.audience == "ENVIRONMENT" else world.user
+    )
     group, name = operation.name.split(".")
     method = getattr(getattr(client, group), name)
     positional, keywords = arguments(operation, method)
@@ -165,11 +182,8 @@ async def test_operation(world: World, operation: SpecOperation, mode: str) -> N
         for r in world.fake.requests[seen:]
         if r.endpoint == "vendor" or (r.endpoint == "refresh" and r.cookies)
     ]
-    # The fake matched the request to this very operation and it validated (a session's own
-    # refresh is that operation too).
-    own = sum(r.endpoint == "refresh" for r in renewals)
-    expected = 1 + (own if operation.name == "general.refresh_auth_user_token" else 0)
-    assert world.fake.api_calls[operation.name] == before + expected
+    # The fake matched the request to this very operation and it validated.
+    assert world.fake.api_calls[operation.name] == before + 1
     check_answer(result, typing.get_type_hints(method)["return"])
     if mode == "after-401":  # refused once, renewed once (this client's session), resent
         assert len(renewals) == 1
@@ -177,6 +191,7 @@ async def test_operation(world: World, operation: SpecOperation, mode: str) -> N
 
 
 async def test_every_operation_is_a_method() -> None:
+    assert len(SPEC_ANSWERED) + len(SESSION_CALLS) == len(OPERATIONS)
     """The client's methods and the spec's operations are the same 307, one to one."""
     names = set()
     groups = api_groups()
@@ -251,3 +266,57 @@ async def test_every_page_walker_walks(world: World, walker: str) -> None:
     assert len(sent) == 1  # a short page: the walk stops there
     assert ("_limit", "7") in sent[0].query
     assert ("_offset", "0") in sent[0].query
+
+
+async def test_session_calls_through_the_client(world: World) -> None:
+    """Last in the module: it logs the user's session out at its end. The session's own
+    calls, made through FronteggClient, get what Frontegg gives such a caller."""
+    from frontegg_async import AuthenticationError
+    from frontegg_async.api.models import (
+        AuthApiTokenDto,
+        AuthenticateUserPasswordDto,
+        RefreshApiTokenDto,
+        RefreshTokenDto,
+        VerifyMFAAuthAppRequest,
+    )
+
+    fake, user, env = world.fake, world.user, world.environment
+    fake.add_api_token("operations-m2m", "operations-m2m-secret")
+    before = dict(fake.api_calls)  # the sessions' own calls count too
+    signed_in = await user.general.create_auth_user(
+        AuthenticateUserPasswordDto(email=EMAIL, password=PASSWORD)
+    )
+    assert fake.decode(signed_in.access_token)["email"] == EMAIL
+    with pytest.raises(AuthenticationError):
+        await user.general.create_auth_user(
+            AuthenticateUserPasswordDto(email=EMAIL, password="not-the-password")
+        )
+    # A bearer proves nothing to the refresh endpoint: without the cookie, 401.
+    with pytest.raises(AuthenticationError):
+        await user.general.refresh_auth_user_token(RefreshTokenDto(), frontegg_vendor_host="x")
+    with pytest.raises(AuthenticationError):
+        await user.mfa.verify_auth_user_mfa(
+            VerifyMFAAuthAppRequest(mfa_token="no-such-challenge", value="123456")
+        )
+    pair = await env.api_token.create_auth_api_token(
+        AuthApiTokenDto(client_id="operations-m2m", secret="operations-m2m-secret")
+    )
+    renewed = await env.api_token.refresh_auth_api_token_token(
+        RefreshApiTokenDto(refresh_token=pair.refresh_token)
+    )
+    assert renewed.refresh_token != pair.refresh_token
+    with pytest.raises(AuthenticationError):  # rotation: the spent one is refused
+        await env.api_token.refresh_auth_api_token_token(
+            RefreshApiTokenDto(refresh_token=pair.refresh_token)
+        )
+    # (A 401 from an API call renews the session's token and resends once: twice here.)
+    assert fake.reused_refresh_tokens >= 1
+    await user.general.logout_auth(frontegg_vendor_host="x")  # revokes the bearer it carries
+    # (Each 401 above also made the user's session renew with its own cookie, as any 401 of an
+    # API call does: those refreshes succeed, so they are not counted here.)
+    succeeded = {
+        name: fake.api_calls[f"general.{name}"] - before.get(f"general.{name}", 0)
+        for name in ("create_auth_user", "logout_auth")
+    }
+    assert succeeded == {"create_auth_user": 1, "logout_auth": 1}
+    COVERED["session calls, answered by what they ask"] |= SESSION_CALLS

@@ -61,12 +61,16 @@ ENDPOINTS = (
     JWKS,
     API,
 )
-#: The session's own token calls. A request to one of them with a bearer token but without
-#: the refresh cookie comes from ``FronteggClient``, not from a session (a session's logout
-#: sends both): it is answered from the spec.
-TOKEN_ENDPOINTS = frozenset({LOGIN, REFRESH, LOGOUT, MFA_VERIFY, API_TOKEN, API_TOKEN_REFRESH})
+#: Headers the spec marks required that Frontegg's gateway works out for itself on a user's
+#: domain, so that none of Frontegg's clients sends them (PROTOCOL.md): the vendor host always;
+#: the tenant and the user when a user's token says who they are. ``strict_headers`` demands
+#: them as the spec says.
+DERIVED_HEADERS = frozenset({"frontegg-vendor-host"})
+DERIVED_FROM_USER_TOKEN = frozenset({"frontegg-tenant-id", "frontegg-user-id"})
 #: Frontegg keeps at most this many live refresh tokens per API token.
 API_TOKEN_LIVE_REFRESH_TOKENS = 100
+#: The ``type`` of the tokens that speak for a user (or a user's API token).
+USER_TOKEN_TYPES = frozenset({"userToken", "userApiToken", "tenantApiToken"})
 
 
 @frozen
@@ -204,6 +208,7 @@ class FakeFrontegg:
         record_requests: bool = True,
         port: int = 0,
         own_key: bool = False,
+        strict_headers: bool = False,
     ) -> None:
         self.token_lifetime = token_lifetime
         self.client_id = client_id
@@ -212,6 +217,9 @@ class FakeFrontegg:
         #: a server whose two statements of a token's life disagree.
         self.jwt_lifetime: float | None = None
         self._issuer = issuer
+        #: Demand every header the spec marks required, as the spec reads (see
+        #: ``DERIVED_HEADERS``); off by default, as on Frontegg's domains.
+        self.strict_headers = strict_headers
         self.calls: collections.Counter[str] = collections.Counter()
         #: Requests that matched an operation of the spec, validated and were answered with
         #: success, by the operation's ``group.method`` name in ``FronteggClient`` (the
@@ -485,8 +493,6 @@ class FakeFrontegg:
                 response = await self._apply(request, fault)
             elif body is ValueError:
                 response = self._error(400, "Request body is not valid JSON")
-            elif endpoint in TOKEN_ENDPOINTS and self._from_client(request):
-                response = await self._spec_answer(request, body)
             elif endpoint == API:
                 response = await handler(request, body)
             else:
@@ -697,8 +703,8 @@ class FakeFrontegg:
         return self._issue(user, status=201)
 
     async def _refresh(self, request: web.Request, body: Any) -> web.Response:
-        if not request.headers.get("frontegg-vendor-host"):
-            return self._error(400, "frontegg-vendor-host header is required")
+        # A bearer token proves nothing here: only the refresh cookie renews (a client that
+        # has none gets the 401 Frontegg gives it).
         grant = self._refresh_grant(request)
         if grant is None:
             return self._error(401, "Session not found")
@@ -707,12 +713,17 @@ class FakeFrontegg:
             return self._error(401, "Refresh token was already used")
         if grant.revoked:
             return self._error(401, "Session was revoked")
+        tenant_id = body.get("tenantId") if isinstance(body, dict) else None
+        if tenant_id is not None:
+            # The web SDK names the tab's tenant (or null): the new JWT is for that tenant.
+            known = {grant.user.tenant_id, *grant.user.tenant_ids}
+            if not isinstance(tenant_id, str) or tenant_id not in known:
+                return self._error(400, "tenantId is not one of the user's tenants")
+            grant.user.tenant_id = tenant_id
         grant.consumed = True
         return self._issue(grant.user, status=201)
 
     async def _logout(self, request: web.Request, body: Any) -> web.Response:
-        if not request.headers.get("frontegg-vendor-host"):
-            return self._error(400, "frontegg-vendor-host header is required")
         grant = self._refresh_grant(request)
         if grant is not None:
             grant.revoked = True
@@ -726,10 +737,18 @@ class FakeFrontegg:
             return None
         return next((u for u in self._users.values() if u.id == claims.get("sub")), None)
 
-    @staticmethod
-    def _from_client(request: web.Request) -> bool:
-        has_cookie = any(name.startswith(REFRESH_COOKIE_PREFIX) for name in request.cookies)
-        return "Authorization" in request.headers and not has_cookie
+    def _derived_headers(self, request: web.Request) -> frozenset[str]:
+        """The required headers this request may leave out (see ``DERIVED_HEADERS``)."""
+        if self.strict_headers:
+            return frozenset()
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        try:
+            claims = self.decode(token) if token else {}
+        except ValueError:
+            claims = {}
+        if str(claims.get("type", "")) in USER_TOKEN_TYPES:
+            return DERIVED_HEADERS | DERIVED_FROM_USER_TOKEN
+        return DERIVED_HEADERS
 
     def _check_request(
         self, request: web.Request, operation: SpecOperation, values: dict[str, str], raw: bytes
@@ -741,6 +760,7 @@ class FakeFrontegg:
             request.headers,
             request.content_type if raw.strip() else "",
             raw,
+            derived=self._derived_headers(request),
         )
 
     async def _spec_answer(self, request: web.Request, body: Any) -> web.Response:
@@ -841,10 +861,6 @@ class FakeFrontegg:
         user = self._user_of(claims)
         if user is None:
             return self._error(403, "A user token is required for this route")
-        if not request.headers.get("frontegg-tenant-id") or not request.headers.get(
-            "frontegg-user-id"
-        ):
-            return self._error(400, "frontegg-tenant-id and frontegg-user-id headers are required")
         tenant_id = body.get("tenantId") if isinstance(body, dict) else None
         if not isinstance(tenant_id, str) or not tenant_id:
             return self._error(400, "tenantId should not be empty")

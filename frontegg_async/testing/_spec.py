@@ -104,8 +104,13 @@ class SpecTable:
         headers: Mapping[str, str],
         content_type: str,
         raw_body: bytes,
+        *,
+        derived: frozenset[str] = frozenset(),
     ) -> list[str]:
-        """Everything in the request that does not fit ``operation``; empty when it all fits."""
+        """Everything in the request that does not fit ``operation``; empty when it all fits.
+
+        ``derived`` names headers the spec requires that may be left out (lower case): the
+        gateway works them out itself."""
         problems: list[str] = []
         declared = {p["name"] for p in operation.parameters if p["in"] == "query"}
         for name, _ in query:
@@ -123,7 +128,9 @@ class SpecTable:
                 value = headers.get(name)
                 values = [] if value is None else [value]
             if not values:
-                if parameter.get("required"):
+                if parameter.get("required") and not (
+                    where == "header" and name.lower() in derived
+                ):
                     problems.append(f"{where} parameter {name!r} is required")
                 continue
             where_name = f"{where} {name}"

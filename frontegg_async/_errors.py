@@ -113,12 +113,23 @@ class MfaRequiredError(AuthenticationError):
 
     Pass the 6-digit code to ``FronteggSession.verify_mfa(code)``, or give the session a
     ``totp_secret`` so it answers by itself. ``mfa_token`` is the challenge token (a secret: it is
-    kept out of the message and the repr).
+    kept out of the message and the repr); ``strategies`` the second factors the answer offered
+    (``("AuthenticatorApp", "SMS")``, empty when it named none); ``enrolled`` whether the user
+    has one enrolled (False: they must enrol first; None when the answer did not say).
     """
 
-    def __init__(self, message: str, *, mfa_token: str) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        mfa_token: str,
+        strategies: tuple[str, ...] = (),
+        enrolled: bool | None = None,
+    ) -> None:
         super().__init__(message)
         self.mfa_token = mfa_token
+        self.strategies = strategies
+        self.enrolled = enrolled
 
 
 class SessionError(FronteggError):

@@ -12,7 +12,6 @@ import json
 import math
 import typing
 from collections.abc import Mapping
-from types import MappingProxyType
 from typing import Any, TypeVar
 
 import attrs
@@ -68,8 +67,16 @@ class MfaDevices:
     emails: tuple[MfaEmailDevice, ...]
 
 
-def _frozen_mapping(value: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
-    return None if value is None else MappingProxyType(dict(value))
+def _strategy_names(value: object, _: object) -> tuple[str, ...] | None:
+    """``mfaStrategies``: a list of names, as Frontegg's clients read it, or the spec's object
+    (its keys whose values are set)."""
+    if value is None:
+        return None
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return tuple(value)
+    if isinstance(value, dict):
+        return tuple(str(name) for name, chosen in value.items() if chosen)
+    raise TypeError(f"expected a list of strategy names, got {type(value).__name__}")
 
 
 @frozen
@@ -81,10 +88,13 @@ class AuthResponse:
     """
 
     mfa_required: bool
-    access_token: str = field(repr=False)
-    refresh_token: str = field(repr=False)
-    expires_in: float
-    expires: str
+    # Absent from an answer that asks for MFA (Frontegg's web SDK reads a missing accessToken as
+    # "not signed in yet"): the strategies refuse a missing one where a token is due.
+    access_token: str = field(default="", repr=False)
+    refresh_token: str = field(default="", repr=False)
+    expires_in: float | None = None
+    #: Deprecated by Frontegg (its web SDK says to read the JWT's exp): optional.
+    expires: str | None = None
     token_type: str = "bearer"
     otc_token: str | None = field(default=None, repr=False)
     mfa_token: str | None = field(default=None, repr=False)
@@ -93,9 +103,10 @@ class AuthResponse:
     notification_period: float | None = None
     mfa_enrolled: bool | None = None
     mfa_devices: MfaDevices | None = None
-    mfa_strategies: Mapping[str, Any] | None = field(
-        default=None, converter=_frozen_mapping, eq=False, hash=False
-    )
+    #: The second factors the user may use (``("AuthenticatorApp", "SMS")``). The spec calls it
+    #: an object; Frontegg's clients read a list of names, so a list is read, and an object
+    #: gives its keys whose values are set.
+    mfa_strategies: tuple[str, ...] | None = None
     qr_code: str | None = field(default=None, repr=False)
     recovery_code: str | None = field(default=None, repr=False)
     user_id: str | None = None
@@ -287,6 +298,10 @@ def _make_converter() -> Converter:
         renames: dict[str, Any] = {
             a.name: override(rename=wire_name(a.name)) for a in attrs.fields(cls)
         }
+        if cls is AuthResponse:
+            renames["mfa_strategies"] = override(
+                rename="mfaStrategies", struct_hook=_strategy_names
+            )
         converter.register_structure_hook(cls, make_dict_structure_fn(cls, converter, **renames))
         converter.register_unstructure_hook(
             cls, make_dict_unstructure_fn(cls, converter, **renames)

@@ -65,6 +65,25 @@ class Strategy(Protocol):
         ...
 
 
+def mfa_required(auth: AuthResponse, mfa_token: str) -> MfaRequiredError:
+    """The error for a login that asks for a second factor, saying which and what to do."""
+    strategies = auth.mfa_strategies or ()
+    offered = f" ({', '.join(strategies)})" if strategies else ""
+    if auth.mfa_enrolled is False:
+        message = (
+            f"login needs a second factor{offered} that the user has not enrolled yet: enrol one "
+            "(Frontegg's login box offers it), then log in again"
+        )
+    else:
+        message = (
+            f"login needs a second factor{offered}: call verify_mfa(code) with the code from "
+            "the authenticator app, or give the session a totp_secret"
+        )
+    return MfaRequiredError(
+        message, mfa_token=mfa_token, strategies=strategies, enrolled=auth.mfa_enrolled
+    )
+
+
 def token_lifetime(expires_in: float, access_token: str, *, what: str, took: float) -> float:
     """How long to trust a token: positive ``expiresIn``, shortened by its JWT's ``exp - iat``.
 
@@ -161,12 +180,8 @@ class UserPassword:
         auth = parse_auth_response(answer.body, what="login")
         if auth.mfa_required:
             mfa_token = auth.mfa_token or ""
-            if self._totp_key is None:
-                raise MfaRequiredError(
-                    "login needs a second factor: call verify_mfa(code) with the code from the "
-                    "authenticator app, or give the session a totp_secret",
-                    mfa_token=mfa_token,
-                )
+            if self._totp_key is None or auth.mfa_enrolled is False:
+                raise mfa_required(auth, mfa_token)
             return await self.verify_mfa(mfa_token, totp(self._totp_key, self._clock()))
         return self._token_set(auth, answer, started, what="login")
 
@@ -234,6 +249,10 @@ class UserPassword:
             raise ResponseFormatError(f"{what} asked for MFA again; log in once more")
         if not auth.access_token:
             raise ResponseFormatError(f"{what} answered with an empty accessToken")
+        if auth.expires_in is None:
+            raise ResponseFormatError(
+                f"{what} answered without expiresIn: required field missing @ $.expires_in"
+            )
         cookie = answer.refresh_cookie
         if cookie is None and auth.refresh_token and self._client_id is not None:
             cookie = RefreshCookie(

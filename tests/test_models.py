@@ -52,7 +52,7 @@ def test_every_spec_field_is_read_in_snake_case() -> None:
             "authenticators": [{"id": "a1"}],
             "emails": [{"email": "e@example.com"}],
         },
-        "mfaStrategies": {"authenticatorApp": True},
+        "mfaStrategies": ["AuthenticatorApp", "SMS"],
         "qrCode": "qr",
         "recoveryCode": "rec",
         "userId": "u1",
@@ -69,7 +69,7 @@ def test_every_spec_field_is_read_in_snake_case() -> None:
     assert auth.mfa_devices.phones[0].phone_number == "+1***"
     assert auth.mfa_devices.authenticators[0].id == "a1"
     assert auth.mfa_devices.emails[0].email == "e@example.com"
-    assert auth.mfa_strategies == {"authenticatorApp": True}
+    assert auth.mfa_strategies == ("AuthenticatorApp", "SMS")
     assert (auth.otc_token, auth.mfa_token, auth.reset_password_token) == ("otc", "mfa", "reset")
     assert (auth.qr_code, auth.recovery_code) == ("qr", "rec")
     assert (auth.user_id, auth.user_email, auth.email_verified) == ("u1", "ada@example.com", True)
@@ -80,14 +80,28 @@ def test_unknown_keys_are_ignored() -> None:
     assert parse({**MINIMAL, "somethingNew": {"x": 1}}).expires_in == 300.0
 
 
-@pytest.mark.parametrize("missing", ["mfaRequired", "accessToken", "refreshToken", "expiresIn"])
-def test_missing_required_field_is_named(missing: str) -> None:
-    data = {k: v for k, v in MINIMAL.items() if k != missing}
-    snake = {"mfaRequired": "mfa_required", "accessToken": "access_token"}.get(
-        missing, {"refreshToken": "refresh_token", "expiresIn": "expires_in"}.get(missing)
-    )
-    with pytest.raises(ResponseFormatError, match=f"required field missing @ \\$.{snake}"):
+def test_missing_required_field_is_named() -> None:
+    data = {k: v for k, v in MINIMAL.items() if k != "mfaRequired"}
+    with pytest.raises(ResponseFormatError, match=r"required field missing @ \$\.mfa_required"):
         parse(data)
+
+
+def test_an_answer_that_asks_for_mfa_may_carry_no_tokens() -> None:
+    # What Frontegg sends when a second factor is due: no tokens, no expiry (its web SDK reads
+    # a missing accessToken as "not signed in yet"); strategies as a list of names.
+    auth = parse({"mfaRequired": True, "mfaToken": "m", "mfaStrategies": ["AuthenticatorApp"]})
+    assert (auth.access_token, auth.refresh_token, auth.expires_in, auth.expires) == (
+        "",
+        "",
+        None,
+        None,
+    )
+    assert auth.mfa_strategies == ("AuthenticatorApp",)
+
+
+def test_the_specs_object_of_strategies_is_read_too() -> None:
+    auth = parse({**MINIMAL, "mfaStrategies": {"AuthenticatorApp": True, "SMS": False}})
+    assert auth.mfa_strategies == ("AuthenticatorApp",)
 
 
 @pytest.mark.parametrize(
@@ -98,7 +112,8 @@ def test_missing_required_field_is_named(missing: str) -> None:
         ("expiresIn", True),
         ("mfaRequired", "false"),
         ("mfaDevices", "none"),
-        ("mfaStrategies", []),
+        ("mfaStrategies", "SMS"),
+        ("mfaStrategies", [1, 2]),
     ],
 )
 def test_wrong_type_is_a_format_error_naming_the_field(field: str, value: Any) -> None:
@@ -184,4 +199,5 @@ def test_arbitrary_values_for_known_fields(overrides: dict[str, Any]) -> None:
     except ResponseFormatError:
         return
     assert isinstance(auth.access_token, str)
-    assert isinstance(auth.expires_in, float)
+    assert auth.expires_in is None or isinstance(auth.expires_in, float)
+    assert auth.mfa_strategies is None or all(isinstance(s, str) for s in auth.mfa_strategies)

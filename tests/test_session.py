@@ -258,6 +258,49 @@ async def test_mfa_without_secret_raises_then_verify_completes(
     assert fake.calls["refresh"] == 1
 
 
+async def test_an_mfa_answer_as_frontegg_sends_it(
+    fake: FakeFrontegg, make_session: SessionFactory
+) -> None:
+    # No tokens, no expiry, the strategies as a list of names (PROTOCOL.md): the error says
+    # which factors, and carries them.
+    answer = {
+        "mfaRequired": True,
+        "mfaToken": "challenge-1",
+        "mfaEnrolled": True,
+        "mfaStrategies": ["AuthenticatorApp", "SMS"],
+    }
+    fake.fail_next("login", status=200, body=json.dumps(answer).encode())
+    with pytest.raises(MfaRequiredError) as caught:
+        await make_session().login()
+    assert caught.value.strategies == ("AuthenticatorApp", "SMS")
+    assert caught.value.enrolled is True
+    assert "AuthenticatorApp, SMS" in str(caught.value)
+    assert "verify_mfa" in str(caught.value)
+
+
+async def test_a_factor_to_enrol_is_said_so_even_with_a_totp_secret(
+    fake: FakeFrontegg, make_session: SessionFactory
+) -> None:
+    answer = {"mfaRequired": True, "mfaToken": "c", "mfaEnrolled": False, "qrCode": "data:..."}
+    fake.fail_next("login", status=200, body=json.dumps(answer).encode())
+    with pytest.raises(MfaRequiredError) as caught:
+        await make_session(totp_secret=TOTP_SECRET).login()
+    assert caught.value.enrolled is False
+    assert "not enrolled" in str(caught.value)
+    assert fake.calls["mfa_verify"] == 0  # no code sent for a factor that does not exist
+
+
+@pytest.mark.parametrize("missing", ["accessToken", "expiresIn"])
+async def test_a_login_answer_without_its_token_is_a_format_error(
+    fake: FakeFrontegg, make_session: SessionFactory, missing: str
+) -> None:
+    answer = {"mfaRequired": False, "accessToken": "a.b.c", "refreshToken": "r", "expiresIn": 60}
+    del answer[missing]
+    fake.fail_next("login", status=200, body=json.dumps(answer).encode())
+    with pytest.raises(ResponseFormatError, match=r"accessToken|expiresIn"):
+        await make_session().login()
+
+
 async def test_verify_without_a_challenge_is_a_clear_error(make_session: SessionFactory) -> None:
     with pytest.raises(SessionExpiredError, match="call login"):
         await make_session().verify_mfa("123456")

@@ -677,6 +677,9 @@ class FakeFrontegg:
                     "expiresIn": 0,
                     "expires": "",
                     "mfaEnrolled": True,
+                    # A list of names, as Frontegg sends and its clients read (the spec says
+                    # an object).
+                    "mfaStrategies": ["AuthenticatorApp"],
                     "mfaDevices": {
                         "webauthn": [],
                         "phones": [],

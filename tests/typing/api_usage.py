@@ -54,6 +54,8 @@ async def use_everything(http: aiohttp.ClientSession, clock: Clock) -> None:
         first: AuthResponse = await session.login()
     except MfaRequiredError as challenge:
         mfa_token: str = challenge.mfa_token
+        offered: tuple[str, ...] = challenge.strategies
+        enrolled: bool | None = challenge.enrolled
         first = await session.verify_mfa("123456")
     except (AuthenticationError, RateLimitedError, ServerError, TransportError) as error:
         status: int | None = error.status
@@ -73,7 +75,8 @@ async def use_everything(http: aiohttp.ClientSession, clock: Clock) -> None:
         phones: tuple[MfaPhoneDevice, ...] = devices.phones
         apps: tuple[MfaAuthenticatorApp, ...] = devices.authenticators
         emails: tuple[MfaEmailDevice, ...] = devices.emails
-    lifetime: float = first.expires_in
+    lifetime: float | None = first.expires_in
+    strategies: tuple[str, ...] | None = first.mfa_strategies
     last: FronteggError | None = session.last_error
     base: URL = session.base_url
     closed: bool = session.closed

@@ -566,6 +566,9 @@ class FronteggSession(_TokenSession[AuthResponse]):
         vendor_host: the ``frontegg-vendor-host`` header; defaults to the host of a URL
             ``base_url``, and is required with a ``Region``.
         client_id: names the refresh cookie when the server set none.
+        application_id: the Frontegg application the user signs in to: sent as
+            ``frontegg-requested-application-id`` on the auth calls (as Frontegg's SDKs do),
+            and, before ``client_id``, the name of the refresh cookie when the server set none.
         http: an ``aiohttp.ClientSession`` of yours to send requests with; it is never closed
             here. By default the session makes and closes its own.
         refresh_ratio: refresh once this fraction of the lifetime has passed, in (0, 1].
@@ -576,6 +579,9 @@ class FronteggSession(_TokenSession[AuthResponse]):
         store: where the token set is kept (default: in memory, for this session alone). A
             shared store (``FileStore``) lets sessions in several processes take turns: one
             renews, the others take up its tokens, and a restart resumes without a login.
+
+    The auth calls also carry ``Origin`` (the identity URL's scheme, host and port), as
+    Frontegg's iOS, Android and Next.js SDKs send it on every call.
     """
 
     def __init__(
@@ -586,6 +592,7 @@ class FronteggSession(_TokenSession[AuthResponse]):
         password: str,
         vendor_host: str | None = None,
         client_id: str | None = None,
+        application_id: str | None = None,
         http: aiohttp.ClientSession | None = None,
         refresh_ratio: float = 0.8,
         relogin: bool = True,
@@ -605,6 +612,8 @@ class FronteggSession(_TokenSession[AuthResponse]):
         _require(email, "email", plain=True)
         if client_id is not None:
             _require(client_id, "client_id", plain=True)
+        if application_id is not None:
+            _require(application_id, "application_id", plain=True)
         _require(password, "password")
         if totp_secret is not None:
             failure: ConfigurationError | None = None
@@ -627,6 +636,7 @@ class FronteggSession(_TokenSession[AuthResponse]):
                 password=Secret(password),
                 totp_secret=None if totp_secret is None else Secret(totp_secret),
                 client_id=client_id,
+                application_id=application_id,
                 clock=now,
             )
             return self._user_password

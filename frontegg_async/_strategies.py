@@ -134,14 +134,22 @@ class UserPassword:
         totp_secret: Secret | None,
         client_id: str | None,
         clock: Callable[[], float],
+        application_id: str | None = None,
     ) -> None:
         self._transport = transport
         self._base_url = base_url
         self._vendor_host = vendor_host
+        # Frontegg's native and Next.js SDKs send the domain as Origin on every auth call; with
+        # an application, they name it (PROTOCOL.md).
+        headers = {"frontegg-vendor-host": vendor_host, "Origin": str(base_url.origin())}
+        if application_id is not None:
+            headers["frontegg-requested-application-id"] = application_id
+        self._header_values = headers
+        # Next.js names the refresh cookie after the application when there is one.
+        self._cookie_owner = application_id if application_id is not None else client_id
         self._email = email
         self._password = password
         self._totp_key = None if totp_secret is None else decode_secret(totp_secret.reveal())
-        self._client_id = client_id
         self._clock = clock
         self._urls = {
             path: base_url / path
@@ -150,7 +158,7 @@ class UserPassword:
 
     @property
     def _headers(self) -> dict[str, str]:
-        return {"frontegg-vendor-host": self._vendor_host}
+        return self._header_values
 
     async def obtain(self) -> TokenSet:
         """Log in; answer an MFA challenge with the TOTP secret when there is one."""
@@ -254,9 +262,9 @@ class UserPassword:
                 f"{what} answered without expiresIn: required field missing @ $.expires_in"
             )
         cookie = answer.refresh_cookie
-        if cookie is None and auth.refresh_token and self._client_id is not None:
+        if cookie is None and auth.refresh_token and self._cookie_owner is not None:
             cookie = RefreshCookie(
-                name=refresh_cookie_name(self._client_id), value=Secret(auth.refresh_token)
+                name=refresh_cookie_name(self._cookie_owner), value=Secret(auth.refresh_token)
             )
         if (
             cookie is None
@@ -269,7 +277,7 @@ class UserPassword:
         if cookie is None:
             raise ResponseFormatError(
                 f"{what} set no fe_refresh_* cookie, so the session could not refresh; "
-                "pass client_id= so that it can name the cookie itself"
+                "pass client_id= (or application_id=) so that it can name the cookie itself"
             )
         return TokenSet(
             access_token=Secret(auth.access_token),

@@ -29,6 +29,7 @@ URL = "https://app-xxxx.frontegg.com/identity"
         ({"vendor_host": "x.example\r\nX-Injected: 1"}, "vendor_host contains a control character"),
         ({"email": "a@b.c\nBcc: x"}, "email contains a control character"),
         ({"client_id": "id\x00"}, "client_id contains a control character"),
+        ({"application_id": "app\r\nX-Evil: 1"}, "application_id contains a control character"),
         ({"base_url": None}, "base_url must be a Region or a URL"),
         ({"base_url": "ftp://x/identity"}, "must use https"),
         ({"refresh_ratio": "0.8"}, "refresh_ratio must be in"),

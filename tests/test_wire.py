@@ -119,6 +119,37 @@ async def test_cookie_is_named_from_client_id_when_server_sets_none(
     assert refresh.cookies == {"fe_refresh_1234-56": "r-from-body"}
 
 
+async def test_the_application_id_names_the_cookie_before_the_client_id(
+    fake: FakeFrontegg, make_session: SessionFactory
+) -> None:
+    body = {"mfaRequired": False, "accessToken": "a.b.c", "refreshToken": "r2", "expiresIn": 60}
+    fake.fail_next("login", status=200, body=json.dumps(body).encode())
+    session = make_session(client_id="12-34-56", application_id="app-77-88")
+    await session.login()
+    fake.revoke_sessions()
+    await session.refresh()
+    assert fake.requests[1].cookies == {"fe_refresh_app77-88": "r2"}
+
+
+async def test_auth_calls_carry_origin_and_the_application(
+    fake: FakeFrontegg, make_session: SessionFactory
+) -> None:
+    session = make_session(application_id="app-1")
+    await session.login()
+    await session.refresh()
+    await session.logout()
+    origin = f"http://127.0.0.1:{fake.url.port}"
+    auth_calls = [r for r in fake.requests if r.endpoint in ("login", "refresh", "logout")]
+    assert [r.endpoint for r in auth_calls] == ["login", "refresh", "logout"]
+    for request in auth_calls:
+        assert request.headers["Origin"] == origin, request.endpoint
+        assert request.headers["frontegg-requested-application-id"] == "app-1"
+    plain = make_session()
+    await plain.login()
+    assert "frontegg-requested-application-id" not in fake.requests[-1].headers
+    assert fake.requests[-1].headers["Origin"] == origin
+
+
 async def test_missing_cookie_and_client_id_is_a_clear_error(
     fake: FakeFrontegg, make_session: SessionFactory
 ) -> None:

@@ -38,6 +38,7 @@ async def use_everything(http: aiohttp.ClientSession, clock: Clock) -> None:
         password="pw",
         vendor_host="app.example.com",
         client_id="abc-def",
+        application_id="app-1",
         http=http,
         refresh_ratio=0.75,
         relogin=False,

@@ -29,7 +29,7 @@ from frontegg_async import FronteggError, FronteggSession, SessionState
 from frontegg_async._policy import API_RETRY_WINDOW
 from frontegg_async.testing import Chaos, ChaosProxy, FakeFrontegg
 
-from ..conftest import exception_texts
+from ..conftest import after_a_fault, exception_texts
 from .test_faults import all_secrets
 
 EMAIL, PASSWORD = "chaos@example.com", "canary-chaos-password-5d1c"
@@ -144,19 +144,6 @@ ROWS = [
 ]
 
 
-async def works_again(session: FronteggSession) -> bool:
-    """Whether the session serves a call once the wire behaves. A caller that gave up waiting
-    left its flight trying on; on a loaded machine that flight's last try may still have met
-    the chaos, so one transient error is allowed, never two."""
-    for last in (False, True):
-        try:
-            return bool(await session.request("GET", ME))
-        except FronteggError as error:
-            if last or not error.retryable:
-                raise
-    return False
-
-
 async def run_cell(row: Row, fake: FakeFrontegg, chaos: Chaos, times: int | None) -> Cell:
     async with ChaosProxy(fake.url, drip_interval=0.01) as proxy:
         session = FronteggSession(
@@ -177,7 +164,7 @@ async def run_cell(row: Row, fake: FakeFrontegg, chaos: Chaos, times: int | None
             proxy.clear()
             works_after = False
             if not row.logs_out:
-                works_after = await works_again(session)
+                works_after = bool(await after_a_fault(lambda: session.request("GET", ME)))
             return Cell(
                 chaos,
                 times,

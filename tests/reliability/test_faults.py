@@ -37,7 +37,7 @@ from frontegg_async._policy import FIRST_ATTEMPTS
 from frontegg_async._totp import totp
 from frontegg_async.testing import FakeFrontegg
 
-from ..conftest import exception_texts, wait_for
+from ..conftest import after_a_fault, exception_texts, wait_for
 
 EMAIL, PASSWORD = "fault@example.com", "canary-fault-password-3b8e"
 MFA_EMAIL = "fault-mfa@example.com"
@@ -276,17 +276,13 @@ async def direct_scenario(call: DirectCall, case: Case, seen: list[Any]) -> list
                 if token is not None and float(fake.decode(token)["exp"]) <= fake.now():
                     problems.append(f"{case.name}: an expired token was handed out")
             await applied.clear()
-            # Recovery: the same call path works once the fault is gone. A caller that gave up
-            # waiting left the flight trying on: on a loaded machine its last try may still
-            # meet the fault, so a transient error is allowed once, never twice.
-            for last in (False, True):
-                try:
-                    await call.prepare(session)
-                    await call.act(session)
-                    break
-                except FronteggError as error:
-                    if last or not error.retryable:
-                        raise
+
+            # Recovery: the same call path works once the fault is gone.
+            async def again() -> Any:
+                await call.prepare(session)
+                return await call.act(session)
+
+            await after_a_fault(again)
         except Exception as error:
             problems.append(f"{case.name}: {error!r}")
         finally:

@@ -59,6 +59,10 @@ class Operation:
     #: ``group.method`` as called on ``FronteggClient``, for messages.
     name: str
     audience: Audience
+    #: Headers the spec requires that a user's token stands in for (the gateway derives the
+    #: tenant and the user from it, and Frontegg's clients never send them): required only
+    #: with the environment token.
+    environment_headers: tuple[str, ...] = ()
 
 
 @frozen(kw_only=True)
@@ -245,7 +249,15 @@ class ApiCore:
         self._environment = isinstance(session, EnvironmentSession)
         self._base = str(session.identity_url).rstrip("/")
 
-    def _check_session(self, operation: Operation) -> None:
+    def _check_session(self, operation: Operation, headers: Mapping[str, str | None]) -> None:
+        if self._environment:
+            missing = [h for h in operation.environment_headers if headers.get(h) is None]
+            if missing:
+                names = " and ".join(h.replace("-", "_") for h in missing)
+                raise InvalidRequestError(
+                    f"client.{operation.name} needs {names} with the environment token, which "
+                    "names no user or tenant; nothing was sent"
+                )
         if operation.audience is Audience.ENVIRONMENT and not self._environment:
             raise WrongSessionError(
                 f"client.{operation.name} manages the environment and needs the "
@@ -263,7 +275,7 @@ class ApiCore:
         body: object,
         retries: int | None,
     ) -> Any:
-        self._check_session(operation)
+        self._check_session(operation, headers)
         url = URL(self._base + fill_path(operation, path), encoded=True)
         return await self.session.request(
             operation.method,

@@ -714,15 +714,9 @@ class FronteggSession(_TokenSession[AuthResponse]):
         ``claims.tenant_id`` is ``tenant_id``.
         """
         _require(tenant_id, "tenant_id")
-        await self.access_token()
-        claims = self.claims
-        headers = {}
-        if claims is not None and claims.tenant_id and claims.sub:
-            # The spec requires both headers on this route; they name who is switching.
-            headers = {"frontegg-tenant-id": claims.tenant_id, "frontegg-user-id": claims.sub}
-        body = await self.request(
-            "PUT", SWITCH_TENANT_PATH, json={"tenantId": tenant_id}, headers=headers
-        )
+        # No frontegg-tenant-id / frontegg-user-id: the spec requires them, but the gateway
+        # derives both from the user's token and none of Frontegg's clients sends them.
+        body = await self.request("PUT", SWITCH_TENANT_PATH, json={"tenantId": tenant_id})
         user = structure(body, User, what=f"PUT {SWITCH_TENANT_PATH}")
         await self._engine.refresh(after_current=True)
         return user

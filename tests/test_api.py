@@ -48,6 +48,26 @@ async def test_self_service_and_management_calls(
     assert admin.session is environment
 
 
+async def test_tenant_and_user_headers_come_from_a_users_token(
+    fake: FakeFrontegg, make_session: SessionFactory, environment: EnvironmentSession
+) -> None:
+    # As Frontegg's clients call it: no frontegg-tenant-id / frontegg-user-id with a user's
+    # token (the gateway derives them); with the environment token they are required, and
+    # checked before anything is sent.
+    user = FronteggClient(make_session())
+    tenants = await user.users.get_me_tenants_v2()
+    assert tenants
+    sent = [r for r in fake.requests if r.path.endswith("/users/v2/me/tenants")][-1]
+    assert "frontegg-user-id" not in sent.headers
+    admin = FronteggClient(environment)
+    before = len(fake.requests)
+    with pytest.raises(InvalidRequestError, match="frontegg_user_id with the environment token"):
+        await admin.users.get_me_tenants_v2()
+    assert len(fake.requests) == before
+    me = await user.session.me()
+    assert await admin.users.get_me_tenants_v2(frontegg_user_id=me.id)
+
+
 async def test_a_management_call_on_a_user_session_is_refused_before_sending(
     fake: FakeFrontegg, make_session: SessionFactory
 ) -> None:

@@ -107,6 +107,22 @@ AUDIENCE_WORDS = {
     "ENVIRONMENT": "an EnvironmentSession (the environment's management token)",
 }
 PAGE_SCHEMA = "FronteggPaginationWrapper"
+#: Headers the spec requires that Frontegg's gateway derives from a user's token (its clients
+#: never send them there): optional keywords, required (checked before sending) only on an
+#: EnvironmentSession, whose token names no user.
+DERIVED_FROM_USER_TOKEN = ("frontegg-tenant-id", "frontegg-user-id")
+
+
+def derived_header(op: Operation, param: dict[str, Any]) -> bool:
+    """Whether ``param`` is a required header that a user's token stands in for."""
+    return (
+        param["in"] == "header"
+        and param["name"].lower() in DERIVED_FROM_USER_TOKEN
+        and bool(param.get("required"))
+        and op.audience != "ENVIRONMENT"
+    )
+
+
 PROSE_KEYS = frozenset({"description", "summary", "example", "examples", "title"})
 #: Field names (without underscores) that may hold a secret: left out of reprs. One-time codes
 #: and QR codes (which carry a TOTP seed) count.
@@ -450,7 +466,7 @@ class GroupWriter:
             names.add(name)
             annotation = param_type(self.spec, param.get("schema", {}))
             self.note_types(annotation)
-            if param.get("required"):
+            if param.get("required") and not derived_header(op, param):
                 keywords.append(f"{name}: {annotation}")
             else:
                 keywords.append(f"{name}: {annotation} | None = None")
@@ -559,6 +575,8 @@ class GroupWriter:
         for param in op.raw.get("parameters", []):
             if param["in"] in ("query", "header"):
                 required = " (required)" if param.get("required") else ""
+                if derived_header(op, param):
+                    required = " (required with an EnvironmentSession; a user's token names it)"
                 if param["name"] == "_offset":
                     required = " (a page number, from 0)"
                 parts.append(
@@ -572,9 +590,13 @@ class GroupWriter:
         constants: list[str] = []
         for op in self.ops:
             body += self.method(op)
+            derived = tuple(
+                p["name"] for p in op.raw.get("parameters", []) if derived_header(op, p)
+            )
+            extra = f", environment_headers={derived!r}" if derived else ""
             constants.append(
                 f'_{op.name.upper()} = Operation("{op.method.upper()}", "{op.path}", '
-                f'"{self.group}.{op.name}", Audience.{op.audience})'
+                f'"{self.group}.{op.name}", Audience.{op.audience}{extra})'
             )
         models = sorted(self.model_names)
         typing_imports = []

@@ -20,24 +20,28 @@ _GET_TENANTS_INVITES_USER = Operation(
     "/resources/tenants/invites/v1/user",
     "account_invitations.get_tenants_invites_user",
     Audience.USER,
+    environment_headers=("frontegg-user-id", "frontegg-tenant-id"),
 )
 _CREATE_TENANTS_INVITES_USER = Operation(
     "POST",
     "/resources/tenants/invites/v1/user",
     "account_invitations.create_tenants_invites_user",
     Audience.USER,
+    environment_headers=("frontegg-user-id", "frontegg-tenant-id"),
 )
 _DELETE_TENANTS_INVITES_USER = Operation(
     "DELETE",
     "/resources/tenants/invites/v1/user",
     "account_invitations.delete_tenants_invites_user",
     Audience.USER,
+    environment_headers=("frontegg-user-id", "frontegg-tenant-id"),
 )
 _UPDATE_TENANTS_INVITES_USER = Operation(
     "PATCH",
     "/resources/tenants/invites/v1/user",
     "account_invitations.update_tenants_invites_user",
     Audience.USER,
+    environment_headers=("frontegg-user-id", "frontegg-tenant-id"),
 )
 _VERIFY_TENANTS_INVITES = Operation(
     "POST",
@@ -70,7 +74,11 @@ class AccountInvitationsApi:
         self._core = core
 
     async def get_tenants_invites_user(
-        self, *, frontegg_user_id: str, frontegg_tenant_id: str, retries: int | None = None
+        self,
+        *,
+        frontegg_user_id: str | None = None,
+        frontegg_tenant_id: str | None = None,
+        retries: int | None = None,
     ) -> InviteTokenDto:
         """``GET /resources/tenants/invites/v1/user``.
 
@@ -79,8 +87,10 @@ class AccountInvitationsApi:
         frontegg_user_id.
         A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
-        Arguments: ``frontegg_user_id`` is the ``frontegg-user-id`` header (required);
-        ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header (required).
+        Arguments: ``frontegg_user_id`` is the ``frontegg-user-id`` header (required with an
+        EnvironmentSession; a user's token names it); ``frontegg_tenant_id`` is the
+        ``frontegg-tenant-id`` header (required with an EnvironmentSession; a user's token names
+        it).
         """
         return await self._core.call(
             _GET_TENANTS_INVITES_USER,
@@ -98,8 +108,8 @@ class AccountInvitationsApi:
         self,
         body: CreateInviteTokenRequestForUser,
         *,
-        frontegg_user_id: str,
-        frontegg_tenant_id: str,
+        frontegg_user_id: str | None = None,
+        frontegg_tenant_id: str | None = None,
         retries: int | None = None,
     ) -> InviteTokenDto:
         """``POST /resources/tenants/invites/v1/user``.
@@ -110,7 +120,9 @@ class AccountInvitationsApi:
         Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body; ``frontegg_user_id`` is the ``frontegg-user-id``
-        header (required); ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header (required).
+        header (required with an EnvironmentSession; a user's token names it);
+        ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header (required with an
+        EnvironmentSession; a user's token names it).
         """
         return await self._core.call(
             _CREATE_TENANTS_INVITES_USER,
@@ -126,7 +138,11 @@ class AccountInvitationsApi:
         )
 
     async def delete_tenants_invites_user(
-        self, *, frontegg_user_id: str, frontegg_tenant_id: str, retries: int | None = None
+        self,
+        *,
+        frontegg_user_id: str | None = None,
+        frontegg_tenant_id: str | None = None,
+        retries: int | None = None,
     ) -> None:
         """``DELETE /resources/tenants/invites/v1/user``.
 
@@ -135,8 +151,10 @@ class AccountInvitationsApi:
         frontegg_user_id.
         A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
-        Arguments: ``frontegg_user_id`` is the ``frontegg-user-id`` header (required);
-        ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header (required).
+        Arguments: ``frontegg_user_id`` is the ``frontegg-user-id`` header (required with an
+        EnvironmentSession; a user's token names it); ``frontegg_tenant_id`` is the
+        ``frontegg-tenant-id`` header (required with an EnvironmentSession; a user's token names
+        it).
         """
         await self._core.call_none(
             _DELETE_TENANTS_INVITES_USER,
@@ -153,8 +171,8 @@ class AccountInvitationsApi:
         self,
         body: UpdateInviteTokenRequest,
         *,
-        frontegg_user_id: str,
-        frontegg_tenant_id: str,
+        frontegg_user_id: str | None = None,
+        frontegg_tenant_id: str | None = None,
         retries: int | None = None,
     ) -> InviteTokenDto:
         """``PATCH /resources/tenants/invites/v1/user``.
@@ -165,7 +183,9 @@ class AccountInvitationsApi:
         Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body; ``frontegg_user_id`` is the ``frontegg-user-id``
-        header (required); ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header (required).
+        header (required with an EnvironmentSession; a user's token names it);
+        ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header (required with an
+        EnvironmentSession; a user's token names it).
         """
         return await self._core.call(
             _UPDATE_TENANTS_INVITES_USER,

@@ -22,45 +22,56 @@ _CREATE_TENANTS_ACCESS_TOKENS = Operation(
     "/resources/tenants/access-tokens/v1",
     "api_tokens.create_tenants_access_tokens",
     Audience.USER,
+    environment_headers=("frontegg-tenant-id",),
 )
 _GET_TENANTS_ACCESS_TOKENS = Operation(
     "GET",
     "/resources/tenants/access-tokens/v1",
     "api_tokens.get_tenants_access_tokens",
     Audience.USER,
+    environment_headers=("frontegg-tenant-id",),
 )
 _DELETE_TENANTS_ACCESS_TOKENS = Operation(
     "DELETE",
     "/resources/tenants/access-tokens/v1/{id}",
     "api_tokens.delete_tenants_access_tokens",
     Audience.USER,
+    environment_headers=("frontegg-tenant-id",),
 )
 _CREATE_TENANTS_API_TOKENS = Operation(
     "POST",
     "/resources/tenants/api-tokens/v1",
     "api_tokens.create_tenants_api_tokens",
     Audience.USER,
+    environment_headers=("frontegg-tenant-id",),
 )
 _GET_TENANTS_API_TOKENS = Operation(
-    "GET", "/resources/tenants/api-tokens/v1", "api_tokens.get_tenants_api_tokens", Audience.USER
+    "GET",
+    "/resources/tenants/api-tokens/v1",
+    "api_tokens.get_tenants_api_tokens",
+    Audience.USER,
+    environment_headers=("frontegg-tenant-id",),
 )
 _DELETE_TENANTS_API_TOKENS = Operation(
     "DELETE",
     "/resources/tenants/api-tokens/v1/{id}",
     "api_tokens.delete_tenants_api_tokens",
     Audience.USER,
+    environment_headers=("frontegg-tenant-id",),
 )
 _UPDATE_TENANTS_API_TOKENS = Operation(
     "PATCH",
     "/resources/tenants/api-tokens/v1/{id}",
     "api_tokens.update_tenants_api_tokens",
     Audience.USER,
+    environment_headers=("frontegg-tenant-id",),
 )
 _CREATE_TENANTS_API_TOKENS_V2 = Operation(
     "POST",
     "/resources/tenants/api-tokens/v2",
     "api_tokens.create_tenants_api_tokens_v2",
     Audience.USER,
+    environment_headers=("frontegg-tenant-id",),
 )
 
 
@@ -78,7 +89,7 @@ class ApiTokensApi:
         self,
         body: CreateTenantAccessTokenRequest,
         *,
-        frontegg_tenant_id: str,
+        frontegg_tenant_id: str | None = None,
         retries: int | None = None,
     ) -> TenantAccessTokenResponse:
         """``POST /resources/tenants/access-tokens/v1``.
@@ -89,7 +100,7 @@ class ApiTokensApi:
         Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
-        header (required).
+        header (required with an EnvironmentSession; a user's token names it).
         """
         return await self._core.call(
             _CREATE_TENANTS_ACCESS_TOKENS,
@@ -102,7 +113,7 @@ class ApiTokensApi:
         )
 
     async def get_tenants_access_tokens(
-        self, *, frontegg_tenant_id: str, retries: int | None = None
+        self, *, frontegg_tenant_id: str | None = None, retries: int | None = None
     ) -> GetTenantAccessTokensResponse:
         """``GET /resources/tenants/access-tokens/v1``.
 
@@ -111,7 +122,8 @@ class ApiTokensApi:
         frontegg_user_id.
         A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
-        Arguments: ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header (required).
+        Arguments: ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header (required with an
+        EnvironmentSession; a user's token names it).
         """
         return await self._core.call(
             _GET_TENANTS_ACCESS_TOKENS,
@@ -123,7 +135,7 @@ class ApiTokensApi:
         )
 
     async def delete_tenants_access_tokens(
-        self, id: str, *, frontegg_tenant_id: str, retries: int | None = None
+        self, id: str, *, frontegg_tenant_id: str | None = None, retries: int | None = None
     ) -> None:
         """``DELETE /resources/tenants/access-tokens/v1/{id}``.
 
@@ -133,7 +145,7 @@ class ApiTokensApi:
         A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``id`` fills ``{id}``; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
-        header (required).
+        header (required with an EnvironmentSession; a user's token names it).
         """
         await self._core.call_none(
             _DELETE_TENANTS_ACCESS_TOKENS,
@@ -144,7 +156,11 @@ class ApiTokensApi:
         )
 
     async def create_tenants_api_tokens(
-        self, body: CreateTenantApiTokenDto, *, frontegg_tenant_id: str, retries: int | None = None
+        self,
+        body: CreateTenantApiTokenDto,
+        *,
+        frontegg_tenant_id: str | None = None,
+        retries: int | None = None,
     ) -> CreateTenantApiTokenResponseDto:
         """``POST /resources/tenants/api-tokens/v1``.
 
@@ -155,7 +171,7 @@ class ApiTokensApi:
         Deprecated by Frontegg: a newer version of this call exists.
 
         Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
-        header (required).
+        header (required with an EnvironmentSession; a user's token names it).
         """
         return await self._core.call(
             _CREATE_TENANTS_API_TOKENS,
@@ -168,7 +184,7 @@ class ApiTokensApi:
         )
 
     async def get_tenants_api_tokens(
-        self, *, frontegg_tenant_id: str, retries: int | None = None
+        self, *, frontegg_tenant_id: str | None = None, retries: int | None = None
     ) -> list[GetTenantApiTokensResponse]:
         """``GET /resources/tenants/api-tokens/v1``.
 
@@ -177,7 +193,8 @@ class ApiTokensApi:
         frontegg_user_id.
         A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
-        Arguments: ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header (required).
+        Arguments: ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header (required with an
+        EnvironmentSession; a user's token names it).
         """
         return await self._core.call(
             _GET_TENANTS_API_TOKENS,
@@ -189,7 +206,7 @@ class ApiTokensApi:
         )
 
     async def delete_tenants_api_tokens(
-        self, id: str, *, frontegg_tenant_id: str, retries: int | None = None
+        self, id: str, *, frontegg_tenant_id: str | None = None, retries: int | None = None
     ) -> None:
         """``DELETE /resources/tenants/api-tokens/v1/{id}``.
 
@@ -199,7 +216,7 @@ class ApiTokensApi:
         A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``id`` fills ``{id}``; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
-        header (required).
+        header (required with an EnvironmentSession; a user's token names it).
         """
         await self._core.call_none(
             _DELETE_TENANTS_API_TOKENS,
@@ -214,7 +231,7 @@ class ApiTokensApi:
         id: str,
         body: UpdateApiTokenDto,
         *,
-        frontegg_tenant_id: str,
+        frontegg_tenant_id: str | None = None,
         retries: int | None = None,
     ) -> UpdateTenantApiTokenResponseDto:
         """``PATCH /resources/tenants/api-tokens/v1/{id}``.
@@ -225,7 +242,8 @@ class ApiTokensApi:
         Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``id`` fills ``{id}``; ``body`` is the JSON body; ``frontegg_tenant_id`` is the
-        ``frontegg-tenant-id`` header (required).
+        ``frontegg-tenant-id`` header (required with an EnvironmentSession; a user's token names
+        it).
         """
         return await self._core.call(
             _UPDATE_TENANTS_API_TOKENS,
@@ -238,7 +256,11 @@ class ApiTokensApi:
         )
 
     async def create_tenants_api_tokens_v2(
-        self, body: CreateTenantApiTokenDto, *, frontegg_tenant_id: str, retries: int | None = None
+        self,
+        body: CreateTenantApiTokenDto,
+        *,
+        frontegg_tenant_id: str | None = None,
+        retries: int | None = None,
     ) -> CreateTenantApiTokenResponseDto:
         """``POST /resources/tenants/api-tokens/v2``.
 
@@ -248,7 +270,7 @@ class ApiTokensApi:
         Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
-        header (required).
+        header (required with an EnvironmentSession; a user's token names it).
         """
         return await self._core.call(
             _CREATE_TENANTS_API_TOKENS_V2,

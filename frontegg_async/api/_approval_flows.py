@@ -40,13 +40,18 @@ _GET_EXECUTION_DATA = Operation(
     Audience.ANY,
 )
 _EXECUTE = Operation(
-    "POST", "/resources/approval-flows/v1/{id}/execute", "approval_flows.execute", Audience.ANY
+    "POST",
+    "/resources/approval-flows/v1/{id}/execute",
+    "approval_flows.execute",
+    Audience.ANY,
+    environment_headers=("frontegg-user-id",),
 )
 _EXECUTE_STEP_UP = Operation(
     "POST",
     "/resources/approval-flows/v1/step-up/execute",
     "approval_flows.execute_step_up",
     Audience.ANY,
+    environment_headers=("frontegg-user-id",),
 )
 
 
@@ -199,7 +204,7 @@ class ApprovalFlowsApi:
         body: ExecuteApprovalFlowDto,
         *,
         frontegg_tenant_id: str | None = None,
-        frontegg_user_id: str,
+        frontegg_user_id: str | None = None,
         retries: int | None = None,
     ) -> None:
         """``POST /resources/approval-flows/v1/{id}/execute``.
@@ -210,7 +215,7 @@ class ApprovalFlowsApi:
 
         Arguments: ``id`` fills ``{id}``; ``body`` is the JSON body; ``frontegg_tenant_id`` is the
         ``frontegg-tenant-id`` header; ``frontegg_user_id`` is the ``frontegg-user-id`` header
-        (required).
+        (required with an EnvironmentSession; a user's token names it).
         """
         await self._core.call_none(
             _EXECUTE,
@@ -229,7 +234,7 @@ class ApprovalFlowsApi:
         body: ExecuteApprovalFlowDto,
         *,
         frontegg_tenant_id: str | None = None,
-        frontegg_user_id: str,
+        frontegg_user_id: str | None = None,
         retries: int | None = None,
     ) -> None:
         """``POST /resources/approval-flows/v1/step-up/execute``.
@@ -239,7 +244,8 @@ class ApprovalFlowsApi:
         Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
-        header; ``frontegg_user_id`` is the ``frontegg-user-id`` header (required).
+        header; ``frontegg_user_id`` is the ``frontegg-user-id`` header (required with an
+        EnvironmentSession; a user's token names it).
         """
         await self._core.call_none(
             _EXECUTE_STEP_UP,

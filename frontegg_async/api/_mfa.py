@@ -38,25 +38,32 @@ _RECOVER_AUTH_USER_MFA = Operation(
     "POST", "/resources/auth/v1/user/mfa/recover", "mfa.recover_auth_user_mfa", Audience.ANY
 )
 _DISABLE_USERS_MFA = Operation(
-    "POST", "/resources/users/v1/mfa/disable", "mfa.disable_users_mfa", Audience.ANY
+    "POST",
+    "/resources/users/v1/mfa/disable",
+    "mfa.disable_users_mfa",
+    Audience.ANY,
+    environment_headers=("frontegg-user-id",),
 )
 _VERIFY_USERS_MFA_AUTHENTICATOR_DISABLE = Operation(
     "POST",
     "/resources/users/v1/mfa/authenticator/{deviceId}/disable/verify",
     "mfa.verify_users_mfa_authenticator_disable",
     Audience.ANY,
+    environment_headers=("frontegg-user-id",),
 )
 _DISABLE_USERS_MFA_SMS = Operation(
     "POST",
     "/resources/users/v1/mfa/sms/{deviceId}/disable",
     "mfa.disable_users_mfa_sms",
     Audience.ANY,
+    environment_headers=("frontegg-user-id", "frontegg-tenant-id"),
 )
 _VERIFY_USERS_MFA_SMS_DISABLE = Operation(
     "POST",
     "/resources/users/v1/mfa/sms/{deviceId}/disable/verify",
     "mfa.verify_users_mfa_sms_disable",
     Audience.ANY,
+    environment_headers=("frontegg-user-id",),
 )
 _VERIFY_AUTH_USER_MFA = Operation(
     "POST", "/resources/auth/v1/user/mfa/verify", "mfa.verify_auth_user_mfa", Audience.ANY
@@ -143,31 +150,46 @@ _GET_MFA_POLICY_ALLOW_REMEMBER_DEVICE = Operation(
     Audience.ANY,
 )
 _ENROLL_USERS_MFA = Operation(
-    "POST", "/resources/users/v1/mfa/enroll", "mfa.enroll_users_mfa", Audience.ANY
+    "POST",
+    "/resources/users/v1/mfa/enroll",
+    "mfa.enroll_users_mfa",
+    Audience.ANY,
+    environment_headers=("frontegg-user-id",),
 )
 _ENROLL_USERS_MFA_AUTHENTICATOR = Operation(
     "POST",
     "/resources/users/v1/mfa/authenticator/enroll",
     "mfa.enroll_users_mfa_authenticator",
     Audience.ANY,
+    environment_headers=("frontegg-user-id",),
 )
 _VERIFY_USERS_MFA_ENROLL = Operation(
-    "POST", "/resources/users/v1/mfa/enroll/verify", "mfa.verify_users_mfa_enroll", Audience.ANY
+    "POST",
+    "/resources/users/v1/mfa/enroll/verify",
+    "mfa.verify_users_mfa_enroll",
+    Audience.ANY,
+    environment_headers=("frontegg-user-id",),
 )
 _VERIFY_USERS_MFA_AUTHENTICATOR_ENROLL = Operation(
     "POST",
     "/resources/users/v1/mfa/authenticator/enroll/verify",
     "mfa.verify_users_mfa_authenticator_enroll",
     Audience.ANY,
+    environment_headers=("frontegg-user-id",),
 )
 _ENROLL_USERS_MFA_SMS = Operation(
-    "POST", "/resources/users/v1/mfa/sms/enroll", "mfa.enroll_users_mfa_sms", Audience.ANY
+    "POST",
+    "/resources/users/v1/mfa/sms/enroll",
+    "mfa.enroll_users_mfa_sms",
+    Audience.ANY,
+    environment_headers=("frontegg-user-id",),
 )
 _VERIFY_USERS_MFA_SMS_ENROLL = Operation(
     "POST",
     "/resources/users/v1/mfa/sms/enroll/verify",
     "mfa.verify_users_mfa_sms_enroll",
     Audience.ANY,
+    environment_headers=("frontegg-user-id",),
 )
 
 
@@ -197,7 +219,11 @@ class MfaApi:
         )
 
     async def disable_users_mfa(
-        self, body: DisableMFAAuthAppRequest, *, frontegg_user_id: str, retries: int | None = None
+        self,
+        body: DisableMFAAuthAppRequest,
+        *,
+        frontegg_user_id: str | None = None,
+        retries: int | None = None,
     ) -> None:
         """``POST /resources/users/v1/mfa/disable``.
 
@@ -207,7 +233,7 @@ class MfaApi:
         Deprecated by Frontegg: a newer version of this call exists.
 
         Arguments: ``body`` is the JSON body; ``frontegg_user_id`` is the ``frontegg-user-id``
-        header (required).
+        header (required with an EnvironmentSession; a user's token names it).
         """
         await self._core.call_none(
             _DISABLE_USERS_MFA,
@@ -223,7 +249,7 @@ class MfaApi:
         device_id: str,
         body: DisableMFAAuthAppRequest,
         *,
-        frontegg_user_id: str,
+        frontegg_user_id: str | None = None,
         retries: int | None = None,
     ) -> None:
         """``POST /resources/users/v1/mfa/authenticator/{deviceId}/disable/verify``.
@@ -233,7 +259,8 @@ class MfaApi:
         Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``device_id`` fills ``{deviceId}``; ``body`` is the JSON body;
-        ``frontegg_user_id`` is the ``frontegg-user-id`` header (required).
+        ``frontegg_user_id`` is the ``frontegg-user-id`` header (required with an
+        EnvironmentSession; a user's token names it).
         """
         await self._core.call_none(
             _VERIFY_USERS_MFA_AUTHENTICATOR_DISABLE,
@@ -249,8 +276,8 @@ class MfaApi:
         device_id: str,
         body: RequestDisableMFARequest,
         *,
-        frontegg_user_id: str,
-        frontegg_tenant_id: str,
+        frontegg_user_id: str | None = None,
+        frontegg_tenant_id: str | None = None,
         retries: int | None = None,
     ) -> RequestDisableMFASMSResponse:
         """``POST /resources/users/v1/mfa/sms/{deviceId}/disable``.
@@ -260,8 +287,10 @@ class MfaApi:
         Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``device_id`` fills ``{deviceId}``; ``body`` is the JSON body;
-        ``frontegg_user_id`` is the ``frontegg-user-id`` header (required); ``frontegg_tenant_id``
-        is the ``frontegg-tenant-id`` header (required).
+        ``frontegg_user_id`` is the ``frontegg-user-id`` header (required with an
+        EnvironmentSession; a user's token names it); ``frontegg_tenant_id`` is the
+        ``frontegg-tenant-id`` header (required with an EnvironmentSession; a user's token names
+        it).
         """
         return await self._core.call(
             _DISABLE_USERS_MFA_SMS,
@@ -281,7 +310,7 @@ class MfaApi:
         device_id: str,
         body: DisableMFASMSRequest,
         *,
-        frontegg_user_id: str,
+        frontegg_user_id: str | None = None,
         retries: int | None = None,
     ) -> None:
         """``POST /resources/users/v1/mfa/sms/{deviceId}/disable/verify``.
@@ -291,7 +320,8 @@ class MfaApi:
         Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``device_id`` fills ``{deviceId}``; ``body`` is the JSON body;
-        ``frontegg_user_id`` is the ``frontegg-user-id`` header (required).
+        ``frontegg_user_id`` is the ``frontegg-user-id`` header (required with an
+        EnvironmentSession; a user's token names it).
         """
         await self._core.call_none(
             _VERIFY_USERS_MFA_SMS_DISABLE,
@@ -613,7 +643,7 @@ class MfaApi:
         )
 
     async def enroll_users_mfa(
-        self, *, frontegg_user_id: str, retries: int | None = None
+        self, *, frontegg_user_id: str | None = None, retries: int | None = None
     ) -> RequestEnrollAuthenticatorAppMfaResponse:
         """``POST /resources/users/v1/mfa/enroll``.
 
@@ -622,7 +652,8 @@ class MfaApi:
         Not retried (it may have taken effect) unless ``retries=`` says so.
         Deprecated by Frontegg: a newer version of this call exists.
 
-        Arguments: ``frontegg_user_id`` is the ``frontegg-user-id`` header (required).
+        Arguments: ``frontegg_user_id`` is the ``frontegg-user-id`` header (required with an
+        EnvironmentSession; a user's token names it).
         """
         return await self._core.call(
             _ENROLL_USERS_MFA,
@@ -634,7 +665,7 @@ class MfaApi:
         )
 
     async def enroll_users_mfa_authenticator(
-        self, *, frontegg_user_id: str, retries: int | None = None
+        self, *, frontegg_user_id: str | None = None, retries: int | None = None
     ) -> RequestEnrollAuthenticatorAppMfaResponse:
         """``POST /resources/users/v1/mfa/authenticator/enroll``.
 
@@ -642,7 +673,8 @@ class MfaApi:
         Token: any session (these calls are public or act on the signed-in user).
         Not retried (it may have taken effect) unless ``retries=`` says so.
 
-        Arguments: ``frontegg_user_id`` is the ``frontegg-user-id`` header (required).
+        Arguments: ``frontegg_user_id`` is the ``frontegg-user-id`` header (required with an
+        EnvironmentSession; a user's token names it).
         """
         return await self._core.call(
             _ENROLL_USERS_MFA_AUTHENTICATOR,
@@ -657,7 +689,7 @@ class MfaApi:
         self,
         body: VerifyEnrollMFAUserAuthAppRequest,
         *,
-        frontegg_user_id: str,
+        frontegg_user_id: str | None = None,
         retries: int | None = None,
     ) -> VerifyEnrollMFAResponse:
         """``POST /resources/users/v1/mfa/enroll/verify``.
@@ -668,7 +700,7 @@ class MfaApi:
         Deprecated by Frontegg: a newer version of this call exists.
 
         Arguments: ``body`` is the JSON body; ``frontegg_user_id`` is the ``frontegg-user-id``
-        header (required).
+        header (required with an EnvironmentSession; a user's token names it).
         """
         return await self._core.call(
             _VERIFY_USERS_MFA_ENROLL,
@@ -684,7 +716,7 @@ class MfaApi:
         self,
         body: VerifyEnrollMFAUserAuthAppRequest,
         *,
-        frontegg_user_id: str,
+        frontegg_user_id: str | None = None,
         retries: int | None = None,
     ) -> VerifyEnrollMFAResponse:
         """``POST /resources/users/v1/mfa/authenticator/enroll/verify``.
@@ -694,7 +726,7 @@ class MfaApi:
         Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body; ``frontegg_user_id`` is the ``frontegg-user-id``
-        header (required).
+        header (required with an EnvironmentSession; a user's token names it).
         """
         return await self._core.call(
             _VERIFY_USERS_MFA_AUTHENTICATOR_ENROLL,
@@ -707,7 +739,11 @@ class MfaApi:
         )
 
     async def enroll_users_mfa_sms(
-        self, body: RequestEnrollMFASMSRequest, *, frontegg_user_id: str, retries: int | None = None
+        self,
+        body: RequestEnrollMFASMSRequest,
+        *,
+        frontegg_user_id: str | None = None,
+        retries: int | None = None,
     ) -> None:
         """``POST /resources/users/v1/mfa/sms/enroll``.
 
@@ -716,7 +752,7 @@ class MfaApi:
         Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body; ``frontegg_user_id`` is the ``frontegg-user-id``
-        header (required).
+        header (required with an EnvironmentSession; a user's token names it).
         """
         await self._core.call_none(
             _ENROLL_USERS_MFA_SMS,
@@ -728,7 +764,11 @@ class MfaApi:
         )
 
     async def verify_users_mfa_sms_enroll(
-        self, body: VerifyEnrollMFASMSRequest, *, frontegg_user_id: str, retries: int | None = None
+        self,
+        body: VerifyEnrollMFASMSRequest,
+        *,
+        frontegg_user_id: str | None = None,
+        retries: int | None = None,
     ) -> None:
         """``POST /resources/users/v1/mfa/sms/enroll/verify``.
 
@@ -737,7 +777,7 @@ class MfaApi:
         Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body; ``frontegg_user_id`` is the ``frontegg-user-id``
-        header (required).
+        header (required with an EnvironmentSession; a user's token names it).
         """
         await self._core.call_none(
             _VERIFY_USERS_MFA_SMS_ENROLL,

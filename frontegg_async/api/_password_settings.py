@@ -62,6 +62,7 @@ _CHANGE_USERS_PASSWORDS = Operation(
     "/resources/users/v1/passwords/change",
     "password_settings.change_users_passwords",
     Audience.USER,
+    environment_headers=("frontegg-user-id",),
 )
 _GET_USERS_PASSWORDS_CONFIG = Operation(
     "GET",
@@ -273,7 +274,11 @@ class PasswordSettingsApi:
         )
 
     async def change_users_passwords(
-        self, body: UpdateUserPasswordDto, *, frontegg_user_id: str, retries: int | None = None
+        self,
+        body: UpdateUserPasswordDto,
+        *,
+        frontegg_user_id: str | None = None,
+        retries: int | None = None,
     ) -> None:
         """``POST /resources/users/v1/passwords/change``.
 
@@ -283,7 +288,7 @@ class PasswordSettingsApi:
         Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body; ``frontegg_user_id`` is the ``frontegg-user-id``
-        header (required).
+        header (required with an EnvironmentSession; a user's token names it).
         """
         await self._core.call_none(
             _CHANGE_USERS_PASSWORDS,

@@ -20,33 +20,42 @@ _CREATE_USERS_ACCESS_TOKENS = Operation(
     "/resources/users/access-tokens/v1",
     "personal_tokens.create_users_access_tokens",
     Audience.USER,
+    environment_headers=("frontegg-tenant-id", "frontegg-user-id"),
 )
 _GET_USERS_ACCESS_TOKENS = Operation(
     "GET",
     "/resources/users/access-tokens/v1",
     "personal_tokens.get_users_access_tokens",
     Audience.USER,
+    environment_headers=("frontegg-tenant-id", "frontegg-user-id"),
 )
 _DELETE_USERS_ACCESS_TOKENS = Operation(
     "DELETE",
     "/resources/users/access-tokens/v1/{id}",
     "personal_tokens.delete_users_access_tokens",
     Audience.USER,
+    environment_headers=("frontegg-tenant-id", "frontegg-user-id"),
 )
 _CREATE_USERS_API_TOKENS = Operation(
     "POST",
     "/resources/users/api-tokens/v1",
     "personal_tokens.create_users_api_tokens",
     Audience.USER,
+    environment_headers=("frontegg-tenant-id", "frontegg-user-id"),
 )
 _GET_USERS_API_TOKENS = Operation(
-    "GET", "/resources/users/api-tokens/v1", "personal_tokens.get_users_api_tokens", Audience.USER
+    "GET",
+    "/resources/users/api-tokens/v1",
+    "personal_tokens.get_users_api_tokens",
+    Audience.USER,
+    environment_headers=("frontegg-tenant-id", "frontegg-user-id"),
 )
 _DELETE_USERS_API_TOKENS = Operation(
     "DELETE",
     "/resources/users/api-tokens/v1/{id}",
     "personal_tokens.delete_users_api_tokens",
     Audience.USER,
+    environment_headers=("frontegg-tenant-id", "frontegg-user-id"),
 )
 
 
@@ -64,8 +73,8 @@ class PersonalTokensApi:
         self,
         body: CreateUserAccessTokenRequest,
         *,
-        frontegg_tenant_id: str,
-        frontegg_user_id: str,
+        frontegg_tenant_id: str | None = None,
+        frontegg_user_id: str | None = None,
         retries: int | None = None,
     ) -> UserAccessTokenResponse:
         """``POST /resources/users/access-tokens/v1``.
@@ -76,7 +85,9 @@ class PersonalTokensApi:
         Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
-        header (required); ``frontegg_user_id`` is the ``frontegg-user-id`` header (required).
+        header (required with an EnvironmentSession; a user's token names it); ``frontegg_user_id``
+        is the ``frontegg-user-id`` header (required with an EnvironmentSession; a user's token
+        names it).
         """
         return await self._core.call(
             _CREATE_USERS_ACCESS_TOKENS,
@@ -92,7 +103,11 @@ class PersonalTokensApi:
         )
 
     async def get_users_access_tokens(
-        self, *, frontegg_tenant_id: str, frontegg_user_id: str, retries: int | None = None
+        self,
+        *,
+        frontegg_tenant_id: str | None = None,
+        frontegg_user_id: str | None = None,
+        retries: int | None = None,
     ) -> GetUserAccessTokensResponse:
         """``GET /resources/users/access-tokens/v1``.
 
@@ -101,8 +116,9 @@ class PersonalTokensApi:
         frontegg_user_id.
         A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
-        Arguments: ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header (required);
-        ``frontegg_user_id`` is the ``frontegg-user-id`` header (required).
+        Arguments: ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header (required with an
+        EnvironmentSession; a user's token names it); ``frontegg_user_id`` is the
+        ``frontegg-user-id`` header (required with an EnvironmentSession; a user's token names it).
         """
         return await self._core.call(
             _GET_USERS_ACCESS_TOKENS,
@@ -117,7 +133,12 @@ class PersonalTokensApi:
         )
 
     async def delete_users_access_tokens(
-        self, id: str, *, frontegg_tenant_id: str, frontegg_user_id: str, retries: int | None = None
+        self,
+        id: str,
+        *,
+        frontegg_tenant_id: str | None = None,
+        frontegg_user_id: str | None = None,
+        retries: int | None = None,
     ) -> None:
         """``DELETE /resources/users/access-tokens/v1/{id}``.
 
@@ -127,7 +148,9 @@ class PersonalTokensApi:
         A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``id`` fills ``{id}``; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
-        header (required); ``frontegg_user_id`` is the ``frontegg-user-id`` header (required).
+        header (required with an EnvironmentSession; a user's token names it); ``frontegg_user_id``
+        is the ``frontegg-user-id`` header (required with an EnvironmentSession; a user's token
+        names it).
         """
         await self._core.call_none(
             _DELETE_USERS_ACCESS_TOKENS,
@@ -144,8 +167,8 @@ class PersonalTokensApi:
         self,
         body: CreateUserApiTokenDto,
         *,
-        frontegg_tenant_id: str,
-        frontegg_user_id: str,
+        frontegg_tenant_id: str | None = None,
+        frontegg_user_id: str | None = None,
         retries: int | None = None,
     ) -> CreateUserApiTokenResponseDto:
         """``POST /resources/users/api-tokens/v1``.
@@ -156,7 +179,9 @@ class PersonalTokensApi:
         Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
-        header (required); ``frontegg_user_id`` is the ``frontegg-user-id`` header (required).
+        header (required with an EnvironmentSession; a user's token names it); ``frontegg_user_id``
+        is the ``frontegg-user-id`` header (required with an EnvironmentSession; a user's token
+        names it).
         """
         return await self._core.call(
             _CREATE_USERS_API_TOKENS,
@@ -172,7 +197,11 @@ class PersonalTokensApi:
         )
 
     async def get_users_api_tokens(
-        self, *, frontegg_tenant_id: str, frontegg_user_id: str, retries: int | None = None
+        self,
+        *,
+        frontegg_tenant_id: str | None = None,
+        frontegg_user_id: str | None = None,
+        retries: int | None = None,
     ) -> list[GetUserApiTokensResponseDto]:
         """``GET /resources/users/api-tokens/v1``.
 
@@ -181,8 +210,9 @@ class PersonalTokensApi:
         frontegg_user_id.
         A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
-        Arguments: ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header (required);
-        ``frontegg_user_id`` is the ``frontegg-user-id`` header (required).
+        Arguments: ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header (required with an
+        EnvironmentSession; a user's token names it); ``frontegg_user_id`` is the
+        ``frontegg-user-id`` header (required with an EnvironmentSession; a user's token names it).
         """
         return await self._core.call(
             _GET_USERS_API_TOKENS,
@@ -197,7 +227,12 @@ class PersonalTokensApi:
         )
 
     async def delete_users_api_tokens(
-        self, id: str, *, frontegg_tenant_id: str, frontegg_user_id: str, retries: int | None = None
+        self,
+        id: str,
+        *,
+        frontegg_tenant_id: str | None = None,
+        frontegg_user_id: str | None = None,
+        retries: int | None = None,
     ) -> None:
         """``DELETE /resources/users/api-tokens/v1/{id}``.
 
@@ -207,7 +242,9 @@ class PersonalTokensApi:
         A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``id`` fills ``{id}``; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
-        header (required); ``frontegg_user_id`` is the ``frontegg-user-id`` header (required).
+        header (required with an EnvironmentSession; a user's token names it); ``frontegg_user_id``
+        is the ``frontegg-user-id`` header (required with an EnvironmentSession; a user's token
+        names it).
         """
         await self._core.call_none(
             _DELETE_USERS_API_TOKENS,

@@ -49,7 +49,11 @@ _VERIFY_USERS_PHONE_NUMBERS_DELETE = Operation(
     Audience.ANY,
 )
 _GET_USERS_PHONE_NUMBERS_ME = Operation(
-    "GET", "/resources/users/phone-numbers/v1/me", "sms.get_users_phone_numbers_me", Audience.ANY
+    "GET",
+    "/resources/users/phone-numbers/v1/me",
+    "sms.get_users_phone_numbers_me",
+    Audience.ANY,
+    environment_headers=("frontegg-user-id",),
 )
 _GET_USERS_PHONE_NUMBERS_V2 = Operation(
     "GET", "/resources/users/phone-numbers/v2", "sms.get_users_phone_numbers_v2", Audience.ANY
@@ -231,7 +235,7 @@ class SmsApi:
         self,
         *,
         frontegg_tenant_id: str | None = None,
-        frontegg_user_id: str,
+        frontegg_user_id: str | None = None,
         retries: int | None = None,
     ) -> list[UserPhoneNumberResponseDto]:
         """``GET /resources/users/phone-numbers/v1/me``.
@@ -241,7 +245,8 @@ class SmsApi:
         A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header; ``frontegg_user_id``
-        is the ``frontegg-user-id`` header (required).
+        is the ``frontegg-user-id`` header (required with an EnvironmentSession; a user's token
+        names it).
         """
         return await self._core.call(
             _GET_USERS_PHONE_NUMBERS_ME,

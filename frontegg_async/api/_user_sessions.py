@@ -9,19 +9,25 @@ from .._api import ApiCore, Audience, Operation
 from .models import GetActiveSessionsResponse
 
 _GET_USERS_SESSIONS_ME = Operation(
-    "GET", "/resources/users/sessions/v1/me", "user_sessions.get_users_sessions_me", Audience.USER
+    "GET",
+    "/resources/users/sessions/v1/me",
+    "user_sessions.get_users_sessions_me",
+    Audience.USER,
+    environment_headers=("frontegg-user-id",),
 )
 _DELETE_USERS_SESSIONS_ME_ALL = Operation(
     "DELETE",
     "/resources/users/sessions/v1/me/all",
     "user_sessions.delete_users_sessions_me_all",
     Audience.USER,
+    environment_headers=("frontegg-user-id",),
 )
 _DELETE_USERS_SESSIONS_ME = Operation(
     "DELETE",
     "/resources/users/sessions/v1/me/{id}",
     "user_sessions.delete_users_sessions_me",
     Audience.USER,
+    environment_headers=("frontegg-user-id",),
 )
 
 
@@ -36,7 +42,7 @@ class UserSessionsApi:
         self._core = core
 
     async def get_users_sessions_me(
-        self, *, frontegg_user_id: str, retries: int | None = None
+        self, *, frontegg_user_id: str | None = None, retries: int | None = None
     ) -> list[GetActiveSessionsResponse]:
         """``GET /resources/users/sessions/v1/me``.
 
@@ -45,7 +51,8 @@ class UserSessionsApi:
         frontegg_user_id.
         A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
-        Arguments: ``frontegg_user_id`` is the ``frontegg-user-id`` header (required).
+        Arguments: ``frontegg_user_id`` is the ``frontegg-user-id`` header (required with an
+        EnvironmentSession; a user's token names it).
         """
         return await self._core.call(
             _GET_USERS_SESSIONS_ME,
@@ -57,7 +64,7 @@ class UserSessionsApi:
         )
 
     async def delete_users_sessions_me_all(
-        self, *, frontegg_user_id: str, retries: int | None = None
+        self, *, frontegg_user_id: str | None = None, retries: int | None = None
     ) -> None:
         """``DELETE /resources/users/sessions/v1/me/all``.
 
@@ -66,7 +73,8 @@ class UserSessionsApi:
         frontegg_user_id.
         A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
-        Arguments: ``frontegg_user_id`` is the ``frontegg-user-id`` header (required).
+        Arguments: ``frontegg_user_id`` is the ``frontegg-user-id`` header (required with an
+        EnvironmentSession; a user's token names it).
         """
         await self._core.call_none(
             _DELETE_USERS_SESSIONS_ME_ALL,
@@ -77,7 +85,7 @@ class UserSessionsApi:
         )
 
     async def delete_users_sessions_me(
-        self, id: str, *, frontegg_user_id: str, retries: int | None = None
+        self, id: str, *, frontegg_user_id: str | None = None, retries: int | None = None
     ) -> None:
         """``DELETE /resources/users/sessions/v1/me/{id}``.
 
@@ -87,7 +95,7 @@ class UserSessionsApi:
         A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``id`` fills ``{id}``; ``frontegg_user_id`` is the ``frontegg-user-id`` header
-        (required).
+        (required with an EnvironmentSession; a user's token names it).
         """
         await self._core.call_none(
             _DELETE_USERS_SESSIONS_ME,

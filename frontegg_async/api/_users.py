@@ -81,7 +81,11 @@ _VERIFY_EMAILS = Operation(
     "POST", "/resources/users/emails/v1/verify", "users.verify_emails", Audience.USER
 )
 _DELETE_EMAILS = Operation(
-    "DELETE", "/resources/users/emails/v1/{emailId}", "users.delete_emails", Audience.USER
+    "DELETE",
+    "/resources/users/emails/v1/{emailId}",
+    "users.delete_emails",
+    Audience.USER,
+    environment_headers=("frontegg-user-id",),
 )
 _CREATE_EMAILS_VENDOR = Operation(
     "POST",
@@ -105,7 +109,11 @@ _CREATE_EMAILS_ME_PRIMARY = Operation(
     "POST", "/resources/users/emails/v1/me/primary", "users.create_emails_me_primary", Audience.USER
 )
 _GET_EMAILS_ME = Operation(
-    "GET", "/resources/users/emails/v1/me", "users.get_emails_me", Audience.USER
+    "GET",
+    "/resources/users/emails/v1/me",
+    "users.get_emails_me",
+    Audience.USER,
+    environment_headers=("frontegg-user-id",),
 )
 _REPLACE_SUB_TENANTS_USERS_ACCESS = Operation(
     "PUT",
@@ -117,32 +125,67 @@ _RESET_ACTIVATE = Operation(
     "POST", "/resources/users/v1/activate/reset", "users.reset_activate", Audience.USER
 )
 _RESET_INVITATION = Operation(
-    "POST", "/resources/users/v1/invitation/reset", "users.reset_invitation", Audience.USER
+    "POST",
+    "/resources/users/v1/invitation/reset",
+    "users.reset_invitation",
+    Audience.USER,
+    environment_headers=("frontegg-tenant-id",),
 )
 _CREATE_INVITATION_RESET_ALL = Operation(
     "POST",
     "/resources/users/v1/invitation/reset/all",
     "users.create_invitation_reset_all",
     Audience.USER,
+    environment_headers=("frontegg-tenant-id",),
 )
 _GET = Operation("GET", "/resources/users/v3", "users.get", Audience.USER)
 _GET_ROLES = Operation("GET", "/resources/users/v3/roles", "users.get_roles", Audience.USER)
 _GET_GROUPS = Operation("GET", "/resources/users/v3/groups", "users.get_groups", Audience.USER)
 _UNLOCK_ME = Operation("POST", "/resources/users/v3/me/unlock", "users.unlock_me", Audience.USER)
-_CREATE_V2 = Operation("POST", "/resources/users/v2", "users.create_v2", Audience.USER)
+_CREATE_V2 = Operation(
+    "POST",
+    "/resources/users/v2",
+    "users.create_v2",
+    Audience.USER,
+    environment_headers=("frontegg-tenant-id",),
+)
 _REPLACE_ME = Operation("PUT", "/resources/users/v2/me", "users.replace_me", Audience.USER)
 _GET_ME = Operation("GET", "/resources/users/v2/me", "users.get_me", Audience.USER)
-_CREATE = Operation("POST", "/resources/users/v1", "users.create", Audience.USER)
-_REPLACE = Operation("PUT", "/resources/users/v1", "users.replace", Audience.USER)
+_CREATE = Operation(
+    "POST",
+    "/resources/users/v1",
+    "users.create",
+    Audience.USER,
+    environment_headers=("frontegg-tenant-id",),
+)
+_REPLACE = Operation(
+    "PUT",
+    "/resources/users/v1",
+    "users.replace",
+    Audience.USER,
+    environment_headers=("frontegg-tenant-id", "frontegg-user-id"),
+)
 _DELETE = Operation("DELETE", "/resources/users/v1/{userId}", "users.delete", Audience.USER)
 _CREATE_ROLES = Operation(
-    "POST", "/resources/users/v1/{userId}/roles", "users.create_roles", Audience.USER
+    "POST",
+    "/resources/users/v1/{userId}/roles",
+    "users.create_roles",
+    Audience.USER,
+    environment_headers=("frontegg-tenant-id",),
 )
 _DELETE_ROLES = Operation(
-    "DELETE", "/resources/users/v1/{userId}/roles", "users.delete_roles", Audience.USER
+    "DELETE",
+    "/resources/users/v1/{userId}/roles",
+    "users.delete_roles",
+    Audience.USER,
+    environment_headers=("frontegg-tenant-id",),
 )
 _REPLACE_TENANT = Operation(
-    "PUT", "/resources/users/v1/tenant", "users.replace_tenant", Audience.USER
+    "PUT",
+    "/resources/users/v1/tenant",
+    "users.replace_tenant",
+    Audience.USER,
+    environment_headers=("frontegg-tenant-id", "frontegg-user-id"),
 )
 _GET_QUERY_PHRASE = Operation(
     "GET", "/resources/users/v1/query/phrase", "users.get_query_phrase", Audience.USER
@@ -155,7 +198,11 @@ _DELETE_USERNAMES = Operation(
     "DELETE", "/resources/usernames/v1/{username}", "users.delete_usernames", Audience.USER
 )
 _GET_USERNAMES_ME = Operation(
-    "GET", "/resources/usernames/v1/me", "users.get_usernames_me", Audience.USER
+    "GET",
+    "/resources/usernames/v1/me",
+    "users.get_usernames_me",
+    Audience.USER,
+    environment_headers=("frontegg-user-id",),
 )
 _CREATE_EMAIL_ME = Operation(
     "POST", "/resources/users/v1/email/me", "users.create_email_me", Audience.USER
@@ -181,7 +228,11 @@ _CREATE_INVITATION_ACCEPT_CODE = Operation(
 )
 _GET_ME_V3 = Operation("GET", "/resources/users/v3/me", "users.get_me_v3", Audience.USER)
 _GET_ME_TENANTS_V2 = Operation(
-    "GET", "/resources/users/v2/me/tenants", "users.get_me_tenants_v2", Audience.USER
+    "GET",
+    "/resources/users/v2/me/tenants",
+    "users.get_me_tenants_v2",
+    Audience.USER,
+    environment_headers=("frontegg-user-id",),
 )
 _GET_ME_HIERARCHY = Operation(
     "GET", "/resources/users/v2/me/hierarchy", "users.get_me_hierarchy", Audience.USER
@@ -430,7 +481,7 @@ class UsersApi:
         email_id: str,
         *,
         frontegg_tenant_id: str | None = None,
-        frontegg_user_id: str,
+        frontegg_user_id: str | None = None,
         retries: int | None = None,
     ) -> None:
         """``DELETE /resources/users/emails/v1/{emailId}``.
@@ -442,7 +493,7 @@ class UsersApi:
 
         Arguments: ``email_id`` fills ``{emailId}``; ``frontegg_tenant_id`` is the
         ``frontegg-tenant-id`` header; ``frontegg_user_id`` is the ``frontegg-user-id`` header
-        (required).
+        (required with an EnvironmentSession; a user's token names it).
         """
         await self._core.call_none(
             _DELETE_EMAILS,
@@ -548,7 +599,7 @@ class UsersApi:
         self,
         *,
         frontegg_tenant_id: str | None = None,
-        frontegg_user_id: str,
+        frontegg_user_id: str | None = None,
         retries: int | None = None,
     ) -> list[UserEmailResponseDto]:
         """``GET /resources/users/emails/v1/me``.
@@ -559,7 +610,8 @@ class UsersApi:
         A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header; ``frontegg_user_id``
-        is the ``frontegg-user-id`` header (required).
+        is the ``frontegg-user-id`` header (required with an EnvironmentSession; a user's token
+        names it).
         """
         return await self._core.call(
             _GET_EMAILS_ME,
@@ -611,7 +663,11 @@ class UsersApi:
         )
 
     async def reset_invitation(
-        self, body: ResetTenantInvitationDto, *, frontegg_tenant_id: str, retries: int | None = None
+        self,
+        body: ResetTenantInvitationDto,
+        *,
+        frontegg_tenant_id: str | None = None,
+        retries: int | None = None,
     ) -> None:
         """``POST /resources/users/v1/invitation/reset``.
 
@@ -621,7 +677,7 @@ class UsersApi:
         Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
-        header (required).
+        header (required with an EnvironmentSession; a user's token names it).
         """
         await self._core.call_none(
             _RESET_INVITATION,
@@ -633,7 +689,11 @@ class UsersApi:
         )
 
     async def create_invitation_reset_all(
-        self, body: ResetTenantInvitationDto, *, frontegg_tenant_id: str, retries: int | None = None
+        self,
+        body: ResetTenantInvitationDto,
+        *,
+        frontegg_tenant_id: str | None = None,
+        retries: int | None = None,
     ) -> None:
         """``POST /resources/users/v1/invitation/reset/all``.
 
@@ -643,7 +703,7 @@ class UsersApi:
         Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
-        header (required).
+        header (required with an EnvironmentSession; a user's token names it).
         """
         await self._core.call_none(
             _CREATE_INVITATION_RESET_ALL,
@@ -825,7 +885,11 @@ class UsersApi:
         )
 
     async def create_v2(
-        self, body: CreateUserDto, *, frontegg_tenant_id: str, retries: int | None = None
+        self,
+        body: CreateUserDto,
+        *,
+        frontegg_tenant_id: str | None = None,
+        retries: int | None = None,
     ) -> UserCreatedResponse:
         """``POST /resources/users/v2``.
 
@@ -835,7 +899,7 @@ class UsersApi:
         Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
-        header (required).
+        header (required with an EnvironmentSession; a user's token names it).
         """
         return await self._core.call(
             _CREATE_V2,
@@ -874,7 +938,11 @@ class UsersApi:
         )
 
     async def create(
-        self, body: CreateUserDto, *, frontegg_tenant_id: str, retries: int | None = None
+        self,
+        body: CreateUserDto,
+        *,
+        frontegg_tenant_id: str | None = None,
+        retries: int | None = None,
     ) -> UserCreatedResponse:
         """``POST /resources/users/v1``.
 
@@ -885,7 +953,7 @@ class UsersApi:
         Deprecated by Frontegg: a newer version of this call exists.
 
         Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
-        header (required).
+        header (required with an EnvironmentSession; a user's token names it).
         """
         return await self._core.call(
             _CREATE,
@@ -901,8 +969,8 @@ class UsersApi:
         self,
         body: UpdateUserDto,
         *,
-        frontegg_tenant_id: str,
-        frontegg_user_id: str,
+        frontegg_tenant_id: str | None = None,
+        frontegg_user_id: str | None = None,
         retries: int | None = None,
     ) -> UserDto:
         """``PUT /resources/users/v1``.
@@ -913,7 +981,9 @@ class UsersApi:
         A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
-        header (required); ``frontegg_user_id`` is the ``frontegg-user-id`` header (required).
+        header (required with an EnvironmentSession; a user's token names it); ``frontegg_user_id``
+        is the ``frontegg-user-id`` header (required with an EnvironmentSession; a user's token
+        names it).
         """
         return await self._core.call(
             _REPLACE,
@@ -954,7 +1024,7 @@ class UsersApi:
         user_id: str,
         body: AssignUserToRolesDto,
         *,
-        frontegg_tenant_id: str,
+        frontegg_tenant_id: str | None = None,
         retries: int | None = None,
     ) -> AssignUserToRolesResponseDto:
         """``POST /resources/users/v1/{userId}/roles``.
@@ -965,7 +1035,8 @@ class UsersApi:
         Not retried (it may have taken effect) unless ``retries=`` says so.
 
         Arguments: ``user_id`` fills ``{userId}``; ``body`` is the JSON body; ``frontegg_tenant_id``
-        is the ``frontegg-tenant-id`` header (required).
+        is the ``frontegg-tenant-id`` header (required with an EnvironmentSession; a user's token
+        names it).
         """
         return await self._core.call(
             _CREATE_ROLES,
@@ -982,7 +1053,7 @@ class UsersApi:
         user_id: str,
         body: UnassignUserFromRolesDto,
         *,
-        frontegg_tenant_id: str,
+        frontegg_tenant_id: str | None = None,
         retries: int | None = None,
     ) -> DeleteUserToRolesResponseDto:
         """``DELETE /resources/users/v1/{userId}/roles``.
@@ -993,7 +1064,8 @@ class UsersApi:
         A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``user_id`` fills ``{userId}``; ``body`` is the JSON body; ``frontegg_tenant_id``
-        is the ``frontegg-tenant-id`` header (required).
+        is the ``frontegg-tenant-id`` header (required with an EnvironmentSession; a user's token
+        names it).
         """
         return await self._core.call(
             _DELETE_ROLES,
@@ -1009,8 +1081,8 @@ class UsersApi:
         self,
         body: UpdateUserTenantDto,
         *,
-        frontegg_tenant_id: str,
-        frontegg_user_id: str,
+        frontegg_tenant_id: str | None = None,
+        frontegg_user_id: str | None = None,
         retries: int | None = None,
     ) -> UserDto:
         """``PUT /resources/users/v1/tenant``.
@@ -1021,7 +1093,9 @@ class UsersApi:
         A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
-        header (required); ``frontegg_user_id`` is the ``frontegg-user-id`` header (required).
+        header (required with an EnvironmentSession; a user's token names it); ``frontegg_user_id``
+        is the ``frontegg-user-id`` header (required with an EnvironmentSession; a user's token
+        names it).
         """
         return await self._core.call(
             _REPLACE_TENANT,
@@ -1245,7 +1319,7 @@ class UsersApi:
         self,
         *,
         frontegg_tenant_id: str | None = None,
-        frontegg_user_id: str,
+        frontegg_user_id: str | None = None,
         retries: int | None = None,
     ) -> UsernameResponseDto:
         """``GET /resources/usernames/v1/me``.
@@ -1256,7 +1330,8 @@ class UsersApi:
         A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
         Arguments: ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header; ``frontegg_user_id``
-        is the ``frontegg-user-id`` header (required).
+        is the ``frontegg-user-id`` header (required with an EnvironmentSession; a user's token
+        names it).
         """
         return await self._core.call(
             _GET_USERNAMES_ME,
@@ -1444,7 +1519,7 @@ class UsersApi:
         )
 
     async def get_me_tenants_v2(
-        self, *, frontegg_user_id: str, retries: int | None = None
+        self, *, frontegg_user_id: str | None = None, retries: int | None = None
     ) -> list[UserTenantDataDto]:
         """``GET /resources/users/v2/me/tenants``.
 
@@ -1453,7 +1528,8 @@ class UsersApi:
         frontegg_user_id.
         A 429, 5xx or failed connection is tried 2 times more (``retries=``).
 
-        Arguments: ``frontegg_user_id`` is the ``frontegg-user-id`` header (required).
+        Arguments: ``frontegg_user_id`` is the ``frontegg-user-id`` header (required with an
+        EnvironmentSession; a user's token names it).
         """
         return await self._core.call(
             _GET_ME_TENANTS_V2,

@@ -46,10 +46,9 @@ class AuthRoutes(FakeState):
         expires = datetime.datetime.fromtimestamp(at, tz=datetime.UTC)
         return expires.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
-    def _issue(self, user: FakeUser, *, status: int) -> web.Response:
-        now = self._clock()
-        lifetime = self.token_lifetime
-        claims: dict[str, Any] = {
+    def _user_claims(self, user: FakeUser, now: float) -> dict[str, Any]:
+        """The claims of a user's access token (and, with ``nonce`` added, of an id_token)."""
+        return {
             "sub": user.id,
             "name": user.name,
             "email": user.email,
@@ -65,22 +64,14 @@ class AuthRoutes(FakeState):
             "aud": self.client_id,
             **self._lifetime_claims(now),
         }
-        access_token = self._sign(claims)
+
+    def _new_grant(self, user: FakeUser) -> str:
+        """A fresh single-use refresh token for ``user``."""
         refresh_token = secrets.token_urlsafe(32)
         self._grants[refresh_token] = RefreshGrant(user=user)
-        body = {
-            "tokenType": "bearer",
-            "mfaRequired": False,
-            "accessToken": access_token,
-            "refreshToken": refresh_token,
-            "expiresIn": number(lifetime),
-            "expires": self._expires(now),
-            "userId": user.id,
-            "userEmail": user.email,
-            "emailVerified": True,
-            "mfaEnrolled": user.totp_secret is not None,
-        }
-        response = web.json_response(body, status=status)
+        return refresh_token
+
+    def _set_refresh_cookie(self, response: web.StreamResponse, refresh_token: str) -> None:
         response.set_cookie(
             self.refresh_cookie_name,
             refresh_token,
@@ -90,6 +81,25 @@ class AuthRoutes(FakeState):
             samesite="None",
             max_age=30 * 24 * 3600,
         )
+
+    def _issue(self, user: FakeUser, *, status: int) -> web.Response:
+        now = self._clock()
+        access_token = self._sign(self._user_claims(user, now))
+        refresh_token = self._new_grant(user)
+        body = {
+            "tokenType": "bearer",
+            "mfaRequired": False,
+            "accessToken": access_token,
+            "refreshToken": refresh_token,
+            "expiresIn": number(self.token_lifetime),
+            "expires": self._expires(now),
+            "userId": user.id,
+            "userEmail": user.email,
+            "emailVerified": True,
+            "mfaEnrolled": user.totp_secret is not None,
+        }
+        response = web.json_response(body, status=status)
+        self._set_refresh_cookie(response, refresh_token)
         return response
 
     def _refresh_grant(self, request: web.Request) -> RefreshGrant | None:

@@ -41,6 +41,11 @@ USERS = "users"
 ME_TENANTS = "me_tenants"
 CONFIGURATION = "configuration"
 JWKS = "jwks"
+OAUTH_AUTHORIZE = "oauth_authorize"
+OAUTH_LOGIN = "oauth_login"
+OAUTH_TOKEN = "oauth_token"
+OAUTH_SILENT = "oauth_silent"
+OAUTH_LOGOUT = "oauth_logout"
 #: Every other identity operation, answered from the spec (see ``api_calls`` for which).
 API = "api"
 ENDPOINTS = (
@@ -57,6 +62,11 @@ ENDPOINTS = (
     ME_TENANTS,
     CONFIGURATION,
     JWKS,
+    OAUTH_AUTHORIZE,
+    OAUTH_LOGIN,
+    OAUTH_TOKEN,
+    OAUTH_SILENT,
+    OAUTH_LOGOUT,
     API,
 )
 #: Headers the spec marks required that Frontegg's gateway works out for itself on a user's
@@ -134,6 +144,8 @@ class ApiGrant:
 #: Frontegg's domains serve the identity API under both: its web SDK and Next.js call
 #: ``/frontegg/identity/...``, its iOS and Android SDKs ``/identity/...`` (PROTOCOL.md).
 IDENTITY_PREFIXES = ("/frontegg/identity", "/identity")
+#: And hosted login likewise.
+OAUTH_PREFIXES = ("/frontegg/oauth", "/oauth")
 
 
 def raw_path(request: web.Request) -> str:

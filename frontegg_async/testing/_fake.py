@@ -12,13 +12,13 @@ import collections
 import json
 import random
 import time
+import urllib.parse
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 from yarl import URL
 
-from ._auth_routes import AuthRoutes
 from ._common import (
     API,
     API_TOKEN,
@@ -31,6 +31,12 @@ from ._common import (
     ME,
     ME_TENANTS,
     MFA_VERIFY,
+    OAUTH_AUTHORIZE,
+    OAUTH_LOGIN,
+    OAUTH_LOGOUT,
+    OAUTH_PREFIXES,
+    OAUTH_SILENT,
+    OAUTH_TOKEN,
     REFRESH,
     SWITCH_TENANT,
     USERS,
@@ -45,13 +51,14 @@ from ._common import (
 )
 from ._faults import Fault, FaultControls
 from ._identity import SigningKeys
+from ._oauth import AuthorizationCode, OAuthRoutes
 from ._routes import ResourceRoutes
 from ._spec import SpecTable
 
 __all__ = ["FakeApiToken", "FakeFrontegg", "FakeUser", "Fault", "RecordedRequest"]
 
 
-class FakeFrontegg(FaultControls, AuthRoutes, ResourceRoutes):
+class FakeFrontegg(FaultControls, OAuthRoutes, ResourceRoutes):
     """A Frontegg identity service on 127.0.0.1, for tests (yours and ours).
 
     It serves, as Frontegg's spec and its own clients describe them (PROTOCOL.md), under both
@@ -132,6 +139,8 @@ class FakeFrontegg(FaultControls, AuthRoutes, ResourceRoutes):
         self._serial = 0
         self._min_serial = 0
         self._mfa_challenges: dict[str, FakeUser] = {}
+        self._oauth_codes: dict[str, AuthorizationCode] = {}
+        self._oauth_challenges: dict[str, FakeUser] = {}
         self._faults: dict[str, collections.deque[Fault]] = collections.defaultdict(
             collections.deque
         )
@@ -143,7 +152,7 @@ class FakeFrontegg(FaultControls, AuthRoutes, ResourceRoutes):
     async def start(self) -> None:
         """Listen on 127.0.0.1, on ``port`` (by default a free one)."""
         app = web.Application()
-        identity_routes = [
+        identity_routes: list[tuple[str, str, str, Handler]] = [
             ("POST", "/resources/auth/v1/user", LOGIN, self._login),
             ("POST", "/resources/auth/v1/user/token/refresh", REFRESH, self._refresh),
             ("POST", "/resources/auth/v1/logout", LOGOUT, self._logout),
@@ -164,7 +173,7 @@ class FakeFrontegg(FaultControls, AuthRoutes, ResourceRoutes):
             ("GET", "/resources/configurations/v1", CONFIGURATION, self._configuration),
             ("GET", "/resources/configurations/v1/", CONFIGURATION, self._configuration),
         ]
-        routes = [
+        routes: list[tuple[str, str, str, Handler]] = [
             (method, prefix + path, endpoint, handler)
             for prefix in IDENTITY_PREFIXES
             for method, path, endpoint, handler in identity_routes
@@ -174,6 +183,18 @@ class FakeFrontegg(FaultControls, AuthRoutes, ResourceRoutes):
             # Frontegg's own Python SDK posts to the path with a trailing slash.
             ("POST", "/auth/vendor/", VENDOR, self._vendor),
             ("GET", "/.well-known/jwks.json", JWKS, self._jwks),
+        ]
+        oauth_routes: list[tuple[str, str, str, Handler]] = [
+            ("GET", "/authorize", OAUTH_AUTHORIZE, self._oauth_authorize),
+            ("POST", "/authorize/login", OAUTH_LOGIN, self._oauth_login),
+            ("POST", "/token", OAUTH_TOKEN, self._oauth_token),
+            ("POST", "/authorize/silent", OAUTH_SILENT, self._oauth_silent),
+            ("POST", "/logout/token", OAUTH_LOGOUT, self._oauth_logout),
+        ]
+        routes += [
+            (method, prefix + path, endpoint, handler)
+            for prefix in OAUTH_PREFIXES
+            for method, path, endpoint, handler in oauth_routes
         ]
         # Last: every operation of the spec that no route above answers by hand.
         routes += [
@@ -291,10 +312,15 @@ class FakeFrontegg(FaultControls, AuthRoutes, ResourceRoutes):
             self.calls[endpoint] += 1
             received_at = self._clock()
             raw = await request.read()
-            try:
-                body = json.loads(raw) if raw else None
-            except ValueError:
-                body = ValueError
+            body: Any
+            if request.content_type == "application/x-www-form-urlencoded":
+                # Hosted login's form and OAuth token requests (RFC 6749 allows both).
+                body = dict(urllib.parse.parse_qsl(raw.decode("utf-8", "replace")))
+            else:
+                try:
+                    body = json.loads(raw) if raw else None
+                except ValueError:
+                    body = ValueError
             fault = self._next_fault(endpoint)
             if fault is not None and fault.delay:
                 await asyncio.sleep(fault.delay)

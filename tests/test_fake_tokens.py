@@ -162,6 +162,8 @@ async def test_both_prefixes_and_the_tenants_every_client_loads(fake: FakeFronte
         async with FronteggSession(base, email=EMAIL, password=PASSWORD) as session:
             assert (await session.request("GET", "resources/users/v2/me"))["email"] == EMAIL
             tenants = await session.request("GET", "resources/users/v3/me/tenants")
-            assert [t["tenantId"] for t in tenants] == ["tenant-a", "tenant-b"]
+            # As Frontegg's web SDK reads it: the tenants and the active one.
+            assert [t["tenantId"] for t in tenants["tenants"]] == ["tenant-a", "tenant-b"]
+            assert tenants["activeTenant"]["tenantId"] == "tenant-a"
     assert fake.calls["login"] == 2
     assert fake.calls["me_tenants"] == 2

@@ -100,18 +100,25 @@ class ResourceRoutes(FakeState):
         if user is None:
             return self._error(403, "A user token is required for this route")
         tenants = user.tenant_ids or [user.tenant_id]
-        return web.json_response(
-            [
-                {
-                    "tenantId": tenant,
-                    "name": f"Tenant {tenant[:8]}",
-                    "isReseller": False,
-                    "metadata": "{}",
-                    "createdAt": "2026-01-01T00:00:00.000Z",
-                }
-                for tenant in tenants
-            ]
-        )
+        # The shape Frontegg's web SDK reads (GetCurrentUserTenantsResponse in
+        # @frontegg/rest-api): the user's tenants and the active one.
+        rows = [self._tenant_row(tenant) for tenant in tenants]
+        active = next((row for row in rows if row["tenantId"] == claims.get("tenantId")), rows[0])
+        return web.json_response({"tenants": rows, "activeTenant": active})
+
+    @staticmethod
+    def _tenant_row(tenant_id: str) -> dict[str, Any]:
+        return {
+            "id": tenant_id,
+            "tenantId": tenant_id,
+            "name": f"Tenant {tenant_id[:8]}",
+            "deletedAt": None,
+            "metadata": "{}",
+            "vendorId": "fake-vendor",
+            "isReseller": False,
+            "createdAt": "2026-01-01T00:00:00.000Z",
+            "updatedAt": "2026-01-01T00:00:00.000Z",
+        }
 
     async def _jwks(self, request: web.Request, body: Any) -> web.Response:
         return web.json_response(

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from frontegg_async.testing import FakeFrontegg
 
+from . import COUNTS
 from .test_python_sdk import forged_from, tokens
 
 NODE = Path(__file__).parent / "node"
@@ -40,6 +41,9 @@ async def test_the_node_sdk_validates_the_fakes_tokens(fake: FakeFrontegg) -> No
     text = out.decode()
     print(text)
     assert process.returncode == 0, text
+    COUNTS["node sdk"] = next(
+        (line for line in text.splitlines() if line.startswith("node sdk checks passed: ")), ""
+    )
     assert "node sdk checks passed: 3" in text
     fetched = [r for r in fake.requests if r.endpoint == "configuration"]
     assert {r.path for r in fetched} == {"/identity/resources/configurations/v1"}

@@ -13,6 +13,7 @@ from frontegg_async import ApiTokenSession, FronteggSession
 from frontegg_async.testing import FakeFrontegg
 
 from ..conftest import EMAIL, PASSWORD
+from . import COUNTS
 
 HERE = Path(__file__).parent
 
@@ -56,6 +57,9 @@ async def test_the_python_sdk_validates_the_fakes_tokens(fake: FakeFrontegg) -> 
     text = out.decode()
     print(text)
     assert process.returncode == 0, text
+    COUNTS["python sdk"] = next(
+        (line for line in text.splitlines() if line.startswith("python sdk checks passed: ")), ""
+    )
     assert "python sdk checks passed: 5" in text
     # It fetched the key as the SDK does, with the trailing slash and its environment token.
     fetched = [r for r in fake.requests if r.endpoint == "configuration"]
@@ -83,4 +87,4 @@ async def test_pyjwks_client_verifies_with_rs256_and_the_audience(fake: FakeFron
         pass
     else:
         raise AssertionError("a forged token verified")
-    print("pyjwt checks passed: 3")
+    COUNTS["pyjwt"] = "pyjwt checks passed: 3"

@@ -83,22 +83,30 @@ class ResourceRoutes(FakeState):
             status=operation.status, body=body_bytes, content_type="application/json"
         )
 
-    async def _me(self, request: web.Request, body: Any) -> web.Response:
+    def _signed_in_user(
+        self, request: web.Request
+    ) -> tuple[FakeUser, dict[str, Any]] | web.Response:
+        """The user a request's bearer token speaks for, and its claims; or the 401/403."""
         claims = self._authorize(request)
         if isinstance(claims, web.Response):
             return claims
         user = self._user_of(claims)
         if user is None:
             return self._error(403, "A user token is required for this route")
+        return user, claims
+
+    async def _me(self, request: web.Request, body: Any) -> web.Response:
+        signed_in = self._signed_in_user(request)
+        if isinstance(signed_in, web.Response):
+            return signed_in
+        user, claims = signed_in
         return web.json_response(self._user_dto(user, claims["tenantId"]))
 
     async def _me_tenants(self, request: web.Request, body: Any) -> web.Response:
-        claims = self._authorize(request)
-        if isinstance(claims, web.Response):
-            return claims
-        user = self._user_of(claims)
-        if user is None:
-            return self._error(403, "A user token is required for this route")
+        signed_in = self._signed_in_user(request)
+        if isinstance(signed_in, web.Response):
+            return signed_in
+        user, claims = signed_in
         tenants = user.tenant_ids or [user.tenant_id]
         # The shape Frontegg's web SDK reads (GetCurrentUserTenantsResponse in
         # @frontegg/rest-api): the user's tenants and the active one.
@@ -150,12 +158,10 @@ class ResourceRoutes(FakeState):
         return web.json_response(answer)
 
     async def _switch_tenant(self, request: web.Request, body: Any) -> web.Response:
-        claims = self._authorize(request)
-        if isinstance(claims, web.Response):
-            return claims
-        user = self._user_of(claims)
-        if user is None:
-            return self._error(403, "A user token is required for this route")
+        signed_in = self._signed_in_user(request)
+        if isinstance(signed_in, web.Response):
+            return signed_in
+        user, _ = signed_in
         tenant_id = body.get("tenantId") if isinstance(body, dict) else None
         if not isinstance(tenant_id, str) or not tenant_id:
             return self._error(400, "tenantId should not be empty")

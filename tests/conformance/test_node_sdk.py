@@ -4,27 +4,17 @@ does both); without them this test fails, saying so: it never skips."""
 
 from __future__ import annotations
 
-import asyncio
-import os
-import shutil
-from pathlib import Path
-
 from frontegg_async.testing import FakeFrontegg
 
-from . import COUNTS
+from . import NODE, node_ready, run_checks
 from .test_python_sdk import forged_from, tokens
-
-NODE = Path(__file__).parent / "node"
 
 
 async def test_the_node_sdk_validates_the_fakes_tokens(fake: FakeFrontegg) -> None:
-    node = shutil.which("node")
-    assert node is not None, "Node.js is needed for the conformance suite: apt-get install nodejs"
-    assert (NODE / "node_modules" / "@frontegg" / "client").is_dir(), (
-        f"run `npm ci` in {NODE} first (.ci/run does)"
-    )
+    node = node_ready("@frontegg/client")
     user_token, api_token = await tokens(fake)
-    process = await asyncio.create_subprocess_exec(
+    await run_checks(
+        "node sdk",
         node,
         str(NODE / "node_sdk.js"),
         fake.client_id,
@@ -32,19 +22,10 @@ async def test_the_node_sdk_validates_the_fakes_tokens(fake: FakeFrontegg) -> No
         user_token,
         api_token,
         forged_from(user_token),
+        checks=3,
         cwd=NODE,
-        env={**os.environ, "FRONTEGG_API_GATEWAY_URL": str(fake.url)},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
+        env={"FRONTEGG_API_GATEWAY_URL": str(fake.url)},
     )
-    out, _ = await asyncio.wait_for(process.communicate(), 60)
-    text = out.decode()
-    print(text)
-    assert process.returncode == 0, text
-    COUNTS["node sdk"] = next(
-        (line for line in text.splitlines() if line.startswith("node sdk checks passed: ")), ""
-    )
-    assert "node sdk checks passed: 3" in text
     fetched = [r for r in fake.requests if r.endpoint == "configuration"]
     assert {r.path for r in fetched} == {"/identity/resources/configurations/v1"}
     assert fake.calls["vendor"] >= 1

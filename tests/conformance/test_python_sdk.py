@@ -13,7 +13,7 @@ from frontegg_async import ApiTokenSession, FronteggSession
 from frontegg_async.testing import FakeFrontegg
 
 from ..conftest import EMAIL, PASSWORD
-from . import COUNTS
+from . import COUNTS, run_checks
 
 HERE = Path(__file__).parent
 
@@ -41,7 +41,8 @@ async def tokens(fake: FakeFrontegg) -> tuple[str, str]:
 
 async def test_the_python_sdk_validates_the_fakes_tokens(fake: FakeFrontegg) -> None:
     user_token, api_token = await tokens(fake)
-    process = await asyncio.create_subprocess_exec(
+    await run_checks(
+        "python sdk",
         sys.executable,
         str(HERE / "python_sdk.py"),
         str(fake.url),
@@ -50,17 +51,9 @@ async def test_the_python_sdk_validates_the_fakes_tokens(fake: FakeFrontegg) -> 
         user_token,
         api_token,
         forged_from(user_token),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
+        checks=5,
+        cwd=HERE,
     )
-    out, _ = await asyncio.wait_for(process.communicate(), 60)
-    text = out.decode()
-    print(text)
-    assert process.returncode == 0, text
-    COUNTS["python sdk"] = next(
-        (line for line in text.splitlines() if line.startswith("python sdk checks passed: ")), ""
-    )
-    assert "python sdk checks passed: 5" in text
     # It fetched the key as the SDK does, with the trailing slash and its environment token.
     fetched = [r for r in fake.requests if r.endpoint == "configuration"]
     assert fetched

@@ -41,6 +41,7 @@ from ._models import (
 from ._regions import Region
 from ._session import ApiTokenSession, EnvironmentSession, FronteggSession
 from ._stores import FileStore, MemoryStore, RedisStore, TokenStore
+from ._version import __version__
 
 if TYPE_CHECKING:
     from .api import FronteggClient
@@ -90,6 +91,7 @@ __all__ = [
     "VendorToken",
     "WrongLoopError",
     "WrongSessionError",
+    "__version__",
 ]
 
 

@@ -26,6 +26,7 @@ from ._events import SessionState
 from ._files import write_private
 from ._session import FronteggSession
 from ._stores import FileStore
+from ._version import __version__
 
 PASSWORD_ENV = "FRONTEGG_PASSWORD"
 TOKEN_ENV = "FRONTEGG_ACCESS_TOKEN"
@@ -51,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
         "1 Frontegg or store error (--watch/--exec: the session is over), 2 bad usage, "
         "127 the --exec command could not be run, 130 interrupted (SIGINT).",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     demo = commands.add_parser(

@@ -77,6 +77,17 @@ def token_args(url: str, *extra: str) -> list[str]:
     return ["token", "--base-url", url, "--email", "cli@example.com", *extra]
 
 
+async def test_version_is_the_installed_distributions() -> None:
+    from importlib.metadata import version
+
+    import frontegg_async
+
+    code, out, err = await run("--version")
+    assert code == 0, err
+    assert out.strip() == f"frontegg-async {version('frontegg-async')}"
+    assert frontegg_async.__version__ == version("frontegg-async")
+
+
 async def test_token_prints_a_fresh_jwt(fake_url: str) -> None:
     code, out, err = await run(*token_args(fake_url), env={"FRONTEGG_PASSWORD": PASSWORD})
     assert code == 0, err

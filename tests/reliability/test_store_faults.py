@@ -224,7 +224,9 @@ async def test_a_sharer_that_cannot_get_the_lease_never_renews_with_the_holders_
     await impatient.login()
     fake.fail_next("refresh", delay=1.0)  # a slow answer, within the holder's timeout
     renewing = asyncio.create_task(holder.refresh())
-    await asyncio.sleep(0.1)
+    # The holder's refresh has reached the server, so it holds the lease (a fixed sleep was
+    # not always enough on a loaded machine).
+    await wait_for(lambda: fake.calls["refresh"] == 1)
     token = await impatient.access_token()  # still valid: no wait at all
     with pytest.raises(StoreError) as caught:
         await impatient.refresh()  # the lease is busy past its wait: a transient error ...

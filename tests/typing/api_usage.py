@@ -32,6 +32,7 @@ from frontegg_async.testing import FakeFrontegg, FakeUser, Fault, JumpingClock, 
 
 
 async def use_everything(http: aiohttp.ClientSession, clock: Clock) -> None:
+    installed: str = frontegg_async.__version__
     session = FronteggSession(
         Region.EU,
         email="a@example.com",

@@ -7,7 +7,7 @@ reused refresh tokens (must be 0), the event loop's worst lag, and tasks and mem
 warm-up and at the end (they must stay flat).
 
     python benchmarks/soak.py             # 1,000 sessions for 120 s
-    python benchmarks/soak.py --short     # 50 sessions for 3 s: what CI and the tests run
+    python benchmarks/soak.py --short     # 50 sessions for 2 s: what CI and the tests run
 """
 
 from __future__ import annotations
@@ -167,7 +167,7 @@ def report(result: dict[str, Any]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Soak the renewal engine.")
-    parser.add_argument("--short", action="store_true", help="50 sessions for 3 s")
+    parser.add_argument("--short", action="store_true", help="50 sessions for 2 s")
     parser.add_argument("--sessions", type=int, default=1000)
     parser.add_argument("--duration", type=float, default=120.0)
     parser.add_argument("--lifetime", type=float, default=1.0)
@@ -177,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.short:
-        args.sessions, args.duration = 50, 3.0
+        args.sessions, args.duration = 50, 2.0
     # Each retried fault logs a warning: thousands of lines that say nothing new here.
     logging.getLogger("frontegg_async").setLevel(logging.ERROR)
     result = asyncio.run(

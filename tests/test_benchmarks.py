@@ -35,4 +35,4 @@ def test_soak_short_mode_sees_no_error() -> None:
     assert figures["caller_errors"] == "0"
     assert figures["expired_tokens_handed_out"] == "0"
     assert figures["reused_refresh_tokens"] == "0"
-    assert int(figures["refreshes"]) > 100
+    assert int(figures["refreshes"]) > 60  # 50 sessions, 1 s tokens, 2 s: about two each

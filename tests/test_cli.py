@@ -96,17 +96,20 @@ async def test_token_prints_a_fresh_jwt(fake_url: str) -> None:
 
 
 async def test_errors_are_one_line_and_nonzero(fake_url: str) -> None:
-    code, _out, err = await run(*token_args(fake_url), env={"FRONTEGG_PASSWORD": "wrong"})
+    refused, no_password, plain_http = await asyncio.gather(
+        run(*token_args(fake_url), env={"FRONTEGG_PASSWORD": "wrong"}),
+        run(*token_args(fake_url), env={"FRONTEGG_PASSWORD": ""}),
+        run(*token_args("http://example.com/identity"), env={"FRONTEGG_PASSWORD": "x"}),
+    )
+    code, _out, err = refused
     assert code == 1
     assert err.startswith("frontegg-async: login was refused (HTTP 401)")
     assert err.count("\n") == 1
     assert "Traceback" not in err
-    code, _, err = await run(*token_args(fake_url), env={"FRONTEGG_PASSWORD": ""})
+    code, _, err = no_password
     assert code == 2
     assert "FRONTEGG_PASSWORD" in err
-    code, _, err = await run(
-        *token_args("http://example.com/identity"), env={"FRONTEGG_PASSWORD": "x"}
-    )
+    code, _, err = plain_http
     assert code == 2
     assert "plain http" in err
 
@@ -152,9 +155,8 @@ async def test_watch_keeps_the_file_fresh_until_interrupted(
 
 
 async def test_help_documents_exit_codes() -> None:
-    code, out, _ = await run("--help")
+    (code, out, _), (_, token_help, _) = await asyncio.gather(run("--help"), run("token", "--help"))
     assert code == 0
     assert "Exit codes" in out
-    code, out, _ = await run("token", "--help")
-    assert "--exec" in out
-    assert "never from the command line" in out
+    assert "--exec" in token_help
+    assert "never from the command line" in token_help

@@ -46,7 +46,7 @@ async def run_fleet(
 async def test_processes_share_one_identity_through_a_file(
     processes: int, tmp_path: pathlib.Path
 ) -> None:
-    lifetime, ratio, seconds = 1.2, 0.8, 3.0
+    lifetime, ratio, seconds = 1.2, 0.8, 2.0
     async with FakeFrontegg(token_lifetime=lifetime) as fake:
         fake.add_user(EMAIL, PASSWORD)
         store = tmp_path / "fleet.json"
@@ -62,7 +62,7 @@ async def test_processes_share_one_identity_through_a_file(
         assert all(r["calls"] > 0 for r in results)
 
         # Every process restarts: the stored refresh token carries them, no login.
-        await run_fleet(fake, store, processes, 1.0, tasks=2)
+        await run_fleet(fake, store, processes, 0.3, tasks=2)
         assert fake.calls["login"] == 1
         assert fake.reused_refresh_tokens == 0
 
@@ -116,7 +116,7 @@ async def test_eight_processes_share_one_identity_through_redis(redis_port: int)
     import os
 
     # CI runs this once more for 30 s (FRONTEGG_FLEET_SECONDS=30); the suite keeps it short.
-    seconds = float(os.environ.get("FRONTEGG_FLEET_SECONDS", "3"))
+    seconds = float(os.environ.get("FRONTEGG_FLEET_SECONDS", "2"))
     lifetime, ratio = 2.0, 0.8
     async with FakeFrontegg(token_lifetime=lifetime) as fake:
         fake.add_user(EMAIL, PASSWORD)

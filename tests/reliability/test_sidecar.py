@@ -1,6 +1,6 @@
 """The token sidecar (``frontegg-async token --watch`` / ``--exec``) through outages, revocation
-and signals, run as a real process against a fake that is itself a real process, killed and
-started again on the same port."""
+and signals, run as a real process against a fake that stops and starts again on the same port
+(the ``fake`` command as a process of its own is tested in test_cli.py)."""
 
 from __future__ import annotations
 
@@ -29,48 +29,35 @@ def exp_of(token: str) -> float:
     return float(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["exp"])
 
 
-class FakeProcess:
-    """``frontegg-async fake`` on a fixed port, to kill and start again."""
+class RestartableFake:
+    """A fake on a fixed port that can die and come back: each start is a new fake, which
+    knows none of the refresh tokens of the one before (as a restarted service would)."""
 
     def __init__(self, port: int) -> None:
         self.port = port
-        self.process: asyncio.subprocess.Process | None = None
+        self.fake: FakeFrontegg | None = None
 
     @property
     def identity_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/identity"
 
     async def start(self) -> None:
-        self.process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "frontegg_async",
-            "fake",
-            "--port",
-            str(self.port),
-            "--lifetime",
-            str(LIFETIME),
-            "--user",
-            f"{EMAIL}:{PASSWORD}",
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
-        assert self.process.stdout is not None
-        line = await asyncio.wait_for(self.process.stdout.readline(), 15)
-        assert line.startswith(b"fake Frontegg at"), line
+        self.fake = FakeFrontegg(port=self.port, token_lifetime=LIFETIME)
+        await self.fake.start()
+        self.fake.add_user(EMAIL, PASSWORD)
 
     async def kill(self) -> None:
-        assert self.process is not None
-        self.process.kill()
-        await self.process.wait()
+        fake, self.fake = self.fake, None
+        assert fake is not None
+        await fake.close()
 
 
 @pytest.fixture
-async def fake_process() -> AsyncIterator[FakeProcess]:
-    fake = FakeProcess(free_port())
+async def fake_process() -> AsyncIterator[RestartableFake]:
+    fake = RestartableFake(free_port())
     await fake.start()
     yield fake
-    if fake.process is not None and fake.process.returncode is None:
+    if fake.fake is not None:
         await fake.kill()
 
 
@@ -111,7 +98,7 @@ def fresh(path: pathlib.Path) -> bool:
 
 
 async def test_the_file_is_fresh_again_within_one_lifetime_after_a_long_outage(
-    fake_process: FakeProcess, tmp_path: pathlib.Path
+    fake_process: RestartableFake, tmp_path: pathlib.Path
 ) -> None:
     out, health = tmp_path / "token", tmp_path / "healthy"
     process = await sidecar(
@@ -154,7 +141,7 @@ async def test_the_sidecar_exits_1_with_a_reason_when_the_session_is_over(
     assert lines[0].startswith("frontegg-async: the session is over: ")
 
 
-async def test_exec_of_a_command_that_cannot_start_exits_127(fake_process: FakeProcess) -> None:
+async def test_exec_of_a_command_that_cannot_start_exits_127(fake_process: RestartableFake) -> None:
     process = await sidecar(
         fake_process.identity_url, "--exec", "--", "/nonexistent/frontegg-test-command"
     )
@@ -164,7 +151,7 @@ async def test_exec_of_a_command_that_cannot_start_exits_127(fake_process: FakeP
 
 
 async def test_exec_waits_out_an_outage_before_starting_its_command(
-    fake_process: FakeProcess, tmp_path: pathlib.Path
+    fake_process: RestartableFake, tmp_path: pathlib.Path
 ) -> None:
     await fake_process.kill()
     script = "import os; print(os.environ['FRONTEGG_ACCESS_TOKEN'].count('.'))"
@@ -186,7 +173,7 @@ async def test_exec_waits_out_an_outage_before_starting_its_command(
     ],
 )
 async def test_bad_paths_name_the_path_given(
-    fake_process: FakeProcess, tmp_path: pathlib.Path, option: str, value: str, says: str
+    fake_process: RestartableFake, tmp_path: pathlib.Path, option: str, value: str, says: str
 ) -> None:
     path = str(tmp_path / value)
     extra = ["--watch"] if option == "--out" else []

@@ -526,7 +526,11 @@ async def test_a_writer_killed_mid_save_leaves_no_token_behind(tmp_path: pathlib
         folder = tmp_path / f"after-{pause}"
         folder.mkdir()
         writer = await asyncio.create_subprocess_exec(
-            sys.executable, "-c", WRITER, str(folder / "tokens.json"), stdout=asyncio.subprocess.PIPE
+            sys.executable,
+            "-c",
+            WRITER,
+            str(folder / "tokens.json"),
+            stdout=asyncio.subprocess.PIPE,
         )
         assert writer.stdout is not None
         assert (await writer.stdout.readline()).strip() == b"writing"

@@ -163,17 +163,51 @@ def pytest_collection_finish(session: Any) -> None:
     gc.freeze()
 
 
+def _what_this_process_saw() -> dict[str, Any]:
+    """The conformance counts and the operations covered, as plain data (a worker of
+    pytest-xdist sends it to the controller, which prints the summary)."""
+    conformance = sys.modules.get("tests.conformance")
+    operations = sys.modules.get("tests.test_api_operations")
+    covered: dict[str, Any] = {}
+    if operations is not None:
+        for mode, names in operations.COVERED.items():
+            every = (
+                operations.SESSION_CALLS if mode.startswith("session") else operations.SPEC_ANSWERED
+            )
+            covered[mode] = {"names": sorted(names), "total": len(every)}
+    return {"counts": dict(getattr(conformance, "COUNTS", {})), "covered": covered}
+
+
+#: What each worker saw, when the run was spread over pytest-xdist workers.
+_FROM_WORKERS: list[dict[str, Any]] = []
+
+
+def pytest_sessionfinish(session: Any) -> None:
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:  # in a worker
+        output["frontegg_summary"] = _what_this_process_saw()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    summary = getattr(node, "workeroutput", {}).get("frontegg_summary")
+    if summary is not None:
+        _FROM_WORKERS.append(summary)
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     """Say how many of the identity API's operations the run called through FronteggClient,
     and how many checks each of Frontegg's own clients passed against the fake."""
-    conformance = sys.modules.get("tests.conformance")
-    for line in getattr(conformance, "COUNTS", {}).values():
+    counts: dict[str, str] = {}
+    covered: dict[str, tuple[set[str], int]] = {}
+    for seen in _FROM_WORKERS or [_what_this_process_saw()]:
+        counts.update(seen["counts"])
+        for mode, entry in seen["covered"].items():
+            names, _ = covered.get(mode, (set(), 0))
+            covered[mode] = (names | set(entry["names"]), entry["total"])
+    for _, line in sorted(counts.items()):
         terminalreporter.write_line(f"conformance: {line}")
-    module = sys.modules.get("tests.test_api_operations")
-    if module is None:
-        return
-    for mode, names in module.COVERED.items():
-        total = len(module.SESSION_CALLS if mode.startswith("session") else module.SPEC_ANSWERED)
+    for mode, (names, total) in covered.items():
         terminalreporter.write_line(
             f"identity API operations covered ({mode}): {len(names)}/{total}"
         )

@@ -7,6 +7,12 @@ import pathlib
 import subprocess
 import sys
 
+import pytest
+
+#: Bursts of processes or of concurrent scenarios: run one at a time on one pytest-xdist worker,
+#: never two of them at once on a two-core machine.
+pytestmark = pytest.mark.xdist_group("bursts")
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 

@@ -6,12 +6,17 @@ import asyncio
 import json
 import pathlib
 import sys
+import time
 
 import pytest
 
 from frontegg_async.testing import FakeFrontegg
 
 from .worker import EMAIL, PASSWORD
+
+#: Bursts of processes or of concurrent scenarios: run one at a time on one pytest-xdist worker,
+#: never two of them at once on a two-core machine.
+pytestmark = pytest.mark.xdist_group("bursts")
 
 WORKER = pathlib.Path(__file__).with_name("worker.py")
 
@@ -50,12 +55,14 @@ async def test_processes_share_one_identity_through_a_file(
     async with FakeFrontegg(token_lifetime=lifetime) as fake:
         fake.add_user(EMAIL, PASSWORD)
         store = tmp_path / "fleet.json"
+        began = time.monotonic()
         results = await run_fleet(fake, store, processes, seconds, tasks=20)
+        span = time.monotonic() - began  # more than ``seconds`` when the processes start late
         # One identity: one login, and about one refresh per renewal period for the fleet,
         # not one per process.
-        expected = seconds / (ratio * lifetime)
+        period = ratio * lifetime
         assert fake.calls["login"] == 1
-        assert expected - 2 <= fake.calls["refresh"] <= expected + 3, fake.calls
+        assert seconds / period - 2 <= fake.calls["refresh"] <= span / period + 3, fake.calls
         assert fake.reused_refresh_tokens == 0
         assert sum(r["errors"] for r in results) == 0
         assert sum(r["expired"] for r in results) == 0
@@ -121,7 +128,9 @@ async def test_eight_processes_share_one_identity_through_redis(redis_port: int)
     async with FakeFrontegg(token_lifetime=lifetime) as fake:
         fake.add_user(EMAIL, PASSWORD)
         store = f"redis://127.0.0.1:{redis_port}/frontegg:fleet"
+        began = time.monotonic()
         results = await run_fleet(fake, store, processes=8, seconds=seconds, tasks=50)
+        span = time.monotonic() - began
         expected = seconds / (ratio * lifetime)
         print(
             f"\n8 processes x 50 tasks, {seconds:g} s, {lifetime:g} s tokens: "
@@ -132,7 +141,8 @@ async def test_eight_processes_share_one_identity_through_redis(redis_port: int)
             f"{fake.reused_refresh_tokens} reused refresh tokens"
         )
         assert fake.calls["login"] == 1
-        assert expected - 2 <= fake.calls["refresh"] <= expected + 3, fake.calls
+        late = span / (ratio * lifetime)  # processes that started late renew late too
+        assert expected - 2 <= fake.calls["refresh"] <= late + 3, fake.calls
         assert fake.reused_refresh_tokens == 0
         assert sum(r["errors"] for r in results) == 0
         assert sum(r["expired"] for r in results) == 0

@@ -19,6 +19,10 @@ from ..conftest import wait_for
 from .conftest import RedisServer
 from .worker import EMAIL, PASSWORD
 
+#: Bursts of processes or of concurrent scenarios: run one at a time on one pytest-xdist worker,
+#: never two of them at once on a two-core machine.
+pytestmark = pytest.mark.xdist_group("bursts")
+
 TIMEOUT = 0.5  # the sessions' request timeout, and the stores' too
 LIFETIME = 60.0
 

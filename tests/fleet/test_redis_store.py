@@ -18,6 +18,10 @@ from frontegg_async.testing import FakeFrontegg, JumpingClock
 
 from .worker import EMAIL, PASSWORD
 
+#: Bursts of processes or of concurrent scenarios: run one at a time on one pytest-xdist worker,
+#: never two of them at once on a two-core machine.
+pytestmark = pytest.mark.xdist_group("bursts")
+
 
 @pytest.fixture
 async def client(redis_port: int) -> AsyncIterator[Any]:

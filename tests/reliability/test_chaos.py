@@ -32,6 +32,10 @@ from frontegg_async.testing import Chaos, ChaosProxy, FakeFrontegg
 from ..conftest import after_a_fault, exception_texts
 from .test_faults import all_secrets
 
+#: Bursts of processes or of concurrent scenarios: run one at a time on one pytest-xdist worker,
+#: never two of them at once on a two-core machine.
+pytestmark = pytest.mark.xdist_group("bursts")
+
 EMAIL, PASSWORD = "chaos@example.com", "canary-chaos-password-5d1c"
 TIMEOUT = 0.2
 #: What a loaded machine may add to a bound (the cells of a row share two cores).

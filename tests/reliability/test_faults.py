@@ -39,6 +39,10 @@ from frontegg_async.testing import FakeFrontegg
 
 from ..conftest import after_a_fault, exception_texts, wait_for
 
+#: Bursts of processes or of concurrent scenarios: run one at a time on one pytest-xdist worker,
+#: never two of them at once on a two-core machine.
+pytestmark = pytest.mark.xdist_group("bursts")
+
 EMAIL, PASSWORD = "fault@example.com", "canary-fault-password-3b8e"
 MFA_EMAIL = "fault-mfa@example.com"
 TOTP_KEY = b"fault-matrix-totp-key-00"

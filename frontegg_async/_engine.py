@@ -46,6 +46,8 @@ from collections.abc import Awaitable, Callable
 
 from ._clock import Clock, boottime
 from ._codec import StoreIdentity
+from ._core.flows import Strategy
+from ._core.wire import Driver
 from ._errors import (
     FronteggError,
     SessionClosedError,
@@ -73,7 +75,6 @@ from ._policy import (
 from ._secrets import Secret
 from ._sharing import SharedStore, Stored, is_newer
 from ._stores import TokenStore
-from ._strategies import Strategy
 from ._tokens import TokenSet
 
 logger = logging.getLogger("frontegg_async")
@@ -128,6 +129,7 @@ class TokenEngine:
     def __init__(
         self,
         strategy: Strategy,
+        driver: Driver,
         *,
         name: str,
         clock: Clock,
@@ -142,6 +144,7 @@ class TokenEngine:
         wait_budget: float = 30.0,
     ) -> None:
         self._strategy = strategy
+        self._drive = driver.drive
         self._name = name
         self._clock = clock
         self._ratio = refresh_ratio
@@ -274,7 +277,7 @@ class TokenEngine:
             # A first login of a session whose store holds a set is a restart: take it up.
             # It is a flight: transient failures get a few tries within the caller's wait.
             return await self._join_renewal()
-        return await self._authenticate(self._strategy.obtain)
+        return await self._authenticate(lambda: self._drive(self._strategy.obtain()))
 
     async def complete(self, obtain: Callable[[], Awaitable[TokenSet]]) -> TokenSet:
         """Install the token set that ``obtain`` produces (e.g. an MFA verification)."""
@@ -329,7 +332,7 @@ class TokenEngine:
             self._record(error)
             store_error = error
         try:
-            await self._strategy.revoke(tokens)
+            await self._drive(self._strategy.revoke(tokens))
         except FronteggError as error:
             self._record(error)
             raise
@@ -649,13 +652,13 @@ class TokenEngine:
         if tokens is None:
             tokens = self._tokens
         if tokens is None:
-            return await self._strategy.obtain(), EventKind.LOGGED_IN
+            return await self._drive(self._strategy.obtain()), EventKind.LOGGED_IN
         if tokens.access_token == self._spent:
-            return await self._strategy.obtain(), EventKind.RELOGGED_IN
+            return await self._drive(self._strategy.obtain()), EventKind.RELOGGED_IN
         if not self._strategy.can_renew(tokens):
-            return await self._strategy.obtain(), EventKind.REFRESHED
+            return await self._drive(self._strategy.obtain()), EventKind.REFRESHED
         try:
-            fresh = await self._strategy.renew(tokens)
+            fresh = await self._drive(self._strategy.renew(tokens))
         except FronteggError as error:
             # A refused refresh token is spent or revoked. After an unreadable answer, a timeout
             # or a dropped connection the server may have rotated it already. Either way it
@@ -672,7 +675,7 @@ class TokenEngine:
             if not self._relogin:
                 raise
             logger.warning("%s: refresh was refused (%s); logging in again", self._name, error)
-            return await self._strategy.obtain(), EventKind.RELOGGED_IN
+            return await self._drive(self._strategy.obtain()), EventKind.RELOGGED_IN
         if logger.isEnabledFor(logging.INFO):
             logger.info(
                 "%s: refreshed, token %s -> %s", self._name, tokens.fingerprint, fresh.fingerprint

@@ -22,6 +22,8 @@ from yarl import URL
 from ._claims import Claims, decode_claims
 from ._clock import BOOT_CLOCK, Clock, SystemClock
 from ._codec import StoreIdentity
+from ._core.flows import ApiToken, Environment, Strategy, UserPassword
+from ._core.wire import MAX_API_ANSWER, Answer, Request, decipher_answer
 from ._engine import TokenEngine
 from ._errors import (
     ConfigurationError,
@@ -45,15 +47,8 @@ from ._policy import (
 from ._regions import Region
 from ._secrets import Secret
 from ._stores import TokenStore
-from ._strategies import ApiToken, Environment, Strategy, UserPassword
 from ._totp import decode_secret
-from ._transport import (
-    MAX_API_ANSWER,
-    Answer,
-    Transport,
-    decipher_answer,
-    scrub_credentials,
-)
+from ._transport import Transport, scrub_credentials
 
 logger = logging.getLogger("frontegg_async")
 
@@ -156,7 +151,7 @@ class _TokenSession(Generic[AnswerT]):
         *,
         identity_url: URL,
         name: str,
-        make_strategy: Callable[[Transport, Callable[[], float]], Strategy],
+        make_strategy: Callable[[Callable[[], float]], Strategy],
         http: aiohttp.ClientSession | None,
         refresh_ratio: float,
         relogin: bool,
@@ -174,9 +169,10 @@ class _TokenSession(Generic[AnswerT]):
         self._now = time.time if clock is None else self._clock.time
         self._mono = time.monotonic if clock is None else self._clock.monotonic
         self._transport = Transport(http, timeout=timeout)
-        self._strategy = make_strategy(self._transport, self._clock.time)
+        self._strategy = make_strategy(self._clock.time)
         self._engine = TokenEngine(
             self._strategy,
+            self._transport,
             name=name,
             clock=self._clock,
             refresh_ratio=refresh_ratio,
@@ -220,9 +216,8 @@ class _TokenSession(Generic[AnswerT]):
 
         kind = "environment" if strategy_type is Environment else "api token"
 
-        def make_strategy(transport: Transport, now: Callable[[], float]) -> Strategy:
+        def make_strategy(now: Callable[[], float]) -> Strategy:
             return strategy_type(
-                transport,
                 base_url=strategy_url,
                 client_id=client_id,
                 secret=Secret(secret),
@@ -383,14 +378,16 @@ class _TokenSession(Generic[AnswerT]):
         def send(token: str) -> Awaitable[Answer]:
             return self._with_retries(
                 lambda: self._transport.send(
-                    method,
-                    url,
-                    what=what,
-                    json=json,
-                    params=params,
-                    headers=headers,
-                    bearer=Secret(token),
-                    limit=max_bytes,
+                    Request(
+                        method,
+                        url,
+                        what=what,
+                        json=json,
+                        params=params,
+                        headers=headers or {},
+                        bearer=Secret(token),
+                        limit=max_bytes,
+                    )
                 ),
                 what,
                 attempts=1 + retries,
@@ -627,9 +624,8 @@ class FronteggSession(_TokenSession[AuthResponse]):
         self._pending_mfa: Secret | None = None
         self._user_password: UserPassword | None = None
 
-        def make_strategy(transport: Transport, now: Callable[[], float]) -> Strategy:
+        def make_strategy(now: Callable[[], float]) -> Strategy:
             self._user_password = UserPassword(
-                transport,
                 base_url=url,
                 vendor_host=vendor_host or "",
                 email=email,
@@ -697,7 +693,7 @@ class FronteggSession(_TokenSession[AuthResponse]):
                 "MfaRequiredError when a code is needed"
             )
         tokens = await self._engine.complete(
-            lambda: strategy.verify_mfa(pending.reveal(), code.strip())
+            lambda: self._transport.drive(strategy.verify_mfa(pending.reveal(), code.strip()))
         )
         self._pending_mfa = None
         return cast(AuthResponse, tokens.answer)

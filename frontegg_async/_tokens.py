@@ -6,8 +6,8 @@ from typing import Any
 
 from attrs import field, frozen
 
+from ._core.wire import RefreshCookie
 from ._secrets import Secret
-from ._transport import RefreshCookie
 
 
 @frozen

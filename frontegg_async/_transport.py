@@ -8,77 +8,14 @@ session keeps it and sends it itself, to the identity host only.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TypeVar
 
 import aiohttp
-from attrs import field, frozen
-from yarl import URL
 
-from ._errors import FronteggError, ResponseFormatError, TransportError, decipher_response
-from ._secrets import Secret
+from ._core.wire import REFRESH_COOKIE_PREFIX, Answer, Flow, Request, find_refresh_cookie
+from ._errors import ResponseFormatError, TransportError
 
-REFRESH_COOKIE_PREFIX = "fe_refresh_"
-#: The most an auth answer may hold, decompressed: they are a few KB.
-MAX_AUTH_ANSWER = 1 << 20
-#: The default for ``request()``: Frontegg's API answers are small too.
-MAX_API_ANSWER = 4 << 20
-
-
-@frozen
-class RefreshCookie:
-    """The ``fe_refresh_*`` cookie Frontegg set; the value is the refresh token."""
-
-    name: str
-    value: Secret = field(repr=False)
-
-
-@frozen
-class Answer:
-    """An HTTP answer, read in full."""
-
-    status: int
-    headers: Mapping[str, str] = field(repr=False)  # Set-Cookie included: never shown
-    body: bytes = field(repr=False)
-    refresh_cookie: RefreshCookie | None
-
-
-def refresh_cookie_name(client_id: str) -> str:
-    """The cookie name Frontegg uses for a client id: only its first dash is removed."""
-    return REFRESH_COOKIE_PREFIX + client_id.replace("-", "", 1)
-
-
-def find_refresh_cookie(set_cookie_headers: list[str]) -> RefreshCookie | None:
-    """The last ``fe_refresh_*`` cookie among Set-Cookie headers, or None.
-
-    A cookie set with an empty value or a non-positive Max-Age is a deletion, not a token. Only
-    the name, the value and Max-Age matter here, so the header is read by hand: the standard
-    library's cookie parser costs more than the rest of a refresh.
-    """
-    found: RefreshCookie | None = None
-    for header in set_cookie_headers:
-        pair, _, attributes = header.partition(";")
-        name, equals, value = pair.strip().partition("=")
-        if not equals or not name.startswith(REFRESH_COOKIE_PREFIX):
-            continue
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] == '"':
-            value = value[1:-1]
-        if not value or _deletes(attributes):
-            continue
-        found = RefreshCookie(name=name, value=Secret(value))
-    return found
-
-
-def _deletes(attributes: str) -> bool:
-    for attribute in attributes.split(";"):
-        key, _, setting = attribute.strip().partition("=")
-        if key.lower() == "max-age":
-            try:
-                return int(setting.strip()) <= 0
-            except ValueError:
-                return False
-    return False
+T = TypeVar("T")
 
 
 class Transport:
@@ -100,25 +37,15 @@ class Transport:
             self._owned = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar())
         return self._owned
 
-    async def send(
-        self,
-        method: str,
-        url: URL,
-        *,
-        what: str,
-        json: Any = None,
-        params: Mapping[str, str | int | float] | Sequence[tuple[str, str]] | None = None,
-        headers: Mapping[str, str] | None = None,
-        bearer: Secret | None = None,
-        cookie: RefreshCookie | None = None,
-        limit: int = MAX_AUTH_ANSWER,
-    ) -> Answer:
+    async def send(self, request: Request) -> Answer:
         """Send one request and return the answer whatever its status; raise TransportError.
 
-        An answer of more than ``limit`` bytes (after decompression) is a
+        An answer of more than ``request.limit`` bytes (after decompression) is a
         ``ResponseFormatError``; it is never read, nor inflated, past that.
         """
-        all_headers = {"Accept": "application/json", **(headers or {})}
+        what, url, limit = request.what, request.url, request.limit
+        bearer, cookie = request.bearer, request.cookie
+        all_headers = {"Accept": "application/json", **request.headers}
         if bearer is not None:
             all_headers["Authorization"] = f"Bearer {bearer.reveal()}"
         if cookie is not None:
@@ -129,10 +56,10 @@ class Transport:
         failure: TransportError | ResponseFormatError | None = None
         try:
             async with self.http.request(
-                method,
+                request.method,
                 url,
-                json=json,
-                params=params,
+                json=request.json,
+                params=request.params,
                 headers=all_headers,
                 allow_redirects=False,
                 timeout=self._timeout,
@@ -173,13 +100,22 @@ class Transport:
             self._forget_refresh_cookies(self._borrowed)
         return answer
 
-    async def call(self, method: str, url: URL, *, what: str, **kwargs: Any) -> Answer:
-        """Like ``send``, but a non-2xx answer is raised as the error it means."""
-        answer = await self.send(method, url, what=what, **kwargs)
-        error = decipher_answer(answer, what)
-        if error is not None:
-            raise error
-        return answer
+    async def drive(self, flow: Flow[T]) -> T:
+        """Run a flow of the core to its end: send each request it yields, hand it the answer.
+
+        A ``TransportError`` ends the flow where it stands (the flow is closed, so its
+        ``finally`` blocks run); what the flow raises or returns is the result.
+        """
+        try:
+            request = next(flow)
+            while True:
+                answer = await self.send(request)
+                request = flow.send(answer)
+        except StopIteration as done:
+            result: T = done.value
+            return result
+        finally:
+            flow.close()
 
     @staticmethod
     def _forget_refresh_cookies(http: aiohttp.ClientSession) -> None:
@@ -207,17 +143,6 @@ async def _read_at_most(response: aiohttp.ClientResponse, limit: int) -> bytes |
             return None
         chunks.append(chunk)
     return b"".join(chunks)
-
-
-def decipher_answer(answer: Answer, what: str) -> FronteggError | None:
-    """The error an answer means (redirects included), or None for a 2xx."""
-    if 300 <= answer.status < 400:
-        return FronteggError(
-            f"{what} was redirected (HTTP {answer.status}); auth calls never follow redirects, "
-            "so check the base URL",
-            status=answer.status,
-        )
-    return decipher_response(answer.status, answer.body, answer.headers, what=what)
 
 
 #: Request headers that carry credentials: never left in an exception.

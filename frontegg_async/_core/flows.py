@@ -1,8 +1,11 @@
-"""How each kind of token is obtained, renewed and revoked: one small class a kind.
+"""How each kind of token is obtained, renewed and revoked: one small class a kind, whose
+methods are flows.
 
-A strategy makes single HTTP calls and turns answers into ``TokenSet`` values; it keeps no
-state about the session's life. Deciding when to call it, retrying and single flight belong to
-the engine.
+A flow is a generator that yields the ``Request`` it needs sent and receives its ``Answer``
+(httpx's auth flows, gidgethub's sans-I/O): it decides what to ask and what an answer means,
+and never touches a socket. ``Transport.drive`` runs one over the network; the unit tests run
+them with ``next()`` and ``.send()``. A strategy keeps no state about the session's life:
+deciding when to run a flow, retrying and single flight belong to the engine.
 """
 
 from __future__ import annotations
@@ -13,26 +16,33 @@ from typing import Protocol
 
 from yarl import URL
 
-from ._claims import issued_and_expires
-from ._errors import (
+from .._claims import issued_and_expires
+from .._errors import (
     AuthenticationError,
-    FronteggError,
     MfaRequiredError,
     NotFoundError,
     ResponseFormatError,
 )
-from ._models import (
+from .._models import (
     ApiTokenResponse,
     AuthResponse,
     VendorToken,
     parse_auth_response,
     parse_body,
 )
-from ._policy import MIN_LIFETIME, effective_lifetime, is_refresh_rejection
-from ._secrets import Secret
-from ._tokens import TokenSet
-from ._totp import decode_secret, totp
-from ._transport import Answer, RefreshCookie, Transport, refresh_cookie_name
+from .._policy import MIN_LIFETIME, effective_lifetime, is_refresh_rejection
+from .._secrets import Secret
+from .._tokens import TokenSet
+from .._totp import decode_secret, totp
+from .wire import (
+    Answer,
+    Flow,
+    RefreshCookie,
+    Request,
+    decipher_answer,
+    refresh_cookie_name,
+    succeeded,
+)
 
 logger = logging.getLogger("frontegg_async")
 
@@ -46,17 +56,17 @@ API_TOKEN_REFRESH_PATH = "resources/auth/v2/api-token/token/refresh"
 
 
 class Strategy(Protocol):
-    """What the engine needs from a kind of token."""
+    """What the engine needs from a kind of token: three flows and one question."""
 
-    async def obtain(self) -> TokenSet:
+    def obtain(self) -> Flow[TokenSet]:
         """Authenticate from the stored credentials."""
         ...
 
-    async def renew(self, tokens: TokenSet) -> TokenSet:
+    def renew(self, tokens: TokenSet) -> Flow[TokenSet]:
         """Exchange ``tokens``' refresh token for a new set; AuthenticationError if refused."""
         ...
 
-    async def revoke(self, tokens: TokenSet) -> None:
+    def revoke(self, tokens: TokenSet) -> Flow[None]:
         """Invalidate ``tokens`` on the server."""
         ...
 
@@ -125,7 +135,6 @@ class UserPassword:
 
     def __init__(
         self,
-        transport: Transport,
         *,
         base_url: URL,
         vendor_host: str,
@@ -136,7 +145,6 @@ class UserPassword:
         clock: Callable[[], float],
         application_id: str | None = None,
     ) -> None:
-        self._transport = transport
         self._base_url = base_url
         self._vendor_host = vendor_host
         # Frontegg's native and Next.js SDKs send the domain as Origin on every auth call; with
@@ -160,72 +168,69 @@ class UserPassword:
     def _headers(self) -> dict[str, str]:
         return self._header_values
 
-    async def obtain(self) -> TokenSet:
+    def obtain(self) -> Flow[TokenSet]:
         """Log in; answer an MFA challenge with the TOTP secret when there is one."""
         started = self._clock()
-        failure: NotFoundError | None = None
-        try:
-            answer = await self._transport.call(
-                "POST",
-                self._urls[LOGIN_PATH],
-                what="login",
-                json={"email": self._email, "password": self._password.reveal()},
-                headers=self._headers,
-            )
-        except FronteggError as error:
-            if error.status != 404:
-                raise
+        answer = yield Request(
+            "POST",
+            self._urls[LOGIN_PATH],
+            what="login",
+            json={"email": self._email, "password": self._password.reveal()},
+            headers=self._headers,
+        )
+        error = decipher_answer(answer, "login")
+        if error is not None and error.status == 404:
             # JSON or an error page alike: no login here means a wrong base URL, which no
             # retry mends.
-            failure = NotFoundError(
+            raise NotFoundError(
                 f"{error}; no login route at {self._base_url}: check that the base URL is "
                 "your Frontegg domain's identity URL, ending in /identity",
                 status=error.status,
                 errors=error.errors,
             )
-        if failure is not None:
-            raise failure
+        if error is not None:
+            raise error
         auth = parse_auth_response(answer.body, what="login")
         if auth.mfa_required:
             mfa_token = auth.mfa_token or ""
             if self._totp_key is None or auth.mfa_enrolled is False:
                 raise mfa_required(auth, mfa_token)
-            return await self.verify_mfa(mfa_token, totp(self._totp_key, self._clock()))
+            return (yield from self.verify_mfa(mfa_token, totp(self._totp_key, self._clock())))
         return self._token_set(auth, answer, started, what="login")
 
-    async def verify_mfa(self, mfa_token: str, code: str) -> TokenSet:
+    def verify_mfa(self, mfa_token: str, code: str) -> Flow[TokenSet]:
         """Complete a login that asked for MFA with a code from the authenticator app."""
         started = self._clock()
         # The spec's prose swaps the two fields; Frontegg's own web SDK sends the challenge
         # token as mfaToken and the 6-digit code as value, and so do we.
-        answer = await self._transport.call(
+        answer = yield Request(
             "POST",
             self._urls[MFA_VERIFY_PATH],
             what="MFA verification",
             json={"mfaToken": mfa_token, "value": code},
             headers=self._headers,
         )
-        auth = parse_auth_response(answer.body, what="MFA verification")
+        auth = parse_auth_response(
+            succeeded(answer, "MFA verification").body, what="MFA verification"
+        )
         return self._token_set(auth, answer, started, what="MFA verification")
 
-    async def renew(self, tokens: TokenSet) -> TokenSet:
+    def renew(self, tokens: TokenSet) -> Flow[TokenSet]:
         """Refresh with the session's refresh cookie (the spec answers 201; any 2xx will do)."""
         started = self._clock()
-        try:
-            answer = await self._transport.call(
-                "POST",
-                self._urls[REFRESH_PATH],
-                what="refresh",
-                json={},
-                headers=self._headers,
-                cookie=tokens.cookie,
-            )
-        except FronteggError as error:
-            if error.status == 400 and is_refresh_rejection(error):
-                raise AuthenticationError(
-                    str(error), status=error.status, errors=error.errors
-                ) from None
-            raise
+        answer = yield Request(
+            "POST",
+            self._urls[REFRESH_PATH],
+            what="refresh",
+            json={},
+            headers=self._headers,
+            cookie=tokens.cookie,
+        )
+        error = decipher_answer(answer, "refresh")
+        if error is not None and error.status == 400 and is_refresh_rejection(error):
+            raise AuthenticationError(str(error), status=error.status, errors=error.errors)
+        if error is not None:
+            raise error
         auth = parse_auth_response(answer.body, what="refresh")
         return self._token_set(auth, answer, started, what="refresh", previous=tokens)
 
@@ -233,9 +238,9 @@ class UserPassword:
         """A user session renews with its refresh cookie."""
         return tokens.cookie is not None
 
-    async def revoke(self, tokens: TokenSet) -> None:
+    def revoke(self, tokens: TokenSet) -> Flow[None]:
         """Log out: the server invalidates the refresh token."""
-        await self._transport.call(
+        answer = yield Request(
             "POST",
             self._urls[LOGOUT_PATH],
             what="logout",
@@ -243,6 +248,7 @@ class UserPassword:
             bearer=tokens.access_token,
             cookie=tokens.cookie,
         )
+        succeeded(answer, "logout")
 
     def _token_set(
         self,
@@ -296,14 +302,12 @@ class ClientCredentials:
 
     def __init__(
         self,
-        transport: Transport,
         *,
         base_url: URL,
         client_id: str,
         secret: Secret,
         clock: Callable[[], float],
     ) -> None:
-        self._transport = transport
         self._base_url = base_url
         self._client_id = client_id
         self._secret = secret
@@ -321,16 +325,14 @@ class Environment(ClientCredentials):
     authenticating again.
     """
 
-    async def obtain(self) -> TokenSet:
+    def obtain(self) -> Flow[TokenSet]:
         """Authenticate the environment."""
+        what = "environment authentication"
         started = self._clock()
-        answer = await self._transport.call(
-            "POST",
-            self._base_url / VENDOR_PATH,
-            what="environment authentication",
-            json=self._credentials,
+        answer = yield Request(
+            "POST", self._base_url / VENDOR_PATH, what=what, json=self._credentials
         )
-        vendor = parse_body(answer.body, VendorToken, what="environment authentication")
+        vendor = parse_body(succeeded(answer, what).body, VendorToken, what=what)
         if not vendor.token:
             raise ResponseFormatError("environment authentication answered with an empty token")
         return TokenSet(
@@ -351,46 +353,49 @@ class Environment(ClientCredentials):
         """Never: there is no refresh token."""
         return False
 
-    async def renew(self, tokens: TokenSet) -> TokenSet:
+    def renew(self, tokens: TokenSet) -> Flow[TokenSet]:
         """Authenticate again."""
-        return await self.obtain()
+        return (yield from self.obtain())
 
-    async def revoke(self, tokens: TokenSet) -> None:
+    def revoke(self, tokens: TokenSet) -> Flow[None]:
         """Nothing to revoke: the token simply lapses."""
+        return
+        yield  # a flow that sends nothing
 
 
 class ApiToken(ClientCredentials):
     """Machine-to-machine API tokens (v2): client id and secret, rotating refresh tokens."""
 
-    async def obtain(self) -> TokenSet:
+    def obtain(self) -> Flow[TokenSet]:
         """Authenticate with the API token's client id and secret."""
+        what = "API token authentication"
         started = self._clock()
-        answer = await self._transport.call(
-            "POST",
-            self._base_url / API_TOKEN_PATH,
-            what="API token authentication",
-            json=self._credentials,
+        answer = yield Request(
+            "POST", self._base_url / API_TOKEN_PATH, what=what, json=self._credentials
         )
-        return self._token_set(answer, started, what="API token authentication")
+        return self._token_set(succeeded(answer, what), started, what=what)
 
     def can_renew(self, tokens: TokenSet) -> bool:
         """When the last answer carried a refresh token."""
         return tokens.refresh_token is not None
 
-    async def renew(self, tokens: TokenSet) -> TokenSet:
+    def renew(self, tokens: TokenSet) -> Flow[TokenSet]:
         """Exchange the refresh token (single use) for a new pair."""
         assert tokens.refresh_token is not None
+        what = "API token refresh"
         started = self._clock()
-        answer = await self._transport.call(
+        answer = yield Request(
             "POST",
             self._base_url / API_TOKEN_REFRESH_PATH,
-            what="API token refresh",
+            what=what,
             json={"refreshToken": tokens.refresh_token.reveal()},
         )
-        return self._token_set(answer, started, what="API token refresh")
+        return self._token_set(succeeded(answer, what), started, what=what)
 
-    async def revoke(self, tokens: TokenSet) -> None:
+    def revoke(self, tokens: TokenSet) -> Flow[None]:
         """Nothing to call: Frontegg has no logout for API tokens; they lapse."""
+        return
+        yield  # a flow that sends nothing
 
     def _token_set(self, answer: Answer, started: float, *, what: str) -> TokenSet:
         api = parse_body(answer.body, ApiTokenResponse, what=what)

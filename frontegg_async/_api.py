@@ -189,12 +189,18 @@ def unstructure_body(value: object) -> Any:
 
 
 def structure_answer(data: Any, answer: Any, *, what: str) -> Any:
-    """Decoded JSON as ``answer`` (a model, a ``list[...]``, a page, ``str``...)."""
-    if typing.get_origin(answer) is list:
-        (item_type,) = typing.get_args(answer)
-        items = structure_with(_converter, data, tuple[item_type, ...], what=what)  # type: ignore[valid-type]
-        return list(items)
-    return structure_with(_converter, data, answer, what=what)
+    """Decoded JSON as ``answer`` (a model, a ``list[...]``, a page, ``str``...); when it does
+    not fit, the ``ResponseFormatError`` carries ``data`` for the caller to fall back on."""
+    try:
+        if typing.get_origin(answer) is list:
+            (item_type,) = typing.get_args(answer)
+            items = structure_with(_converter, data, tuple[item_type, ...], what=what)  # type: ignore[valid-type]
+            return list(items)
+        return structure_with(_converter, data, answer, what=what)
+    except ResponseFormatError as error:
+        failure = error
+    failure.data = data
+    raise failure
 
 
 def _query_value(value: object) -> str:

@@ -200,7 +200,24 @@ class ResponseFormatError(FronteggError):
     """A successful answer could not be read: it was not JSON or lacked a required field.
 
     This points at a change on Frontegg's side or a proxy in between; the message names the field.
+
+    Attributes:
+        data: for a typed call of ``FronteggClient`` whose answer was JSON that did not fit its
+            model (a field Frontegg left null, say), that JSON as decoded, so the caller can
+            read it anyway; None otherwise (the session's own auth answers carry tokens and are
+            never kept). It is never part of the error's str, repr or args.
     """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        errors: Sequence[str] = (),
+        data: Any = None,
+    ) -> None:
+        super().__init__(message, status=status, errors=errors)
+        self.data = data
 
 
 class InvalidRequestError(FronteggError):

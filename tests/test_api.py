@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import pathlib
 from collections.abc import AsyncIterator
 from typing import Any, cast
@@ -148,6 +149,21 @@ async def test_an_answer_that_does_not_fit_names_the_field(
         await client.roles.get()
 
 
+async def test_an_answer_that_does_not_fit_still_gives_its_json(
+    fake: FakeFrontegg, environment: EnvironmentSession
+) -> None:
+    client = FronteggClient(environment)
+    # A field of the wrong type: the typed call fails, naming it, and the error holds the
+    # decoded answer for the caller to read anyway.
+    drifted = [{"id": "r1", "key": 7, "name": "canary-drift"}]
+    fake.fail_next("api", body=json.dumps(drifted).encode())
+    with pytest.raises(ResponseFormatError, match=r"client\.roles\.get .*\$\[0\]\.key") as raised:
+        await client.roles.get()
+    assert raised.value.data == drifted
+    shown = str(raised.value) + repr(raised.value) + repr(raised.value.args)
+    assert "canary-drift" not in shown
+
+
 async def test_an_empty_answer_where_a_model_was_due_is_a_format_error(
     fake: FakeFrontegg, environment: EnvironmentSession
 ) -> None:
@@ -214,6 +230,12 @@ async def test_the_readme_examples_run(fake: FakeFrontegg) -> None:
     await namespace["example"]()
     assert fake.api_calls["roles.create"] == 1
     assert fake.calls["users"] == 2  # the page, then the walk over a single page
+    # The fourth: falling back on the JSON of an answer that drifted from the spec.
+    fallback = section.split("```python\n")[4].split("```")[0].replace("Region.EU", "GATEWAY")
+    body = "".join(f"    {line}\n" for line in fallback.splitlines()) + "    return keys\n"
+    exec(f"async def fallback():\n{body}", namespace)
+    fake.fail_next("api", body=b'[{"id": "r1", "key": "auditor", "name": null}]')
+    assert await namespace["fallback"]() == ["auditor"]
 
 
 def test_every_method_the_docs_name_exists() -> None:

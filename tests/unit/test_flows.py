@@ -206,6 +206,14 @@ def test_an_answer_without_a_refresh_cookie_or_a_way_to_name_one_is_refused() ->
     assert tokens.cookie == RefreshCookie("fe_refresh_abcdef", Secret("refresh-1"))
 
 
+def test_an_auth_answer_that_does_not_fit_is_never_kept_on_the_error() -> None:
+    flow = user().obtain()
+    next(flow)
+    with pytest.raises(ResponseFormatError, match="mfa_required") as raised:
+        flow.send(answer(200, {"accessToken": "canary-token"}))  # tokens: not for an error
+    assert raised.value.data is None
+
+
 @pytest.mark.parametrize("expires_in", [0, -30])
 def test_a_lifetime_that_is_not_positive_is_refused(expires_in: int) -> None:
     flow = user().obtain()

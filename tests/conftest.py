@@ -138,8 +138,12 @@ def load_module(path: Path, name: str) -> ModuleType:
 
 @functools.cache
 def generator() -> ModuleType:
-    """``tools/generate_api.py``, whose naming rules the tests use rather than restate."""
-    return load_module(ROOT / "tools" / "generate_api.py", "generate_api")
+    """``tools/generate_api``, whose naming rules the tests use rather than restate."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        return importlib.import_module("generate_api")
+    finally:
+        sys.path.remove(str(ROOT / "tools"))
 
 
 def api_groups() -> dict[str, type]:

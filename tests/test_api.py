@@ -205,7 +205,7 @@ def test_the_generated_code_is_what_the_generator_writes(tmp_path: pathlib.Path)
     )
     assert written == committed
     stale = [str(p) for p in written if (tmp_path / p).read_bytes() != (ROOT / p).read_bytes()]
-    assert stale == [], "run: python tools/generate_api.py"
+    assert stale == [], "run: python tools/generate_api"
 
 
 async def test_the_readme_examples_run(fake: FakeFrontegg) -> None:

@@ -1,6 +1,6 @@
 """The fake's spec-driven half: every identity operation, checked and answered from the spec.
 
-``_operations.json`` (written by tools/generate_api.py) holds each operation's method, path,
+``_operations.json`` (written by tools/generate_api) holds each operation's method, path,
 parameters, request schema and success answer, without the spec's prose. For a request this
 module finds the operation, lists everything in the request that does not fit it (the fake
 answers those with 400 and ``{"errors": [...]}``), and builds an answer body from the response

@@ -1,0 +1,383 @@
+"""The generated modules of ``frontegg_async/api/``: one class per group, the client, the
+package's exports, and the fake's operation table."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from frontegg_async._policy import DEFAULT_API_RETRIES, IDEMPOTENT_METHODS
+
+from .models import Models
+from .naming import Operation, pascal, py_name
+from .spec import Spec, strip_prose, success_schema
+from .text import wrap
+
+AUDIENCE_WORDS = {
+    "ANY": "any session (these calls are public or act on the signed-in user)",
+    "USER": (
+        "a user session; an EnvironmentSession also works with frontegg_tenant_id and "
+        "frontegg_user_id"
+    ),
+    "ENVIRONMENT": "an EnvironmentSession (the environment's management token)",
+}
+#: Headers the spec requires that Frontegg's gateway derives from a user's token (its clients
+#: never send them there): optional keywords, required (checked before sending) only on an
+#: EnvironmentSession, whose token names no user.
+DERIVED_FROM_USER_TOKEN = ("frontegg-tenant-id", "frontegg-user-id")
+
+
+def derived_header(op: Operation, param: dict[str, Any]) -> bool:
+    """Whether ``param`` is a required header that a user's token stands in for."""
+    return (
+        param["in"] == "header"
+        and param["name"].lower() in DERIVED_FROM_USER_TOKEN
+        and bool(param.get("required"))
+        and op.audience != "ENVIRONMENT"
+    )
+
+
+def literal(schema: dict[str, Any]) -> str | None:
+    values = schema.get("enum")
+    if values and all(isinstance(value, str) for value in values):
+        return "Literal[" + ", ".join(json.dumps(value) for value in values) + "]"
+    return None
+
+
+def param_type(spec: Spec, schema: dict[str, Any]) -> str:
+    schema = spec.deref(schema)
+    if schema.get("type") == "array":
+        return f"Sequence[{param_type(spec, schema.get('items', {}))}]"
+    return literal(schema) or {"number": "float", "integer": "int", "boolean": "bool"}.get(
+        schema.get("type", "string"), "str"
+    )
+
+
+class GroupWriter:
+    def __init__(self, spec: Spec, models: Models, group: str, ops: list[Operation]) -> None:
+        self.spec = spec
+        self.models = models
+        self.group = group
+        self.ops = ops
+        self.class_name = pascal(group) + "Api"
+        self.model_names: set[str] = set()
+        self.typing_names: set[str] = set()
+
+    def note_types(self, annotation: str) -> None:
+        for word in re.findall(r"[A-Za-z_]\w*", annotation):
+            if word in self.models.classes:
+                self.model_names.add(word)
+            elif word in {"Sequence", "Mapping", "Literal", "Any", "Page", "AsyncIterator"}:
+                self.typing_names.add(word)
+
+    def method(self, op: Operation) -> list[str]:
+        user = f"client.{self.group}.{op.name}"
+        params = op.raw.get("parameters", [])
+        signature = ["self"]
+        path_args: list[str] = []
+        query_args: list[str] = []
+        header_args: list[str] = []
+        for name in op.path_params:
+            signature.append(f"{py_name(name)}: str")
+            path_args.append(f'"{name}": {py_name(name)}')
+        body = op.raw.get("requestBody")
+        body_type = None
+        if body is not None:
+            schema = body["content"]["application/json"]["schema"]
+            body_type = self.models.type_of(schema, pascal(op.name) + "Request", user)
+            self.note_types(body_type)
+            required = body.get("required", False)
+            signature.append(f"body: {body_type}" + ("" if required else " | None = None"))
+        keywords: list[str] = []
+        names = {py_name(name) for name in op.path_params} | {"body"}
+        for param in params:
+            where = param["in"]
+            if where == "path":
+                continue
+            name = py_name(param["name"])
+            if name in names:
+                raise ValueError(f"{user}: two parameters become {name}")
+            names.add(name)
+            annotation = param_type(self.spec, param.get("schema", {}))
+            self.note_types(annotation)
+            if param.get("required") and not derived_header(op, param):
+                keywords.append(f"{name}: {annotation}")
+            else:
+                keywords.append(f"{name}: {annotation} | None = None")
+            target = query_args if where == "query" else header_args
+            target.append(f'"{param["name"]}": {name}')
+        if "retries" in names:
+            raise ValueError(f"{user}: a parameter is called retries, which every method takes")
+        signature.append("*")
+        signature += [*keywords, "retries: int | None = None"]
+        status, answer_schema = success_schema(self.spec, op.raw)
+        if answer_schema is None:
+            returns = "None"
+        else:
+            returns = self.models.type_of(answer_schema, pascal(op.name) + "Response", user)
+            returns = re.sub(r"^Sequence\[", "list[", returns)
+            self.note_types(returns)
+        op.returns = returns
+        lines = ["", f"    async def {op.name}({', '.join(signature)}) -> {returns}:"]
+        lines += self.docstring(op, status, returns)
+        call = [
+            f"_{op.name.upper()}",
+            f"path={{{', '.join(path_args)}}}",
+            f"query={{{', '.join(query_args)}}}",
+            f"headers={{{', '.join(header_args)}}}",
+        ]
+        if body is not None:
+            call.append("body=body")
+        call.append("retries=retries")
+        if returns == "None":
+            lines.append(f"        await self._core.call_none({', '.join(call)})")
+        else:
+            call.append(f"answer={returns}")
+            lines.append(f"        return await self._core.call({', '.join(call)})")
+        lines += self.iterator(op, returns, keywords, query_args, header_args)
+        return lines
+
+    def iterator(
+        self,
+        op: Operation,
+        returns: str,
+        keywords: list[str],
+        query_args: list[str],
+        header_args: list[str],
+    ) -> list[str]:
+        match = re.fullmatch(r"Page\[(\w+)\]", returns)
+        query_names = {p["name"] for p in op.raw["parameters"] if p["in"] == "query"}
+        if match is None or not {"_limit", "_offset"} <= query_names or op.path_params:
+            return []
+        item = match.group(1)
+        self.typing_names.add("AsyncIterator")
+        rest = [k for k in keywords if not k.startswith(("limit:", "offset:"))]
+        rest.append("retries: int | None = None")
+        signature = ["self", "*", "page_size: int = 50", *rest]
+        forwarded = [f"{k.split(':')[0]}={k.split(':')[0]}" for k in rest]
+        call = ", ".join(["limit=page_size", "offset=number", *forwarded])
+        name = f"iter_{op.name}"
+        return [
+            "",
+            f"    def {name}({', '.join(signature)}) -> AsyncIterator[{item}]:",
+            *wrap(f'"""Every ``{item}`` of ``{op.name}``, ``page_size`` at a time.', 8),
+            "",
+            f"        ``{op.method.upper()} {op.path}`` page after page (``_offset`` is a page",
+            "        number) until they run out. Stop early by leaving the ``async for``.",
+            '        """',
+            "",
+            f"        async def page(number: int) -> Page[{item}]:",
+            f"            return await self.{op.name}({call})",
+            "",
+            "        return self._core.iterate(page, page_size)",
+        ]
+
+    def docstring(self, op: Operation, status: str, returns: str) -> list[str]:
+        if returns == "None":
+            answer = f"Frontegg answers {status} with no body; returns None."
+        elif returns.startswith("Page["):
+            answer = f"Returns one page ({status}): ``{returns}``, with links and totals."
+        else:
+            answer = f"Returns ``{returns}`` (HTTP {status})."
+        lines = [
+            f'        """``{op.method.upper()} {op.path}``.',
+            "",
+            f"        {answer}",
+            *wrap(f"Token: {AUDIENCE_WORDS[op.audience]}.", 8),
+        ]
+        if op.method.upper() in IDEMPOTENT_METHODS:
+            retried = (
+                f"A 429, 5xx or failed connection is tried {DEFAULT_API_RETRIES} times more "
+                "(``retries=``)."
+            )
+        else:
+            retried = "Not retried (it may have taken effect) unless ``retries=`` says so."
+        lines.append(f"        {retried}")
+        if op.raw.get("deprecated"):
+            lines.append("        Deprecated by Frontegg: a newer version of this call exists.")
+        sent = self.where_sent(op)
+        if sent:
+            lines += ["", *wrap(sent, 8)]
+        lines.append('        """')
+        return lines
+
+    def where_sent(self, op: Operation) -> str:
+        """One sentence saying where each argument goes on the wire."""
+        parts = [f"``{py_name(name)}`` fills ``{{{name}}}``" for name in op.path_params]
+        if op.raw.get("requestBody") is not None:
+            parts.append("``body`` is the JSON body")
+        for param in op.raw.get("parameters", []):
+            if param["in"] in ("query", "header"):
+                required = " (required)" if param.get("required") else ""
+                if derived_header(op, param):
+                    required = " (required with an EnvironmentSession; a user's token names it)"
+                if param["name"] == "_offset":
+                    required = " (a page number, from 0)"
+                parts.append(
+                    f"``{py_name(param['name'])}`` is the ``{param['name']}`` "
+                    f"{param['in']}{required}"
+                )
+        return ("Arguments: " + "; ".join(parts) + ".") if parts else ""
+
+    def render(self) -> str:
+        body: list[str] = []
+        constants: list[str] = []
+        for op in self.ops:
+            body += self.method(op)
+            derived = tuple(
+                p["name"] for p in op.raw.get("parameters", []) if derived_header(op, p)
+            )
+            extra = f", environment_headers={derived!r}" if derived else ""
+            constants.append(
+                f'_{op.name.upper()} = Operation("{op.method.upper()}", "{op.path}", '
+                f'"{self.group}.{op.name}", Audience.{op.audience}{extra})'
+            )
+        models = sorted(self.model_names, key=str.lower)  # as isort orders them
+        typing_imports = []
+        abc = sorted(self.typing_names & {"AsyncIterator", "Mapping", "Sequence"})
+        if abc:
+            typing_imports.append(f"from collections.abc import {', '.join(abc)}")
+        plain = sorted(self.typing_names & {"Any", "Literal"})
+        if plain:
+            typing_imports.append(f"from typing import {', '.join(plain)}")
+        header = [
+            f'"""``client.{self.group}``: the operations tagged "{self.ops[0].tag}".',
+            "",
+            "Generated by tools/generate_api from Frontegg's OpenAPI spec: do not edit.",
+            '"""',
+            "",
+            "from __future__ import annotations",
+            "",
+            *([*typing_imports, ""] if typing_imports else []),
+            "from .._api import ApiCore, Audience, Operation"
+            + (", Page" if "Page" in self.typing_names else ""),
+        ]
+        if models:
+            header.append(f"from .models import {', '.join(models)}")
+        tag = self.ops[0].tag
+        audiences = sorted({op.audience for op in self.ops})
+        token = "; ".join(AUDIENCE_WORDS[a] for a in audiences)
+        lines = [
+            *header,
+            "",
+            *constants,
+            "",
+            "",
+            f"class {self.class_name}:",
+            *wrap(f'"""Operations tagged "{tag}" ({len(self.ops)}). Token: {token}."""', 4),
+            "",
+            '    __slots__ = ("_core",)',
+            "",
+            "    def __init__(self, core: ApiCore) -> None:",
+            "        self._core = core",
+            *body,
+        ]
+        return "\n".join(lines) + "\n"
+
+
+def render_client(writers: list[GroupWriter]) -> str:
+    lines = [
+        '"""``FronteggClient``: every operation of the identity API, grouped by tag.',
+        "",
+        "Generated by tools/generate_api from Frontegg's OpenAPI spec: do not edit.",
+        '"""',
+        "",
+        "from __future__ import annotations",
+        "",
+        "from typing import Generic, TypeVar",
+        "",
+        "from .._api import ApiCore",
+        "from .._session import ApiTokenSession, EnvironmentSession, FronteggSession",
+    ]
+    for writer in writers:
+        lines.append(f"from ._{writer.group} import {writer.class_name}")
+    lines += [
+        "",
+        "#: The kind of session a client holds; management groups ask for EnvironmentSession.",
+        'SessionT = TypeVar("SessionT", bound="FronteggSession | EnvironmentSession | '
+        'ApiTokenSession")',
+        "",
+        "",
+        "class FronteggClient(Generic[SessionT]):",
+        '    """Typed async methods for all of Frontegg\'s identity API, on a session\'s token.',
+        "",
+        "    ``FronteggClient(session)`` sends every call through ``session.request``: the token",
+        "    is always fresh, a 401 renews it once and retries, and failures raise the typed",
+        "    ``FronteggError`` subclasses. Every method takes ``retries=``, as ``request()`` does:",
+        "    GET, PUT and DELETE calls try a 429, 5xx or failed connection twice more by default,",
+        "    POST and PATCH calls only when asked. The groups that manage the environment are",
+        "    typed for a ``FronteggClient[EnvironmentSession]`` only: on a client of another",
+        "    session, mypy flags them and a call raises ``WrongSessionError`` before sending",
+        "    anything.",
+        "    The client owns nothing: closing the session is the caller's business.",
+        '    """',
+        "",
+        '    __slots__ = ("_core", "_session")',
+        "",
+        "    def __init__(self, session: SessionT) -> None:",
+        "        self._core = ApiCore(session)",
+        "        self._session = session",
+        "",
+        "    @property",
+        "    def session(self) -> SessionT:",
+        '        """The session whose token the calls carry."""',
+        "        return self._session",
+    ]
+    for writer in writers:
+        tag = writer.ops[0].tag
+        audience = writer.ops[0].audience
+        owner = "FronteggClient[EnvironmentSession]" if audience == "ENVIRONMENT" else ""
+        self_arg = f"self: {owner}" if owner else "self"
+        lines += [
+            "",
+            "    @property",
+            f"    def {writer.group}({self_arg}) -> {writer.class_name}:",
+            f'        """Operations tagged "{tag}" (token: {audience.lower()})."""',
+            f"        return {writer.class_name}(self._core)",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def render_init(writers: list[GroupWriter]) -> str:
+    pages = ["Page", "PageLinks", "PageMetadata"]
+    names = sorted(["FronteggClient", *pages, *[writer.class_name for writer in writers]])
+    lines = [
+        '"""The whole identity API, typed: ``FronteggClient`` and one class per tag.',
+        "",
+        "Generated by tools/generate_api from Frontegg's OpenAPI spec: do not edit. The models",
+        "are in ``frontegg_async.api.models``.",
+        '"""',
+        "",
+        "from .._api import Page, PageLinks, PageMetadata",
+    ]
+    modules = {f"_{w.group}": w.class_name for w in writers} | {"_client": "FronteggClient"}
+    lines += [f"from .{module} import {modules[module]}" for module in sorted(modules)]
+    lines += ["", "__all__ = [", *[f'    "{name}",' for name in names], "]"]
+    return "\n".join(lines) + "\n"
+
+
+def render_table(spec: Spec, groups: dict[str, list[Operation]]) -> str:
+    """The operation table the fake validates against: structure only, no prose."""
+    operations = []
+    for group in sorted(groups):
+        for op in groups[group]:
+            status, schema = success_schema(spec, op.raw)
+            operations.append(
+                {
+                    "name": f"{group}.{op.name}",
+                    "method": op.method.upper(),
+                    "path": op.path,
+                    "audience": op.audience,
+                    "parameters": strip_prose(op.raw.get("parameters", [])),
+                    "requestBody": strip_prose(op.raw.get("requestBody")),
+                    "status": int(status),
+                    "response": strip_prose(schema),
+                }
+            )
+    table = {
+        "source": "frontegg/openapi-public identity.json, generated by tools/generate_api",
+        "operations": operations,
+        "schemas": strip_prose(spec.schemas),
+    }
+    return json.dumps(table, indent=1, sort_keys=True) + "\n"

@@ -63,7 +63,7 @@ async def main(rounds: int, calls: int) -> int:
                 return await session.request("GET", "resources/users/v2/me")
 
             async def typed() -> object:
-                return await client.users.get_me()
+                return await client.users.get_me_v2()
 
             await drive(raw, 100)  # warm the pool and the converter's hooks
             await drive(typed, 100)
@@ -78,7 +78,7 @@ async def main(rounds: int, calls: int) -> int:
     api_import = import_seconds("frontegg_async.api")
     print(f"{rounds} rounds of {calls} calls of GET /resources/users/v2/me, {CONCURRENCY} at once")
     print(f"  session.request (parsed JSON)      {statistics.median(raw_rates):8.0f} calls/s")
-    print(f"  client.users.get_me() (UserDto)    {statistics.median(typed_rates):8.0f} calls/s")
+    print(f"  client.users.get_me_v2() (UserDto) {statistics.median(typed_rates):8.0f} calls/s")
     print(
         f"  ratio typed / request              {statistics.median(ratios):8.3f}   "
         f"(median of {rounds} paired rounds; spread {min(ratios):.3f} to {max(ratios):.3f})"

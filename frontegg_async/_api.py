@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 import math
 import typing
+import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from types import UnionType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, Union
@@ -36,7 +37,26 @@ else:
 T = TypeVar("T")
 ItemT = TypeVar("ItemT")
 
-__all__ = ["AnySession", "ApiCore", "Audience", "Operation", "Page", "PageLinks", "PageMetadata"]
+__all__ = [
+    "AnySession",
+    "ApiCore",
+    "Audience",
+    "Operation",
+    "Page",
+    "PageLinks",
+    "PageMetadata",
+    "deprecated_name",
+]
+
+
+def deprecated_name(former: str, current: str) -> None:
+    """Warn that ``client.<former>`` was renamed ``client.<current>`` (the same operation)."""
+    warnings.warn(
+        f"client.{former} is deprecated: call client.{current}, the same operation under the "
+        "name that says what it does; the former name goes in the next release",
+        DeprecationWarning,
+        stacklevel=3,
+    )
 
 
 class Audience(enum.Enum):
@@ -272,26 +292,6 @@ class ApiCore:
                 "was sent"
             )
 
-    async def _send(
-        self,
-        operation: Operation,
-        path: Mapping[str, str],
-        query: Mapping[str, object],
-        headers: Mapping[str, str | None],
-        body: object,
-        retries: int | None,
-    ) -> Any:
-        self._check_session(operation, headers)
-        url = URL(self._base + fill_path(operation, path), encoded=True)
-        return await self.session.request(
-            operation.method,
-            url,
-            json=None if body is None else unstructure_body(body),
-            params=query_pairs(query),
-            headers={name: value for name, value in headers.items() if value is not None},
-            retries=retries,
-        )
-
     async def call(
         self,
         operation: Operation,
@@ -305,7 +305,9 @@ class ApiCore:
     ) -> T:
         """Send ``operation`` and read its answer as ``answer``; ``retries`` as for
         ``request()``."""
-        data = await self._send(operation, path, query, headers, body, retries)
+        data = await self.call_json(
+            operation, path=path, query=query, headers=headers, body=body, retries=retries
+        )
         if data is None:
             raise ResponseFormatError(
                 f"client.{operation.name} answered with an empty body where "
@@ -314,7 +316,7 @@ class ApiCore:
         result: T = structure_answer(data, answer, what=f"client.{operation.name}")
         return result
 
-    async def call_none(
+    async def call_json(
         self,
         operation: Operation,
         *,
@@ -323,9 +325,21 @@ class ApiCore:
         headers: Mapping[str, str | None],
         body: object = None,
         retries: int | None = None,
-    ) -> None:
-        """Send ``operation``, whose answer carries nothing to read."""
-        await self._send(operation, path, query, headers, body, retries)
+    ) -> Any:
+        """Send ``operation`` (refused first if this session cannot make it) and return the
+        answer's decoded JSON, None for an empty body; ``retries`` as for ``request()``. The
+        one way every generated method sends: those whose answer the spec leaves undescribed
+        return this, those it says is empty drop it."""
+        self._check_session(operation, headers)
+        url = URL(self._base + fill_path(operation, path), encoded=True)
+        return await self.session.request(
+            operation.method,
+            url,
+            json=None if body is None else unstructure_body(body),
+            params=query_pairs(query),
+            headers={name: value for name, value in headers.items() if value is not None},
+            retries=retries,
+        )
 
     async def iterate(
         self, fetch: Callable[[int], Awaitable[Page[ItemT]]], page_size: int

@@ -146,6 +146,11 @@ def generator() -> ModuleType:
         sys.path.remove(str(ROOT / "tools"))
 
 
+def is_former_name(cls: type, name: str) -> bool:
+    """Whether ``cls.name`` is a deprecated alias the generator kept for a renamed method."""
+    return "Deprecated: the former name of" in (getattr(cls, name).__doc__ or "")
+
+
 def api_groups() -> dict[str, type]:
     """``FronteggClient``'s groups: attribute name -> the class it returns."""
     from frontegg_async.api import FronteggClient

@@ -56,17 +56,17 @@ async def test_tenant_and_user_headers_come_from_a_users_token(
     # token (the gateway derives them); with the environment token they are required, and
     # checked before anything is sent.
     user = FronteggClient(make_session())
-    tenants = await user.users.get_me_tenants_v2()
+    tenants = await user.users.get_me_tenants()
     assert tenants
     sent = [r for r in fake.requests if r.path.endswith("/users/v2/me/tenants")][-1]
     assert "frontegg-user-id" not in sent.headers
     admin = FronteggClient(environment)
     before = len(fake.requests)
     with pytest.raises(InvalidRequestError, match="frontegg_user_id with the environment token"):
-        await admin.users.get_me_tenants_v2()
+        await admin.users.get_me_tenants()
     assert len(fake.requests) == before
     me = await user.session.me()
-    assert await admin.users.get_me_tenants_v2(frontegg_user_id=me.id)
+    assert await admin.users.get_me_tenants(frontegg_user_id=me.id)
 
 
 async def test_a_management_call_on_a_user_session_is_refused_before_sending(

@@ -28,6 +28,7 @@ OPERATIONS = {
     "logout": ("identity.json", "/resources/auth/v1/logout", "post", "201"),
     "mfa_verify": ("identity.json", "/resources/auth/v1/user/mfa/verify", "post", "201"),
     "me": ("identity.json", "/resources/users/v2/me", "get", "200"),
+    "me_v3": ("identity.json", "/resources/users/v3/me", "get", "200"),
     "switch_tenant": ("identity.json", "/resources/users/v1/tenant", "put", "200"),
     "users": ("identity.json", "/resources/users/v3", "get", "200"),
     "api_token": ("identity.json", "/resources/auth/v2/api-token", "post", "200"),
@@ -136,6 +137,7 @@ async def test_every_request_and_answer_validates(
     await session.login()
     await session.refresh()
     await session.me()
+    await session.request("GET", "resources/users/v3/me")
     await session.switch_tenant("t2")
     await session.request("GET", "resources/users/v3", params={"_limit": 2})
     await session.logout()

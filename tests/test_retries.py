@@ -165,11 +165,11 @@ async def test_client_methods_take_the_same_policy(
 ) -> None:
     session = make_session()
     client = FronteggClient(session)
-    fake.fail_next("api", status=503)
-    assert (await client.users.get_me_v3()).email
-    fake.fail_next("api", status=503)
+    fake.fail_next("me_v3", status=503)
+    assert (await client.users.get_me()).email
+    fake.fail_next("me_v3", status=503)
     with pytest.raises(ServerError):
-        await client.users.get_me_v3(retries=0)
+        await client.users.get_me(retries=0)
 
 
 async def test_a_401_then_a_503_renews_once_and_retries(

@@ -115,7 +115,7 @@ class AccountInvitationsSettingsApi:
 
         Arguments: ``id`` fills ``{id}``.
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _DELETE_TENANTS_INVITES_TOKEN, path={"id": id}, query={}, headers={}, retries=retries
         )
 
@@ -148,7 +148,7 @@ class AccountInvitationsSettingsApi:
 
         Arguments: ``body`` is the JSON body.
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _CREATE_ACTIVATION_STRATEGIES, path={}, query={}, headers={}, body=body, retries=retries
         )
 
@@ -181,6 +181,6 @@ class AccountInvitationsSettingsApi:
 
         Arguments: ``body`` is the JSON body.
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _CREATE_INVITATION_STRATEGIES, path={}, query={}, headers={}, body=body, retries=retries
         )

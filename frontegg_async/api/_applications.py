@@ -121,7 +121,7 @@ class ApplicationsApi:
 
         Arguments: ``body`` is the JSON body.
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _DELETE, path={}, query={}, headers={}, body=body, retries=retries
         )
 
@@ -161,7 +161,7 @@ class ApplicationsApi:
         Arguments: ``body`` is the JSON body; ``frontegg_user_id`` is the ``frontegg-user-id``
         header (required).
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _REPLACE_USER_TENANTS_ACTIVE,
             path={},
             query={},

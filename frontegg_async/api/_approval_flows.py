@@ -150,7 +150,7 @@ class ApprovalFlowsApi:
 
         Arguments: ``id`` fills ``{id}``.
         """
-        await self._core.call_none(_DELETE, path={"id": id}, query={}, headers={}, retries=retries)
+        await self._core.call_json(_DELETE, path={"id": id}, query={}, headers={}, retries=retries)
 
     async def create_approver_action(
         self, body: ApproverActionDto, *, retries: int | None = None
@@ -163,7 +163,7 @@ class ApprovalFlowsApi:
 
         Arguments: ``body`` is the JSON body.
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _CREATE_APPROVER_ACTION, path={}, query={}, headers={}, body=body, retries=retries
         )
 
@@ -217,7 +217,7 @@ class ApprovalFlowsApi:
         ``frontegg-tenant-id`` header; ``frontegg_user_id`` is the ``frontegg-user-id`` header
         (required with an EnvironmentSession; a user's token names it).
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _EXECUTE,
             path={"id": id},
             query={},
@@ -247,7 +247,7 @@ class ApprovalFlowsApi:
         header; ``frontegg_user_id`` is the ``frontegg-user-id`` header (required with an
         EnvironmentSession; a user's token names it).
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _EXECUTE_STEP_UP,
             path={},
             query={},

@@ -256,7 +256,7 @@ class CoreSettingsApi:
 
         Arguments: ``body`` is the JSON body.
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _REPLACE_JWT_TEMPLATE_TARGETING,
             path={},
             query={},
@@ -276,7 +276,7 @@ class CoreSettingsApi:
 
         Arguments: ``id`` fills ``{id}``; ``body`` is the JSON body.
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _UPDATE_JWT_TEMPLATE_TARGETING,
             path={"id": id},
             query={},
@@ -294,7 +294,7 @@ class CoreSettingsApi:
 
         Arguments: ``id`` fills ``{id}``.
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _DELETE_JWT_TEMPLATE_TARGETING, path={"id": id}, query={}, headers={}, retries=retries
         )
 
@@ -324,8 +324,8 @@ class CoreSettingsApi:
         *,
         keys: Sequence[str] | None = None,
         ids: Sequence[str] | None = None,
-        limit: float | None = None,
-        offset: float | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
         sort_by: Literal["id", "key", "name", "createdAt", "updatedAt"] | None = None,
         order: Literal["ASC", "DESC"] | None = None,
         retries: int | None = None,
@@ -435,7 +435,7 @@ class CoreSettingsApi:
 
         Arguments: ``id`` fills ``{id}``.
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _DELETE_JWT_TEMPLATES, path={"id": id}, query={}, headers={}, retries=retries
         )
 

@@ -53,6 +53,6 @@ class DelegationApi:
 
         Arguments: ``body`` is the JSON body.
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _CREATE, path={}, query={}, headers={}, body=body, retries=retries
         )

@@ -57,7 +57,7 @@ class EmailTemplatesApi:
 
         Arguments: ``body`` is the JSON body.
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _CREATE_MAIL_CONFIGS_TEMPLATES,
             path={},
             query={},
@@ -131,7 +131,7 @@ class EmailTemplatesApi:
 
         Arguments: ``template_id`` fills ``{templateId}``.
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _DELETE_MAIL_CONFIGS_TEMPLATES,
             path={"templateId": template_id},
             query={},

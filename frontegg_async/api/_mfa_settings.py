@@ -189,6 +189,6 @@ class MfaSettingsApi:
 
         Arguments: ``body`` is the JSON body.
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _CREATE_STRATEGIES, path={}, query={}, headers={}, body=body, retries=retries
         )

@@ -253,7 +253,7 @@ class PasswordSettingsApi:
 
         Arguments: ``body`` is the JSON body.
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _RESET_USERS_PASSWORDS, path={}, query={}, headers={}, body=body, retries=retries
         )
 
@@ -269,7 +269,7 @@ class PasswordSettingsApi:
 
         Arguments: ``body`` is the JSON body.
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _VERIFY_USERS_PASSWORDS_RESET, path={}, query={}, headers={}, body=body, retries=retries
         )
 
@@ -290,7 +290,7 @@ class PasswordSettingsApi:
         Arguments: ``body`` is the JSON body; ``frontegg_user_id`` is the ``frontegg-user-id``
         header (required with an EnvironmentSession; a user's token names it).
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _CHANGE_USERS_PASSWORDS,
             path={},
             query={},
@@ -417,7 +417,7 @@ class PasswordSettingsApi:
 
         Arguments: ``body`` is the JSON body.
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _CREATE_PASSWORD_ROTATION, path={}, query={}, headers={}, body=body, retries=retries
         )
 

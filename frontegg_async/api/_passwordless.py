@@ -115,7 +115,7 @@ class PasswordlessApi:
 
         Arguments: ``body`` is the JSON body.
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _PRELOGIN_AUTH_PASSWORDLESS_MAGICLINK,
             path={},
             query={},
@@ -156,7 +156,7 @@ class PasswordlessApi:
 
         Arguments: ``body`` is the JSON body.
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _PRELOGIN_AUTH_PASSWORDLESS_CODE,
             path={},
             query={},

@@ -89,7 +89,7 @@ class PermissionsApi:
 
         Arguments: ``permission_id`` fills ``{permissionId}``.
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _DELETE, path={"permissionId": permission_id}, query={}, headers={}, retries=retries
         )
 

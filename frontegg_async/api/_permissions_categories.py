@@ -94,7 +94,7 @@ class PermissionsCategoriesApi:
 
         Arguments: ``category_id`` fills ``{categoryId}``; ``body`` is the JSON body.
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _UPDATE_CATEGORIES,
             path={"categoryId": category_id},
             query={},
@@ -112,7 +112,7 @@ class PermissionsCategoriesApi:
 
         Arguments: ``category_id`` fills ``{categoryId}``.
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _DELETE_CATEGORIES,
             path={"categoryId": category_id},
             query={},

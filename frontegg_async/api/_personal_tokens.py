@@ -152,7 +152,7 @@ class PersonalTokensApi:
         is the ``frontegg-user-id`` header (required with an EnvironmentSession; a user's token
         names it).
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _DELETE_USERS_ACCESS_TOKENS,
             path={"id": id},
             query={},
@@ -246,7 +246,7 @@ class PersonalTokensApi:
         is the ``frontegg-user-id`` header (required with an EnvironmentSession; a user's token
         names it).
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _DELETE_USERS_API_TOKENS,
             path={"id": id},
             query={},

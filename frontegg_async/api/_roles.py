@@ -99,7 +99,7 @@ class RolesApi:
         Arguments: ``role_id`` fills ``{roleId}``; ``frontegg_tenant_id`` is the
         ``frontegg-tenant-id`` header.
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _DELETE,
             path={"roleId": role_id},
             query={},

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from typing import Literal
 
-from .._api import ApiCore, Audience, Operation, Page
+from .._api import ApiCore, Audience, Operation, Page, deprecated_name
 from .models import (
     CreateUserPhoneNumberRequestDto,
     PreVerifyUserPhoneNumberRequestDto,
@@ -18,8 +18,8 @@ from .models import (
     VerifyPhoneNumberOTCRequestDto,
 )
 
-_GET_USERS_PHONE_NUMBERS = Operation(
-    "GET", "/resources/users/phone-numbers/v1", "sms.get_users_phone_numbers", Audience.ANY
+_GET_USERS_PHONE_NUMBERS_V1 = Operation(
+    "GET", "/resources/users/phone-numbers/v1", "sms.get_users_phone_numbers_v1", Audience.ANY
 )
 _CREATE_USERS_PHONE_NUMBERS = Operation(
     "POST", "/resources/users/phone-numbers/v1", "sms.create_users_phone_numbers", Audience.ANY
@@ -55,8 +55,8 @@ _GET_USERS_PHONE_NUMBERS_ME = Operation(
     Audience.ANY,
     environment_headers=("frontegg-user-id",),
 )
-_GET_USERS_PHONE_NUMBERS_V2 = Operation(
-    "GET", "/resources/users/phone-numbers/v2", "sms.get_users_phone_numbers_v2", Audience.ANY
+_GET_USERS_PHONE_NUMBERS = Operation(
+    "GET", "/resources/users/phone-numbers/v2", "sms.get_users_phone_numbers", Audience.ANY
 )
 
 
@@ -70,11 +70,11 @@ class SmsApi:
     def __init__(self, core: ApiCore) -> None:
         self._core = core
 
-    async def get_users_phone_numbers(
+    async def get_users_phone_numbers_v1(
         self,
         *,
-        limit: float | None = None,
-        offset: float | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
         sort_by: Literal["userId", "phoneNumber"] | None = None,
         order: Literal["ASC", "DESC"] | None = None,
         phone_number: str | None = None,
@@ -92,7 +92,7 @@ class SmsApi:
         ``phone_number`` is the ``_phoneNumber`` query.
         """
         return await self._core.call(
-            _GET_USERS_PHONE_NUMBERS,
+            _GET_USERS_PHONE_NUMBERS_V1,
             path={},
             query={
                 "_limit": limit,
@@ -106,7 +106,7 @@ class SmsApi:
             answer=Page[UserPhoneNumberResponseDto],
         )
 
-    def iter_get_users_phone_numbers(
+    def iter_get_users_phone_numbers_v1(
         self,
         *,
         page_size: int = 50,
@@ -115,15 +115,15 @@ class SmsApi:
         phone_number: str | None = None,
         retries: int | None = None,
     ) -> AsyncIterator[UserPhoneNumberResponseDto]:
-        """Every ``UserPhoneNumberResponseDto`` of ``get_users_phone_numbers``, ``page_size`` at a
-        time.
+        """Every ``UserPhoneNumberResponseDto`` of ``get_users_phone_numbers_v1``, ``page_size`` at
+        a time.
 
         ``GET /resources/users/phone-numbers/v1`` page after page (``_offset`` is a page
         number) until they run out. Stop early by leaving the ``async for``.
         """
 
         async def page(number: int) -> Page[UserPhoneNumberResponseDto]:
-            return await self.get_users_phone_numbers(
+            return await self.get_users_phone_numbers_v1(
                 limit=page_size,
                 offset=number,
                 sort_by=sort_by,
@@ -187,7 +187,7 @@ class SmsApi:
 
         Arguments: ``body`` is the JSON body.
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _VERIFY_USERS_PHONE_NUMBERS, path={}, query={}, headers={}, body=body, retries=retries
         )
 
@@ -222,7 +222,7 @@ class SmsApi:
 
         Arguments: ``id`` fills ``{id}``; ``body`` is the JSON body.
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _VERIFY_USERS_PHONE_NUMBERS_DELETE,
             path={"id": id},
             query={},
@@ -260,11 +260,11 @@ class SmsApi:
             answer=list[UserPhoneNumberResponseDto],
         )
 
-    async def get_users_phone_numbers_v2(
+    async def get_users_phone_numbers(
         self,
         *,
-        limit: float | None = None,
-        offset: float | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
         sort_by: Literal["userId", "phoneNumber"] | None = None,
         order: Literal["ASC", "DESC"] | None = None,
         phone_number: str | None = None,
@@ -282,7 +282,7 @@ class SmsApi:
         ``phone_number`` is the ``_phoneNumber`` query; ``user_ids`` is the ``userIds`` query.
         """
         return await self._core.call(
-            _GET_USERS_PHONE_NUMBERS_V2,
+            _GET_USERS_PHONE_NUMBERS,
             path={},
             query={
                 "_limit": limit,
@@ -297,7 +297,7 @@ class SmsApi:
             answer=Page[UserPhoneNumberResponseDto],
         )
 
-    def iter_get_users_phone_numbers_v2(
+    def iter_get_users_phone_numbers(
         self,
         *,
         page_size: int = 50,
@@ -307,15 +307,15 @@ class SmsApi:
         user_ids: Sequence[str] | None = None,
         retries: int | None = None,
     ) -> AsyncIterator[UserPhoneNumberResponseDto]:
-        """Every ``UserPhoneNumberResponseDto`` of ``get_users_phone_numbers_v2``, ``page_size`` at
-        a time.
+        """Every ``UserPhoneNumberResponseDto`` of ``get_users_phone_numbers``, ``page_size`` at a
+        time.
 
         ``GET /resources/users/phone-numbers/v2`` page after page (``_offset`` is a page
         number) until they run out. Stop early by leaving the ``async for``.
         """
 
         async def page(number: int) -> Page[UserPhoneNumberResponseDto]:
-            return await self.get_users_phone_numbers_v2(
+            return await self.get_users_phone_numbers(
                 limit=page_size,
                 offset=number,
                 sort_by=sort_by,
@@ -326,3 +326,47 @@ class SmsApi:
             )
 
         return self._core.iterate(page, page_size)
+
+    async def get_users_phone_numbers_v2(
+        self,
+        *,
+        limit: int | None = None,
+        offset: int | None = None,
+        sort_by: Literal["userId", "phoneNumber"] | None = None,
+        order: Literal["ASC", "DESC"] | None = None,
+        phone_number: str | None = None,
+        user_ids: Sequence[str] | None = None,
+        retries: int | None = None,
+    ) -> Page[UserPhoneNumberResponseDto]:
+        """Deprecated: the former name of ``get_users_phone_numbers``."""
+        deprecated_name("sms.get_users_phone_numbers_v2", "sms.get_users_phone_numbers")
+        return await self.get_users_phone_numbers(
+            limit=limit,
+            offset=offset,
+            sort_by=sort_by,
+            order=order,
+            phone_number=phone_number,
+            user_ids=user_ids,
+            retries=retries,
+        )
+
+    def iter_get_users_phone_numbers_v2(
+        self,
+        *,
+        page_size: int = 50,
+        sort_by: Literal["userId", "phoneNumber"] | None = None,
+        order: Literal["ASC", "DESC"] | None = None,
+        phone_number: str | None = None,
+        user_ids: Sequence[str] | None = None,
+        retries: int | None = None,
+    ) -> AsyncIterator[UserPhoneNumberResponseDto]:
+        """Deprecated: the former name of ``iter_get_users_phone_numbers``."""
+        deprecated_name("sms.iter_get_users_phone_numbers_v2", "sms.iter_get_users_phone_numbers")
+        return self.iter_get_users_phone_numbers(
+            page_size=page_size,
+            sort_by=sort_by,
+            order=order,
+            phone_number=phone_number,
+            user_ids=user_ids,
+            retries=retries,
+        )

@@ -57,7 +57,7 @@ class SmsConfigurationApi:
         Token: an EnvironmentSession (the environment's management token).
         A 429, 5xx or failed connection is tried 2 times more (``retries=``).
         """
-        await self._core.call_none(_DELETE, path={}, query={}, headers={}, retries=retries)
+        await self._core.call_json(_DELETE, path={}, query={}, headers={}, retries=retries)
 
     async def get(self, *, retries: int | None = None) -> SmsVendorConfigResponse:
         """``GET /resources/configurations/v1/sms``.

@@ -101,7 +101,7 @@ class SmsTemplatesApi:
 
         Arguments: ``type`` fills ``{type}``.
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _DELETE_TEMPLATES, path={"type": type}, query={}, headers={}, retries=retries
         )
 

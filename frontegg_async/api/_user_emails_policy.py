@@ -56,6 +56,6 @@ class UserEmailsPolicyApi:
 
         Arguments: ``body`` is the JSON body.
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _CREATE, path={}, query={}, headers={}, body=body, retries=retries
         )

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Literal
 
-from .._api import ApiCore, Audience, Operation, Page
+from .._api import ApiCore, Audience, Operation, Page, deprecated_name
 from .models import (
     CreateGroupDto,
     CreateOrUpdateGroupConfigurationDto,
@@ -21,10 +21,10 @@ from .models import (
     UpdateUsersOnGroupDto,
 )
 
-_GET = Operation("GET", "/resources/groups/v1", "user_groups.get", Audience.USER)
+_GET_V1 = Operation("GET", "/resources/groups/v1", "user_groups.get_v1", Audience.USER)
 _CREATE = Operation("POST", "/resources/groups/v1", "user_groups.create", Audience.USER)
-_CREATE_BULK_GET = Operation(
-    "POST", "/resources/groups/v1/bulkGet", "user_groups.create_bulk_get", Audience.USER
+_GET_GROUPS_BULK = Operation(
+    "POST", "/resources/groups/v1/bulkGet", "user_groups.get_groups_bulk", Audience.USER
 )
 _UPDATE = Operation("PATCH", "/resources/groups/v1/{id}", "user_groups.update", Audience.USER)
 _DELETE = Operation("DELETE", "/resources/groups/v1/{id}", "user_groups.delete", Audience.USER)
@@ -47,7 +47,7 @@ _CREATE_USERS = Operation(
 _DELETE_USERS = Operation(
     "DELETE", "/resources/groups/v1/{groupId}/users", "user_groups.delete_users", Audience.USER
 )
-_GET_V2 = Operation("GET", "/resources/groups/v2", "user_groups.get_v2", Audience.USER)
+_GET = Operation("GET", "/resources/groups/v2", "user_groups.get", Audience.USER)
 
 
 class UserGroupsApi:
@@ -60,7 +60,7 @@ class UserGroupsApi:
     def __init__(self, core: ApiCore) -> None:
         self._core = core
 
-    async def get(
+    async def get_v1(
         self,
         *,
         groups_relations: Literal["roles", "users", "rolesAndUsers"] | None = None,
@@ -78,7 +78,7 @@ class UserGroupsApi:
         the ``frontegg-tenant-id`` header.
         """
         return await self._core.call(
-            _GET,
+            _GET_V1,
             path={},
             query={"_groupsRelations": groups_relations},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
@@ -113,7 +113,7 @@ class UserGroupsApi:
             answer=GroupResponse,
         )
 
-    async def create_bulk_get(
+    async def get_groups_bulk(
         self,
         body: GetGroupsDto,
         *,
@@ -132,13 +132,30 @@ class UserGroupsApi:
         query; ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header.
         """
         return await self._core.call(
-            _CREATE_BULK_GET,
+            _GET_GROUPS_BULK,
             path={},
             query={"_groupsRelations": groups_relations},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
             body=body,
             retries=retries,
             answer=GroupsResponse,
+        )
+
+    async def create_bulk_get(
+        self,
+        body: GetGroupsDto,
+        *,
+        groups_relations: Literal["roles", "users", "rolesAndUsers"] | None = None,
+        frontegg_tenant_id: str | None = None,
+        retries: int | None = None,
+    ) -> GroupsResponse:
+        """Deprecated: the former name of ``get_groups_bulk``."""
+        deprecated_name("user_groups.create_bulk_get", "user_groups.get_groups_bulk")
+        return await self.get_groups_bulk(
+            body,
+            groups_relations=groups_relations,
+            frontegg_tenant_id=frontegg_tenant_id,
+            retries=retries,
         )
 
     async def update(
@@ -182,7 +199,7 @@ class UserGroupsApi:
         Arguments: ``id`` fills ``{id}``; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
         header.
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _DELETE,
             path={"id": id},
             query={},
@@ -246,7 +263,7 @@ class UserGroupsApi:
 
         Arguments: ``body`` is the JSON body.
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _CREATE_CONFIG, path={}, query={}, headers={}, body=body, retries=retries
         )
 
@@ -268,7 +285,7 @@ class UserGroupsApi:
         Arguments: ``group_id`` fills ``{groupId}``; ``body`` is the JSON body;
         ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header.
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _CREATE_ROLES,
             path={"groupId": group_id},
             query={},
@@ -295,7 +312,7 @@ class UserGroupsApi:
         Arguments: ``group_id`` fills ``{groupId}``; ``body`` is the JSON body;
         ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header.
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _DELETE_ROLES,
             path={"groupId": group_id},
             query={},
@@ -322,7 +339,7 @@ class UserGroupsApi:
         Arguments: ``group_id`` fills ``{groupId}``; ``body`` is the JSON body;
         ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header.
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _CREATE_USERS,
             path={"groupId": group_id},
             query={},
@@ -349,7 +366,7 @@ class UserGroupsApi:
         Arguments: ``group_id`` fills ``{groupId}``; ``body`` is the JSON body;
         ``frontegg_tenant_id`` is the ``frontegg-tenant-id`` header.
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _DELETE_USERS,
             path={"groupId": group_id},
             query={},
@@ -358,12 +375,12 @@ class UserGroupsApi:
             retries=retries,
         )
 
-    async def get_v2(
+    async def get(
         self,
         *,
         groups_relations: Literal["roles", "users", "rolesAndUsers"] | None = None,
-        limit: float | None = None,
-        offset: float | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
         sort_by: Literal["id", "name", "createdAt", "updatedAt"] | None = None,
         order: Literal["ASC", "DESC"] | None = None,
         frontegg_tenant_id: str | None = None,
@@ -382,7 +399,7 @@ class UserGroupsApi:
         ``frontegg-tenant-id`` header.
         """
         return await self._core.call(
-            _GET_V2,
+            _GET,
             path={},
             query={
                 "_groupsRelations": groups_relations,
@@ -396,7 +413,7 @@ class UserGroupsApi:
             answer=Page[GroupResponse],
         )
 
-    def iter_get_v2(
+    def iter_get(
         self,
         *,
         page_size: int = 50,
@@ -406,14 +423,14 @@ class UserGroupsApi:
         frontegg_tenant_id: str | None = None,
         retries: int | None = None,
     ) -> AsyncIterator[GroupResponse]:
-        """Every ``GroupResponse`` of ``get_v2``, ``page_size`` at a time.
+        """Every ``GroupResponse`` of ``get``, ``page_size`` at a time.
 
         ``GET /resources/groups/v2`` page after page (``_offset`` is a page
         number) until they run out. Stop early by leaving the ``async for``.
         """
 
         async def page(number: int) -> Page[GroupResponse]:
-            return await self.get_v2(
+            return await self.get(
                 limit=page_size,
                 offset=number,
                 groups_relations=groups_relations,
@@ -424,3 +441,47 @@ class UserGroupsApi:
             )
 
         return self._core.iterate(page, page_size)
+
+    async def get_v2(
+        self,
+        *,
+        groups_relations: Literal["roles", "users", "rolesAndUsers"] | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+        sort_by: Literal["id", "name", "createdAt", "updatedAt"] | None = None,
+        order: Literal["ASC", "DESC"] | None = None,
+        frontegg_tenant_id: str | None = None,
+        retries: int | None = None,
+    ) -> Page[GroupResponse]:
+        """Deprecated: the former name of ``get``."""
+        deprecated_name("user_groups.get_v2", "user_groups.get")
+        return await self.get(
+            groups_relations=groups_relations,
+            limit=limit,
+            offset=offset,
+            sort_by=sort_by,
+            order=order,
+            frontegg_tenant_id=frontegg_tenant_id,
+            retries=retries,
+        )
+
+    def iter_get_v2(
+        self,
+        *,
+        page_size: int = 50,
+        groups_relations: Literal["roles", "users", "rolesAndUsers"] | None = None,
+        sort_by: Literal["id", "name", "createdAt", "updatedAt"] | None = None,
+        order: Literal["ASC", "DESC"] | None = None,
+        frontegg_tenant_id: str | None = None,
+        retries: int | None = None,
+    ) -> AsyncIterator[GroupResponse]:
+        """Deprecated: the former name of ``iter_get``."""
+        deprecated_name("user_groups.iter_get_v2", "user_groups.iter_get")
+        return self.iter_get(
+            page_size=page_size,
+            groups_relations=groups_relations,
+            sort_by=sort_by,
+            order=order,
+            frontegg_tenant_id=frontegg_tenant_id,
+            retries=retries,
+        )

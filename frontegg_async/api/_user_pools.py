@@ -177,7 +177,7 @@ class UserPoolsApi:
 
         Arguments: ``id`` fills ``{id}``.
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _DELETE_USER_SOURCES, path={"id": id}, query={}, headers={}, retries=retries
         )
 
@@ -297,7 +297,7 @@ class UserPoolsApi:
 
         Arguments: ``id`` fills ``{id}``; ``body`` is the JSON body.
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _REPLACE_USER_SOURCES_EXTERNAL_AUTH0,
             path={"id": id},
             query={},
@@ -321,7 +321,7 @@ class UserPoolsApi:
 
         Arguments: ``id`` fills ``{id}``; ``body`` is the JSON body.
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _REPLACE_USER_SOURCES_EXTERNAL_COGNITO,
             path={"id": id},
             query={},
@@ -345,7 +345,7 @@ class UserPoolsApi:
 
         Arguments: ``id`` fills ``{id}``; ``body`` is the JSON body.
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _REPLACE_USER_SOURCES_EXTERNAL_FIREBASE,
             path={"id": id},
             query={},
@@ -369,7 +369,7 @@ class UserPoolsApi:
 
         Arguments: ``id`` fills ``{id}``; ``body`` is the JSON body.
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _REPLACE_USER_SOURCES_EXTERNAL_CUSTOM_CODE,
             path={"id": id},
             query={},
@@ -389,7 +389,7 @@ class UserPoolsApi:
 
         Arguments: ``id`` fills ``{id}``; ``body`` is the JSON body.
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _REPLACE_USER_SOURCES_FEDERATION,
             path={"id": id},
             query={},
@@ -409,7 +409,7 @@ class UserPoolsApi:
 
         Arguments: ``body`` is the JSON body.
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _ASSIGN_USER_SOURCES, path={}, query={}, headers={}, body=body, retries=retries
         )
 
@@ -424,7 +424,7 @@ class UserPoolsApi:
 
         Arguments: ``body`` is the JSON body.
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _UNASSIGN_USER_SOURCES, path={}, query={}, headers={}, body=body, retries=retries
         )
 

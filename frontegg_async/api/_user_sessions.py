@@ -76,7 +76,7 @@ class UserSessionsApi:
         Arguments: ``frontegg_user_id`` is the ``frontegg-user-id`` header (required with an
         EnvironmentSession; a user's token names it).
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _DELETE_USERS_SESSIONS_ME_ALL,
             path={},
             query={},
@@ -97,7 +97,7 @@ class UserSessionsApi:
         Arguments: ``id`` fills ``{id}``; ``frontegg_user_id`` is the ``frontegg-user-id`` header
         (required with an EnvironmentSession; a user's token names it).
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _DELETE_USERS_SESSIONS_ME,
             path={"id": id},
             query={},

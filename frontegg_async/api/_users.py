@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from typing import Literal
 
-from .._api import ApiCore, Audience, Operation, Page
+from .._api import ApiCore, Audience, Operation, Page, deprecated_name
 from .models import (
     AcceptInvitationDto,
     AcceptInvitationWithCodeDto,
@@ -105,8 +105,8 @@ _CREATE_EMAILS_VENDOR_PRIMARY = Operation(
     "users.create_emails_vendor_primary",
     Audience.USER,
 )
-_CREATE_EMAILS_ME_PRIMARY = Operation(
-    "POST", "/resources/users/emails/v1/me/primary", "users.create_emails_me_primary", Audience.USER
+_SET_PRIMARY_EMAIL = Operation(
+    "POST", "/resources/users/emails/v1/me/primary", "users.set_primary_email", Audience.USER
 )
 _GET_EMAILS_ME = Operation(
     "GET",
@@ -131,10 +131,10 @@ _RESET_INVITATION = Operation(
     Audience.USER,
     environment_headers=("frontegg-tenant-id",),
 )
-_CREATE_INVITATION_RESET_ALL = Operation(
+_RESET_ALL_INVITATIONS = Operation(
     "POST",
     "/resources/users/v1/invitation/reset/all",
-    "users.create_invitation_reset_all",
+    "users.reset_all_invitations",
     Audience.USER,
     environment_headers=("frontegg-tenant-id",),
 )
@@ -142,19 +142,19 @@ _GET = Operation("GET", "/resources/users/v3", "users.get", Audience.USER)
 _GET_ROLES = Operation("GET", "/resources/users/v3/roles", "users.get_roles", Audience.USER)
 _GET_GROUPS = Operation("GET", "/resources/users/v3/groups", "users.get_groups", Audience.USER)
 _UNLOCK_ME = Operation("POST", "/resources/users/v3/me/unlock", "users.unlock_me", Audience.USER)
-_CREATE_V2 = Operation(
+_CREATE = Operation(
     "POST",
     "/resources/users/v2",
-    "users.create_v2",
+    "users.create",
     Audience.USER,
     environment_headers=("frontegg-tenant-id",),
 )
 _REPLACE_ME = Operation("PUT", "/resources/users/v2/me", "users.replace_me", Audience.USER)
-_GET_ME = Operation("GET", "/resources/users/v2/me", "users.get_me", Audience.USER)
-_CREATE = Operation(
+_GET_ME_V2 = Operation("GET", "/resources/users/v2/me", "users.get_me_v2", Audience.USER)
+_CREATE_V1 = Operation(
     "POST",
     "/resources/users/v1",
-    "users.create",
+    "users.create_v1",
     Audience.USER,
     environment_headers=("frontegg-tenant-id",),
 )
@@ -211,8 +211,8 @@ _VERIFY_EMAIL_ME = Operation(
     "POST", "/resources/users/v1/email/me/verify", "users.verify_email_me", Audience.USER
 )
 _ACTIVATE = Operation("POST", "/resources/users/v1/activate", "users.activate", Audience.USER)
-_CREATE_ACTIVATE_CODE = Operation(
-    "POST", "/resources/users/v1/activate/code", "users.create_activate_code", Audience.USER
+_ACTIVATE_WITH_CODE = Operation(
+    "POST", "/resources/users/v1/activate/code", "users.activate_with_code", Audience.USER
 )
 _GET_ACTIVATE_STRATEGY = Operation(
     "GET", "/resources/users/v1/activate/strategy", "users.get_activate_strategy", Audience.USER
@@ -220,17 +220,17 @@ _GET_ACTIVATE_STRATEGY = Operation(
 _ACCEPT_INVITATION = Operation(
     "POST", "/resources/users/v1/invitation/accept", "users.accept_invitation", Audience.USER
 )
-_CREATE_INVITATION_ACCEPT_CODE = Operation(
+_ACCEPT_INVITATION_WITH_CODE = Operation(
     "POST",
     "/resources/users/v1/invitation/accept/code",
-    "users.create_invitation_accept_code",
+    "users.accept_invitation_with_code",
     Audience.USER,
 )
-_GET_ME_V3 = Operation("GET", "/resources/users/v3/me", "users.get_me_v3", Audience.USER)
-_GET_ME_TENANTS_V2 = Operation(
+_GET_ME = Operation("GET", "/resources/users/v3/me", "users.get_me", Audience.USER)
+_GET_ME_TENANTS = Operation(
     "GET",
     "/resources/users/v2/me/tenants",
-    "users.get_me_tenants_v2",
+    "users.get_me_tenants",
     Audience.USER,
     environment_headers=("frontegg-user-id",),
 )
@@ -240,8 +240,8 @@ _GET_ME_HIERARCHY = Operation(
 _GET_ME_AUTHORIZATION = Operation(
     "GET", "/resources/users/v1/me/authorization", "users.get_me_authorization", Audience.USER
 )
-_GET_ME_TENANTS = Operation(
-    "GET", "/resources/users/v1/me/tenants", "users.get_me_tenants", Audience.USER
+_GET_ME_TENANTS_V1 = Operation(
+    "GET", "/resources/users/v1/me/tenants", "users.get_me_tenants_v1", Audience.USER
 )
 
 
@@ -268,7 +268,7 @@ class UsersApi:
         Arguments: ``user_id`` fills ``{userId}``; ``frontegg_tenant_id`` is the
         ``frontegg-tenant-id`` header.
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _DISABLE_TENANTS_USERS,
             path={"userId": user_id},
             query={},
@@ -289,7 +289,7 @@ class UsersApi:
         Arguments: ``user_id`` fills ``{userId}``; ``frontegg_tenant_id`` is the
         ``frontegg-tenant-id`` header.
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _ENABLE_TENANTS_USERS,
             path={"userId": user_id},
             query={},
@@ -329,7 +329,7 @@ class UsersApi:
 
         Arguments: ``user_id`` fills ``{userId}``.
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _DELETE_TEMPORARY, path={"userId": user_id}, query={}, headers={}, retries=retries
         )
 
@@ -355,8 +355,8 @@ class UsersApi:
     async def get_emails(
         self,
         *,
-        limit: float | None = None,
-        offset: float | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
         sort_by: Literal["userId", "email"] | None = None,
         order: Literal["ASC", "DESC"] | None = None,
         email: str | None = None,
@@ -467,7 +467,7 @@ class UsersApi:
         Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
         header.
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _VERIFY_EMAILS,
             path={},
             query={},
@@ -495,7 +495,7 @@ class UsersApi:
         ``frontegg-tenant-id`` header; ``frontegg_user_id`` is the ``frontegg-user-id`` header
         (required with an EnvironmentSession; a user's token names it).
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _DELETE_EMAILS,
             path={"emailId": email_id},
             query={},
@@ -540,7 +540,7 @@ class UsersApi:
 
         Arguments: ``user_id`` fills ``{userId}``; ``email_id`` fills ``{emailId}``.
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _DELETE_EMAILS_VENDOR,
             path={"userId": user_id, "emailId": email_id},
             query={},
@@ -560,7 +560,7 @@ class UsersApi:
 
         Arguments: ``user_id`` fills ``{userId}``; ``body`` is the JSON body.
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _CREATE_EMAILS_VENDOR_PRIMARY,
             path={"userId": user_id},
             query={},
@@ -569,7 +569,7 @@ class UsersApi:
             retries=retries,
         )
 
-    async def create_emails_me_primary(
+    async def set_primary_email(
         self,
         body: MarkEmailAsPrimaryRequestDto,
         *,
@@ -586,13 +586,26 @@ class UsersApi:
         Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
         header.
         """
-        await self._core.call_none(
-            _CREATE_EMAILS_ME_PRIMARY,
+        await self._core.call_json(
+            _SET_PRIMARY_EMAIL,
             path={},
             query={},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
             body=body,
             retries=retries,
+        )
+
+    async def create_emails_me_primary(
+        self,
+        body: MarkEmailAsPrimaryRequestDto,
+        *,
+        frontegg_tenant_id: str | None = None,
+        retries: int | None = None,
+    ) -> None:
+        """Deprecated: the former name of ``set_primary_email``."""
+        deprecated_name("users.create_emails_me_primary", "users.set_primary_email")
+        return await self.set_primary_email(
+            body, frontegg_tenant_id=frontegg_tenant_id, retries=retries
         )
 
     async def get_emails_me(
@@ -637,7 +650,7 @@ class UsersApi:
 
         Arguments: ``user_id`` fills ``{userId}``; ``body`` is the JSON body.
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _REPLACE_SUB_TENANTS_USERS_ACCESS,
             path={"userId": user_id},
             query={},
@@ -658,7 +671,7 @@ class UsersApi:
 
         Arguments: ``body`` is the JSON body.
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _RESET_ACTIVATE, path={}, query={}, headers={}, body=body, retries=retries
         )
 
@@ -679,7 +692,7 @@ class UsersApi:
         Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
         header (required with an EnvironmentSession; a user's token names it).
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _RESET_INVITATION,
             path={},
             query={},
@@ -688,7 +701,7 @@ class UsersApi:
             retries=retries,
         )
 
-    async def create_invitation_reset_all(
+    async def reset_all_invitations(
         self,
         body: ResetTenantInvitationDto,
         *,
@@ -705,8 +718,8 @@ class UsersApi:
         Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
         header (required with an EnvironmentSession; a user's token names it).
         """
-        await self._core.call_none(
-            _CREATE_INVITATION_RESET_ALL,
+        await self._core.call_json(
+            _RESET_ALL_INVITATIONS,
             path={},
             query={},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
@@ -714,15 +727,28 @@ class UsersApi:
             retries=retries,
         )
 
+    async def create_invitation_reset_all(
+        self,
+        body: ResetTenantInvitationDto,
+        *,
+        frontegg_tenant_id: str | None = None,
+        retries: int | None = None,
+    ) -> None:
+        """Deprecated: the former name of ``reset_all_invitations``."""
+        deprecated_name("users.create_invitation_reset_all", "users.reset_all_invitations")
+        return await self.reset_all_invitations(
+            body, frontegg_tenant_id=frontegg_tenant_id, retries=retries
+        )
+
     async def get(
         self,
         *,
-        limit: float | None = None,
+        limit: int | None = None,
         identifier: str | None = None,
         identifier_type: Literal["email", "phoneNumber", "username"] | None = None,
         include_sub_tenants: bool | None = None,
         name_prefix: str | None = None,
-        offset: float | None = None,
+        offset: int | None = None,
         email: str | None = None,
         tenant_id: str | None = None,
         ids: str | None = None,
@@ -880,11 +906,11 @@ class UsersApi:
 
         Arguments: ``body`` is the JSON body.
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _UNLOCK_ME, path={}, query={}, headers={}, body=body, retries=retries
         )
 
-    async def create_v2(
+    async def create(
         self,
         body: CreateUserDto,
         *,
@@ -902,7 +928,7 @@ class UsersApi:
         header (required with an EnvironmentSession; a user's token names it).
         """
         return await self._core.call(
-            _CREATE_V2,
+            _CREATE,
             path={},
             query={},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
@@ -910,6 +936,17 @@ class UsersApi:
             retries=retries,
             answer=UserCreatedResponse,
         )
+
+    async def create_v2(
+        self,
+        body: CreateUserDto,
+        *,
+        frontegg_tenant_id: str | None = None,
+        retries: int | None = None,
+    ) -> UserCreatedResponse:
+        """Deprecated: the former name of ``create``."""
+        deprecated_name("users.create_v2", "users.create")
+        return await self.create(body, frontegg_tenant_id=frontegg_tenant_id, retries=retries)
 
     async def replace_me(self, body: UpdateUserDto, *, retries: int | None = None) -> UserDto:
         """``PUT /resources/users/v2/me``.
@@ -925,7 +962,7 @@ class UsersApi:
             _REPLACE_ME, path={}, query={}, headers={}, body=body, retries=retries, answer=UserDto
         )
 
-    async def get_me(self, *, retries: int | None = None) -> UserDto:
+    async def get_me_v2(self, *, retries: int | None = None) -> UserDto:
         """``GET /resources/users/v2/me``.
 
         Returns ``UserDto`` (HTTP 200).
@@ -934,10 +971,10 @@ class UsersApi:
         A 429, 5xx or failed connection is tried 2 times more (``retries=``).
         """
         return await self._core.call(
-            _GET_ME, path={}, query={}, headers={}, retries=retries, answer=UserDto
+            _GET_ME_V2, path={}, query={}, headers={}, retries=retries, answer=UserDto
         )
 
-    async def create(
+    async def create_v1(
         self,
         body: CreateUserDto,
         *,
@@ -956,7 +993,7 @@ class UsersApi:
         header (required with an EnvironmentSession; a user's token names it).
         """
         return await self._core.call(
-            _CREATE,
+            _CREATE_V1,
             path={},
             query={},
             headers={"frontegg-tenant-id": frontegg_tenant_id},
@@ -1011,7 +1048,7 @@ class UsersApi:
         Arguments: ``user_id`` fills ``{userId}``; ``frontegg_tenant_id`` is the
         ``frontegg-tenant-id`` header.
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _DELETE,
             path={"userId": user_id},
             query={},
@@ -1113,7 +1150,7 @@ class UsersApi:
     async def get_query_phrase(
         self,
         *,
-        limit: float | None = None,
+        limit: int | None = None,
         identifier: str | None = None,
         identifier_type: Literal["email", "phoneNumber", "username"] | None = None,
         include_sub_tenants: bool | None = None,
@@ -1122,7 +1159,7 @@ class UsersApi:
         phrase_search_excludes: Sequence[str] | None = None,
         phrase_search_optional: Sequence[str] | None = None,
         phrase_search_approximate: bool | None = None,
-        offset: float | None = None,
+        offset: int | None = None,
         email: str | None = None,
         tenant_id: str | None = None,
         ids: str | None = None,
@@ -1237,8 +1274,8 @@ class UsersApi:
     async def get_usernames(
         self,
         *,
-        limit: float | None = None,
-        offset: float | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
         sort_by: Literal["userId", "username"] | None = None,
         order: Literal["ASC", "DESC"] | None = None,
         username_prefix: str | None = None,
@@ -1292,7 +1329,7 @@ class UsersApi:
         Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
         header.
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _CREATE_USERNAMES,
             path={},
             query={},
@@ -1311,7 +1348,7 @@ class UsersApi:
 
         Arguments: ``username`` fills ``{username}``.
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _DELETE_USERNAMES, path={"username": username}, query={}, headers={}, retries=retries
         )
 
@@ -1362,7 +1399,7 @@ class UsersApi:
         Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
         header.
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _CREATE_EMAIL_ME,
             path={},
             query={},
@@ -1388,7 +1425,7 @@ class UsersApi:
         Arguments: ``body`` is the JSON body; ``frontegg_tenant_id`` is the ``frontegg-tenant-id``
         header.
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _VERIFY_EMAIL_ME,
             path={},
             query={},
@@ -1420,7 +1457,7 @@ class UsersApi:
             answer=AuthenticationResponseDto,
         )
 
-    async def create_activate_code(
+    async def activate_with_code(
         self,
         body: ActivateUserWithCodeDto,
         *,
@@ -1438,13 +1475,26 @@ class UsersApi:
         ``frontegg-vendor-host`` header (required).
         """
         return await self._core.call(
-            _CREATE_ACTIVATE_CODE,
+            _ACTIVATE_WITH_CODE,
             path={},
             query={},
             headers={"frontegg-vendor-host": frontegg_vendor_host},
             body=body,
             retries=retries,
             answer=AuthenticationResponseDto,
+        )
+
+    async def create_activate_code(
+        self,
+        body: ActivateUserWithCodeDto,
+        *,
+        frontegg_vendor_host: str,
+        retries: int | None = None,
+    ) -> AuthenticationResponseDto:
+        """Deprecated: the former name of ``activate_with_code``."""
+        deprecated_name("users.create_activate_code", "users.activate_with_code")
+        return await self.activate_with_code(
+            body, frontegg_vendor_host=frontegg_vendor_host, retries=retries
         )
 
     async def get_activate_strategy(
@@ -1481,11 +1531,11 @@ class UsersApi:
 
         Arguments: ``body`` is the JSON body.
         """
-        await self._core.call_none(
+        await self._core.call_json(
             _ACCEPT_INVITATION, path={}, query={}, headers={}, body=body, retries=retries
         )
 
-    async def create_invitation_accept_code(
+    async def accept_invitation_with_code(
         self, body: AcceptInvitationWithCodeDto, *, retries: int | None = None
     ) -> None:
         """``POST /resources/users/v1/invitation/accept/code``.
@@ -1497,16 +1547,18 @@ class UsersApi:
 
         Arguments: ``body`` is the JSON body.
         """
-        await self._core.call_none(
-            _CREATE_INVITATION_ACCEPT_CODE,
-            path={},
-            query={},
-            headers={},
-            body=body,
-            retries=retries,
+        await self._core.call_json(
+            _ACCEPT_INVITATION_WITH_CODE, path={}, query={}, headers={}, body=body, retries=retries
         )
 
-    async def get_me_v3(self, *, retries: int | None = None) -> UserV3Dto:
+    async def create_invitation_accept_code(
+        self, body: AcceptInvitationWithCodeDto, *, retries: int | None = None
+    ) -> None:
+        """Deprecated: the former name of ``accept_invitation_with_code``."""
+        deprecated_name("users.create_invitation_accept_code", "users.accept_invitation_with_code")
+        return await self.accept_invitation_with_code(body, retries=retries)
+
+    async def get_me(self, *, retries: int | None = None) -> UserV3Dto:
         """``GET /resources/users/v3/me``.
 
         Returns ``UserV3Dto`` (HTTP 200).
@@ -1515,10 +1567,15 @@ class UsersApi:
         A 429, 5xx or failed connection is tried 2 times more (``retries=``).
         """
         return await self._core.call(
-            _GET_ME_V3, path={}, query={}, headers={}, retries=retries, answer=UserV3Dto
+            _GET_ME, path={}, query={}, headers={}, retries=retries, answer=UserV3Dto
         )
 
-    async def get_me_tenants_v2(
+    async def get_me_v3(self, *, retries: int | None = None) -> UserV3Dto:
+        """Deprecated: the former name of ``get_me``."""
+        deprecated_name("users.get_me_v3", "users.get_me")
+        return await self.get_me(retries=retries)
+
+    async def get_me_tenants(
         self, *, frontegg_user_id: str | None = None, retries: int | None = None
     ) -> list[UserTenantDataDto]:
         """``GET /resources/users/v2/me/tenants``.
@@ -1532,13 +1589,20 @@ class UsersApi:
         EnvironmentSession; a user's token names it).
         """
         return await self._core.call(
-            _GET_ME_TENANTS_V2,
+            _GET_ME_TENANTS,
             path={},
             query={},
             headers={"frontegg-user-id": frontegg_user_id},
             retries=retries,
             answer=list[UserTenantDataDto],
         )
+
+    async def get_me_tenants_v2(
+        self, *, frontegg_user_id: str | None = None, retries: int | None = None
+    ) -> list[UserTenantDataDto]:
+        """Deprecated: the former name of ``get_me_tenants``."""
+        deprecated_name("users.get_me_tenants_v2", "users.get_me_tenants")
+        return await self.get_me_tenants(frontegg_user_id=frontegg_user_id, retries=retries)
 
     async def get_me_hierarchy(
         self, *, retries: int | None = None
@@ -1578,7 +1642,7 @@ class UsersApi:
             answer=MeAuthorizationResponseDto,
         )
 
-    async def get_me_tenants(self, *, retries: int | None = None) -> GetUserTenantsResponseDto:
+    async def get_me_tenants_v1(self, *, retries: int | None = None) -> GetUserTenantsResponseDto:
         """``GET /resources/users/v1/me/tenants``.
 
         Returns ``GetUserTenantsResponseDto`` (HTTP 200).
@@ -1587,7 +1651,7 @@ class UsersApi:
         A 429, 5xx or failed connection is tried 2 times more (``retries=``).
         """
         return await self._core.call(
-            _GET_ME_TENANTS,
+            _GET_ME_TENANTS_V1,
             path={},
             query={},
             headers={},

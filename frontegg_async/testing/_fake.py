@@ -30,6 +30,7 @@ from ._common import (
     LOGOUT,
     ME,
     ME_TENANTS,
+    ME_V3,
     MFA_VERIFY,
     OAUTH_AUTHORIZE,
     OAUTH_LOGIN,
@@ -63,15 +64,15 @@ class FakeFrontegg(FaultControls, OAuthRoutes, ResourceRoutes):
 
     It serves, as Frontegg's spec and its own clients describe them (PROTOCOL.md), under both
     ``/identity`` and ``/frontegg/identity``: user login, refresh (with the refresh cookie
-    only), logout, MFA verification, ``/resources/users/v2/me``, ``/resources/users/v3/me/tenants``
-    and tenant switching; API tokens (v2) with rotating refresh; the environment token at
-    ``url / "auth/vendor"``; a users listing; the configuration with the signing key's PEM;
-    the JWKS at ``/.well-known/jwks.json``; and every other operation of the spec, checked
-    against it and answered from its schemas. Tokens are RS256 JWTs with Frontegg's claims
-    and a ``kid``; refresh tokens are single use (a user's travel in an
-    ``fe_refresh_<clientId>`` cookie); errors are ``{"errors": [...]}`` bodies. ``fail_next``
-    injects faults; ``calls`` counts calls per endpoint; ``requests`` records every request
-    with the answer sent.
+    only), logout, MFA verification, ``/resources/users/v2/me`` and ``v3/me``,
+    ``/resources/users/v3/me/tenants`` and tenant switching; API tokens (v2) with rotating
+    refresh; the environment token at ``url / "auth/vendor"``; a users listing; the
+    configuration with the signing key's PEM; the JWKS at ``/.well-known/jwks.json``; and every
+    other operation of the spec, checked against it and answered from its schemas. Tokens are
+    RS256 JWTs with Frontegg's claims and a ``kid``; refresh tokens are single use (a user's
+    travel in an ``fe_refresh_<clientId>`` cookie); errors are ``{"errors": [...]}`` bodies.
+    ``fail_next`` injects faults; ``calls`` counts calls per endpoint; ``requests`` records
+    every request with the answer sent.
 
     Args:
         token_lifetime: seconds an access token lives (``expiresIn``), for every kind.
@@ -158,6 +159,7 @@ class FakeFrontegg(FaultControls, OAuthRoutes, ResourceRoutes):
             ("POST", "/resources/auth/v1/logout", LOGOUT, self._logout),
             ("POST", "/resources/auth/v1/user/mfa/verify", MFA_VERIFY, self._mfa_verify),
             ("GET", "/resources/users/v2/me", ME, self._me),
+            ("GET", "/resources/users/v3/me", ME_V3, self._me_v3),
             # Not in the published spec; every Frontegg client loads it after login.
             ("GET", "/resources/users/v3/me/tenants", ME_TENANTS, self._me_tenants),
             ("POST", "/resources/auth/v2/api-token", API_TOKEN, self._api_token),

@@ -101,6 +101,16 @@ class ResourceRoutes(FakeState):
         user, claims = signed_in
         return web.json_response(self._user_dto(user, claims["tenantId"]))
 
+    async def _me_v3(self, request: web.Request, body: Any) -> web.Response:
+        signed_in = self._signed_in_user(request)
+        if isinstance(signed_in, web.Response):
+            return signed_in
+        user, claims = signed_in
+        # The newer shape: the same user without the roles and permissions of the tenant.
+        answer = self._user_dto(user, claims["tenantId"])
+        del answer["roles"], answer["permissions"]
+        return web.json_response(answer)
+
     async def _me_tenants(self, request: web.Request, body: Any) -> web.Response:
         signed_in = self._signed_in_user(request)
         if isinstance(signed_in, web.Response):

@@ -228,8 +228,9 @@ async def use_the_api_client(
     # warn_unused_ignores makes this line fail the check if it ever stops saying so).
     wrong = client.roles  # type: ignore[misc]
     users: UsersApi = client.users
-    me: UserDto = await users.get_me()
-    again: UserDto = await users.get_me(retries=5)
+    me: UserV3Dto = await users.get_me()  # the newest version has the plain name
+    again: UserV3Dto = await users.get_me(retries=5)
+    older: UserDto = await users.get_me_v2()
     admin = FronteggClient(environment)
     roles: RolesApi = admin.roles
     created: list[RoleResponse] = await roles.create(

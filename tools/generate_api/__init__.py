@@ -28,12 +28,17 @@ Naming, so that a method can be found from its path (and back):
   PATCH -> ``update``, DELETE -> ``delete``, POST -> ``create``; but when the last word of a
   POST path is an action (``ACTION_WORDS``: verify, lock, reset, ...), that word is the verb.
   Where two operations of a group would share a name, the one whose path ends in a parameter
-  gets ``_by_<parameter>`` (``get`` and ``get_by_id``); if they still clash, the oldest
-  version keeps the name and each newer one gets ``_v2``, ``_v3``...;
+  gets ``_by_<parameter>`` (``get`` and ``get_by_id``); if they still clash, the newest version
+  keeps the name and each older one gets ``_v1``, ``_v2``...; where the rule reads wrong, the
+  table ``naming.NAME_OVERRIDES`` names the call (``POST /resources/auth/v1/user`` is
+  ``general.login``). A method's name from before this rule that no method took over is kept
+  one release as a deprecated alias;
 - parameters: path parameters are positional, in path order, then ``body``; query and header
   parameters are keyword-only, snake_cased without their leading underscore
   (``_sortBy`` -> ``sort_by``, ``frontegg-tenant-id`` -> ``frontegg_tenant_id``); every
-  method also takes ``retries`` (passed to ``session.request()``).
+  method also takes ``retries`` (passed to ``session.request()``); ``_limit`` and ``_offset``
+  are ``int`` (the spec says number; they count). A GET whose answer the spec does not describe
+  returns the decoded JSON (``Any``).
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from frontegg_async._policy import DEFAULT_API_RETRIES, IDEMPOTENT_METHODS
 from .models import Models
 from .naming import Operation, pascal, py_name
 from .spec import Spec, strip_prose, success_schema
-from .text import wrap
+from .text import module_head, wrap
 
 AUDIENCE_WORDS = {
     "ANY": "any session (these calls are public or act on the signed-in user)",
@@ -26,6 +26,11 @@ AUDIENCE_WORDS = {
 #: never send them there): optional keywords, required (checked before sending) only on an
 #: EnvironmentSession, whose token names no user.
 DERIVED_FROM_USER_TOKEN = ("frontegg-tenant-id", "frontegg-user-id")
+
+
+#: Query parameters the spec calls numbers that count (items per page, a page number):
+#: typed ``int``, since a fraction means nothing to Frontegg.
+COUNTING_PARAMETERS = frozenset({"_limit", "_offset"})
 
 
 def derived_header(op: Operation, param: dict[str, Any]) -> bool:
@@ -63,6 +68,8 @@ class GroupWriter:
         self.class_name = pascal(group) + "Api"
         self.model_names: set[str] = set()
         self.typing_names: set[str] = set()
+        #: Whether a deprecated alias was written (it needs ``deprecated_name``).
+        self.aliased = False
 
     def note_types(self, annotation: str) -> None:
         for word in re.findall(r"[A-Za-z_]\w*", annotation):
@@ -100,6 +107,8 @@ class GroupWriter:
                 raise ValueError(f"{user}: two parameters become {name}")
             names.add(name)
             annotation = param_type(self.spec, param.get("schema", {}))
+            if param["name"] in COUNTING_PARAMETERS and annotation == "float":
+                annotation = "int"
             self.note_types(annotation)
             if param.get("required") and not derived_header(op, param):
                 keywords.append(f"{name}: {annotation}")
@@ -112,7 +121,12 @@ class GroupWriter:
         signature.append("*")
         signature += [*keywords, "retries: int | None = None"]
         status, answer_schema = success_schema(self.spec, op.raw)
-        if answer_schema is None:
+        if answer_schema is None and op.method == "get":
+            # A read whose answer the spec leaves undescribed still answers something: the
+            # decoded JSON is returned as it came, never thrown away.
+            returns = "Any"
+            self.typing_names.add("Any")
+        elif answer_schema is None:
             returns = "None"
         else:
             returns = self.models.type_of(answer_schema, pascal(op.name) + "Response", user)
@@ -131,12 +145,63 @@ class GroupWriter:
             call.append("body=body")
         call.append("retries=retries")
         if returns == "None":
-            lines.append(f"        await self._core.call_none({', '.join(call)})")
+            lines.append(f"        await self._core.call_json({', '.join(call)})")
+        elif returns == "Any":
+            lines.append(f"        return await self._core.call_json({', '.join(call)})")
         else:
             call.append(f"answer={returns}")
             lines.append(f"        return await self._core.call({', '.join(call)})")
-        lines += self.iterator(op, returns, keywords, query_args, header_args)
+        iterator = self.iterator(op, returns, keywords, query_args, header_args)
+        lines += iterator
+        lines += self.aliases(op, signature, returns, paged=bool(iterator))
         return lines
+
+    def aliases(
+        self, op: Operation, signature: list[str], returns: str, *, paged: bool
+    ) -> list[str]:
+        """The former name of a renamed method (and of its ``iter_`` twin), kept one release as
+        a deprecated alias, where no method of the group took it over."""
+        taken = {o.name for o in self.ops} | {f"iter_{o.name}" for o in self.ops}
+        if op.former_name == op.name or op.former_name in taken:
+            return []
+        star = signature.index("*")
+        positional = [part.split(":")[0] for part in signature[1:star]]
+        keywords = [part.split(":")[0] for part in signature[star + 1 :]]
+        args = ", ".join([*positional, *(f"{name}={name}" for name in keywords)])
+        lines = self.alias(
+            op.former_name,
+            op.name,
+            f"async def {op.former_name}({', '.join(signature)}) -> {returns}",
+            f"await self.{op.name}({args})",
+        )
+        former_iter, new_iter = f"iter_{op.former_name}", f"iter_{op.name}"
+        if paged and former_iter not in taken:
+            item = returns.removeprefix("Page[").removesuffix("]")
+            rest = [k for k in keywords if k not in ("limit", "offset")]
+            page_signature = [
+                "self",
+                "*",
+                "page_size: int = 50",
+                *[part for part in signature[star + 1 :] if part.split(":")[0] in rest],
+            ]
+            forwarded = ", ".join(["page_size=page_size", *(f"{name}={name}" for name in rest)])
+            lines += self.alias(
+                former_iter,
+                new_iter,
+                f"def {former_iter}({', '.join(page_signature)}) -> AsyncIterator[{item}]",
+                f"self.{new_iter}({forwarded})",
+            )
+        return lines
+
+    def alias(self, old: str, new: str, definition: str, call: str) -> list[str]:
+        self.aliased = True
+        return [
+            "",
+            f"    {definition}:",
+            *wrap(f'"""Deprecated: the former name of ``{new}``."""', 8),
+            f'        deprecated_name("{self.group}.{old}", "{self.group}.{new}")',
+            f"        return {call}",
+        ]
 
     def iterator(
         self,
@@ -176,6 +241,8 @@ class GroupWriter:
     def docstring(self, op: Operation, status: str, returns: str) -> list[str]:
         if returns == "None":
             answer = f"Frontegg answers {status} with no body; returns None."
+        elif returns == "Any":
+            answer = f"Returns the answer's JSON as it came ({status}; None if empty): no schema."
         elif returns.startswith("Page["):
             answer = f"Returns one page ({status}): ``{returns}``, with links and totals."
         else:
@@ -242,16 +309,11 @@ class GroupWriter:
         if plain:
             typing_imports.append(f"from typing import {', '.join(plain)}")
         header = [
-            f'"""``client.{self.group}``: the operations tagged "{self.ops[0].tag}".',
-            "",
-            "Generated by tools/generate_api from Frontegg's OpenAPI spec: do not edit.",
-            '"""',
-            "",
-            "from __future__ import annotations",
-            "",
+            *module_head(f'``client.{self.group}``: the operations tagged "{self.ops[0].tag}".'),
             *([*typing_imports, ""] if typing_imports else []),
             "from .._api import ApiCore, Audience, Operation"
-            + (", Page" if "Page" in self.typing_names else ""),
+            + (", Page" if "Page" in self.typing_names else "")
+            + (", deprecated_name" if self.aliased else ""),
         ]
         if models:
             header.append(f"from .models import {', '.join(models)}")
@@ -278,13 +340,7 @@ class GroupWriter:
 
 def render_client(writers: list[GroupWriter]) -> str:
     lines = [
-        '"""``FronteggClient``: every operation of the identity API, grouped by tag.',
-        "",
-        "Generated by tools/generate_api from Frontegg's OpenAPI spec: do not edit.",
-        '"""',
-        "",
-        "from __future__ import annotations",
-        "",
+        *module_head("``FronteggClient``: every operation of the identity API, grouped by tag."),
         "from typing import Generic, TypeVar",
         "",
         "from .._api import ApiCore",

@@ -47,6 +47,7 @@ from collections.abc import Awaitable, Callable
 from ._clock import Clock, boottime
 from ._codec import StoreIdentity
 from ._core.flows import Strategy
+from ._core.tokens import TokenSet
 from ._core.wire import Driver
 from ._errors import (
     FronteggError,
@@ -75,7 +76,6 @@ from ._policy import (
 from ._secrets import Secret
 from ._sharing import SharedStore, Stored, is_newer
 from ._stores import TokenStore
-from ._tokens import TokenSet
 
 logger = logging.getLogger("frontegg_async")
 

@@ -25,9 +25,9 @@ from attrs import evolve
 
 from ._clock import Clock
 from ._codec import StoreIdentity, decode_tokens, encode_tokens
+from ._core.tokens import TokenSet
 from ._errors import StoreError
 from ._stores import TokenStore
-from ._tokens import TokenSet
 
 logger = logging.getLogger("frontegg_async")
 

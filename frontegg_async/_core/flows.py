@@ -16,7 +16,6 @@ from typing import Protocol
 
 from yarl import URL
 
-from .._claims import issued_and_expires
 from .._errors import (
     AuthenticationError,
     MfaRequiredError,
@@ -30,10 +29,10 @@ from .._models import (
     parse_auth_response,
     parse_body,
 )
-from .._policy import MIN_LIFETIME, effective_lifetime, is_refresh_rejection
+from .._policy import is_refresh_rejection
 from .._secrets import Secret
-from .._tokens import TokenSet
 from .._totp import decode_secret, totp
+from .tokens import TokenSet, issued
 from .wire import (
     Answer,
     Flow,
@@ -92,42 +91,6 @@ def mfa_required(auth: AuthResponse, mfa_token: str) -> MfaRequiredError:
     return MfaRequiredError(
         message, mfa_token=mfa_token, strategies=strategies, enrolled=auth.mfa_enrolled
     )
-
-
-def token_lifetime(expires_in: float, access_token: str, *, what: str, took: float) -> float:
-    """How long to trust a token: positive ``expiresIn``, shortened by its JWT's ``exp - iat``.
-
-    See ``effective_lifetime``; a token that is not a JWT is trusted for ``expiresIn``. Refused
-    with ``ResponseFormatError``: a lifetime that is not positive, one no longer than the round
-    trip that obtained it (``took`` seconds: it would lapse before use), and a JWT whose ``exp``
-    is not after its ``iat``.
-    """
-    if not expires_in > 0:
-        raise ResponseFormatError(
-            f"{what} answered with expiresIn={expires_in:g}; a lifetime must be positive"
-        )
-    # An opaque token has neither: expiresIn alone says how long it lives.
-    issued_at, expires_at = issued_and_expires(access_token)
-    if issued_at is not None and expires_at is not None and expires_at <= issued_at:
-        raise ResponseFormatError(
-            f"{what} answered with a JWT whose exp ({expires_at:.0f}) is not after its iat "
-            f"({issued_at:.0f}): it is dead on arrival, and no lifetime can be trusted for it"
-        )
-    lifetime = effective_lifetime(expires_in, issued_at=issued_at, expires_at=expires_at)
-    if lifetime <= max(MIN_LIFETIME, took):
-        raise ResponseFormatError(
-            f"{what} answered with a token that lives {lifetime:g} s, no longer than the "
-            f"{took:.3g} s its answer took: it would lapse before it could be used"
-        )
-    if lifetime < expires_in:
-        logger.warning(
-            "%s: expiresIn=%g is longer than the token's own exp - iat or past the cap; "
-            "trusting it for %g s",
-            what,
-            expires_in,
-            lifetime,
-        )
-    return lifetime
 
 
 class UserPassword:
@@ -285,15 +248,15 @@ class UserPassword:
                 f"{what} set no fe_refresh_* cookie, so the session could not refresh; "
                 "pass client_id= (or application_id=) so that it can name the cookie itself"
             )
-        return TokenSet(
-            access_token=Secret(auth.access_token),
-            refresh_token=Secret(auth.refresh_token) if auth.refresh_token else None,
+        return issued(
+            auth,
+            access_token=auth.access_token,
+            refresh_token=auth.refresh_token,
             cookie=cookie,
-            obtained_at=started,
-            lifetime=token_lifetime(
-                auth.expires_in, auth.access_token, what=what, took=self._clock() - started
-            ),
-            answer=auth,
+            expires_in=auth.expires_in,
+            started=started,
+            what=what,
+            clock=self._clock,
         )
 
 
@@ -335,18 +298,15 @@ class Environment(ClientCredentials):
         vendor = parse_body(succeeded(answer, what).body, VendorToken, what=what)
         if not vendor.token:
             raise ResponseFormatError("environment authentication answered with an empty token")
-        return TokenSet(
-            access_token=Secret(vendor.token),
+        return issued(
+            vendor,
+            access_token=vendor.token,
             refresh_token=None,
             cookie=None,
-            obtained_at=started,
-            lifetime=token_lifetime(
-                vendor.expires_in,
-                vendor.token,
-                what="environment authentication",
-                took=self._clock() - started,
-            ),
-            answer=vendor,
+            expires_in=vendor.expires_in,
+            started=started,
+            what=what,
+            clock=self._clock,
         )
 
     def can_renew(self, tokens: TokenSet) -> bool:
@@ -401,13 +361,13 @@ class ApiToken(ClientCredentials):
         api = parse_body(answer.body, ApiTokenResponse, what=what)
         if not api.access_token:
             raise ResponseFormatError(f"{what} answered with an empty access_token")
-        return TokenSet(
-            access_token=Secret(api.access_token),
-            refresh_token=Secret(api.refresh_token) if api.refresh_token else None,
+        return issued(
+            api,
+            access_token=api.access_token,
+            refresh_token=api.refresh_token,
             cookie=None,
-            obtained_at=started,
-            lifetime=token_lifetime(
-                api.expires_in, api.access_token, what=what, took=self._clock() - started
-            ),
-            answer=api,
+            expires_in=api.expires_in,
+            started=started,
+            what=what,
+            clock=self._clock,
         )

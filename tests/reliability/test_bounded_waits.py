@@ -111,7 +111,7 @@ async def test_a_lifetime_shorter_than_a_round_trip_is_refused_not_spun_on() -> 
 
 
 async def test_an_opaque_token_shorter_than_its_round_trip_is_refused() -> None:
-    from frontegg_async._core.flows import token_lifetime
+    from frontegg_async._core.tokens import token_lifetime
 
     with pytest.raises(ResponseFormatError, match=r"no longer than the 0\.2 s its answer took"):
         token_lifetime(0.1, "opaque", what="login", took=0.2)

@@ -18,9 +18,9 @@ from frontegg_async import (
     ServerError,
 )
 from frontegg_async._core.flows import ApiToken, Environment, UserPassword
+from frontegg_async._core.tokens import TokenSet
 from frontegg_async._core.wire import Answer, Flow, RefreshCookie, Request, find_refresh_cookie
 from frontegg_async._secrets import Secret
-from frontegg_async._tokens import TokenSet
 from frontegg_async._totp import decode_secret, totp
 
 T = TypeVar("T")

@@ -1,0 +1,104 @@
+"""What a session holds between calls: one token set, replaced whole on every renewal, and the
+rule for how long an answer's token is trusted."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from attrs import field, frozen
+
+from .._claims import issued_and_expires
+from .._errors import ResponseFormatError
+from .._policy import MIN_LIFETIME, effective_lifetime
+from .._secrets import Secret
+from .wire import RefreshCookie
+
+logger = logging.getLogger("frontegg_async")
+
+
+@frozen
+class TokenSet:
+    """An access token with what renews it, and when it was obtained.
+
+    Replaced as a whole: the access token, the refresh token and the cookie always belong to the
+    same answer, so a consumed refresh token can never be paired with a newer access token.
+    """
+
+    access_token: Secret = field(repr=False)
+    refresh_token: Secret | None = field(repr=False)
+    cookie: RefreshCookie | None = field(repr=False)
+    #: Wall-clock time just before the request that produced it was sent (conservative).
+    obtained_at: float
+    #: Seconds the access token lives, from ``expiresIn``.
+    lifetime: float
+    #: The server's answer that carried it (``AuthResponse``, ``VendorToken``, ...).
+    answer: Any = field(default=None, repr=False)
+    #: Counts the sets of one identity in a shared store: each login or renewal stores the
+    #: highest generation seen plus one, so "newer" never depends on a machine's clock.
+    generation: int = 0
+
+    @property
+    def fingerprint(self) -> str:
+        """A short label of the access token, safe to log."""
+        return self.access_token.fingerprint
+
+
+def token_lifetime(expires_in: float, access_token: str, *, what: str, took: float) -> float:
+    """How long to trust a token: positive ``expiresIn``, shortened by its JWT's ``exp - iat``.
+
+    See ``effective_lifetime``; a token that is not a JWT is trusted for ``expiresIn``. Refused
+    with ``ResponseFormatError``: a lifetime that is not positive, one no longer than the round
+    trip that obtained it (``took`` seconds: it would lapse before use), and a JWT whose ``exp``
+    is not after its ``iat``.
+    """
+    if not expires_in > 0:
+        raise ResponseFormatError(
+            f"{what} answered with expiresIn={expires_in:g}; a lifetime must be positive"
+        )
+    # An opaque token has neither: expiresIn alone says how long it lives.
+    issued_at, expires_at = issued_and_expires(access_token)
+    if issued_at is not None and expires_at is not None and expires_at <= issued_at:
+        raise ResponseFormatError(
+            f"{what} answered with a JWT whose exp ({expires_at:.0f}) is not after its iat "
+            f"({issued_at:.0f}): it is dead on arrival, and no lifetime can be trusted for it"
+        )
+    lifetime = effective_lifetime(expires_in, issued_at=issued_at, expires_at=expires_at)
+    if lifetime <= max(MIN_LIFETIME, took):
+        raise ResponseFormatError(
+            f"{what} answered with a token that lives {lifetime:g} s, no longer than the "
+            f"{took:.3g} s its answer took: it would lapse before it could be used"
+        )
+    if lifetime < expires_in:
+        logger.warning(
+            "%s: expiresIn=%g is longer than the token's own exp - iat or past the cap; "
+            "trusting it for %g s",
+            what,
+            expires_in,
+            lifetime,
+        )
+    return lifetime
+
+
+def issued(
+    answer: object,
+    *,
+    access_token: str,
+    refresh_token: str | None,
+    cookie: RefreshCookie | None,
+    expires_in: float,
+    started: float,
+    what: str,
+    clock: Callable[[], float],
+) -> TokenSet:
+    """The token set an answer carries: obtained when its request was sent (``started``, so
+    that its lifetime is never overestimated), trusted for ``token_lifetime``."""
+    return TokenSet(
+        access_token=Secret(access_token),
+        refresh_token=Secret(refresh_token) if refresh_token else None,
+        cookie=cookie,
+        obtained_at=started,
+        lifetime=token_lifetime(expires_in, access_token, what=what, took=clock() - started),
+        answer=answer,
+    )

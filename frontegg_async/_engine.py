@@ -45,7 +45,6 @@ import random
 from collections.abc import Awaitable, Callable
 
 from ._clock import Clock, boottime
-from ._codec import StoreIdentity
 from ._core.flows import Strategy
 from ._core.tokens import TokenSet
 from ._core.wire import Driver
@@ -76,6 +75,7 @@ from ._policy import (
 from ._secrets import Secret
 from ._sharing import SharedStore, Stored, is_newer
 from ._stores import TokenStore
+from ._stores.codec import StoreIdentity
 
 logger = logging.getLogger("frontegg_async")
 

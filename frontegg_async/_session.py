@@ -21,7 +21,6 @@ from yarl import URL
 
 from ._claims import Claims, decode_claims
 from ._clock import BOOT_CLOCK, Clock, SystemClock
-from ._codec import StoreIdentity
 from ._core.flows import ApiToken, Environment, Strategy, UserPassword
 from ._core.wire import MAX_API_ANSWER, Answer, Request, decipher_answer
 from ._engine import TokenEngine
@@ -47,6 +46,7 @@ from ._policy import (
 from ._regions import Region
 from ._secrets import Secret
 from ._stores import TokenStore
+from ._stores.codec import StoreIdentity
 from ._totp import decode_secret
 from ._transport import Transport, scrub_credentials
 

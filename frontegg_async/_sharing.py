@@ -9,7 +9,7 @@ instead (and renewed with its own refresh token if its access token lapsed), so 
 rotating refresh token is never sent by two sharers. A set that renewal produced and the store
 could not take (it was down, the disk full) is kept as *unsaved*: the session uses it, and it
 is stored once the store answers, unless a sharer stored a newer one meanwhile. A store that
-holds another identity's set is never read as ours nor overwritten (``_codec``).
+holds another identity's set is never read as ours nor overwritten (``_stores.codec``).
 
 A session without a store (the default) shares nothing: every call here is then a no-op, and
 the lease is always granted.
@@ -24,10 +24,10 @@ from collections.abc import AsyncIterator
 from attrs import evolve
 
 from ._clock import Clock
-from ._codec import StoreIdentity, decode_tokens, encode_tokens
 from ._core.tokens import TokenSet
 from ._errors import StoreError
 from ._stores import TokenStore
+from ._stores.codec import StoreIdentity, decode_tokens, encode_tokens
 
 logger = logging.getLogger("frontegg_async")
 

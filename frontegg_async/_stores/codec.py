@@ -19,12 +19,12 @@ from typing import Any
 
 from attrs import evolve, frozen
 
-from ._claims import issued_and_expires
-from ._core.tokens import TokenSet
-from ._core.wire import RefreshCookie
-from ._errors import StoreError
-from ._models import ApiTokenResponse, AuthResponse, VendorToken
-from ._secrets import Secret
+from .._claims import issued_and_expires
+from .._core.tokens import TokenSet
+from .._core.wire import RefreshCookie
+from .._errors import StoreError
+from .._models import ApiTokenResponse, AuthResponse, VendorToken
+from .._secrets import Secret
 
 #: The layout written; a set of any other layout is ignored (and replaced by the next save).
 STATE_VERSION = 2

@@ -7,48 +7,36 @@ engine; everything else (freshness, single flight, retries, events, requests) is
 
 from __future__ import annotations
 
-import ipaddress
 import logging
-import random
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar, cast
 
 import aiohttp
-from aiohttp import ClientHandlerType, ClientRequest, ClientResponse, hdrs
 from yarl import URL
 
 from ._claims import Claims, decode_claims
 from ._clock import BOOT_CLOCK, Clock, SystemClock
 from ._core.flows import ApiToken, Environment, Strategy, UserPassword
-from ._core.wire import MAX_API_ANSWER, Answer, Request, decipher_answer
+from ._core.wire import MAX_API_ANSWER
 from ._engine import TokenEngine
 from ._errors import (
     ConfigurationError,
     FronteggError,
-    InvalidRequestError,
     MfaRequiredError,
     SessionExpiredError,
-    TransportError,
     check_header_value,
-    has_control_character,
-    restated,
 )
 from ._events import EventCallback, SessionState, Subscription
-from ._models import ApiTokenResponse, AuthResponse, User, VendorToken, read_json, structure
-from ._policy import (
-    API_RETRY_WINDOW,
-    bounded_retry_delay,
-    default_api_retries,
-    honoured_retry_after,
-)
+from ._http import BearerHttp, Middleware, is_loopback_host
+from ._models import ApiTokenResponse, AuthResponse, User, VendorToken, structure
 from ._regions import Region
 from ._secrets import Secret
 from ._stores import TokenStore
 from ._stores.codec import StoreIdentity
 from ._totp import decode_secret
-from ._transport import Transport, scrub_credentials
+from ._transport import Transport
 
 logger = logging.getLogger("frontegg_async")
 
@@ -57,23 +45,9 @@ _clock_gettime = time.clock_gettime
 _BOOTTIME: int = BOOT_CLOCK if BOOT_CLOCK is not None else -1
 
 AnswerT = TypeVar("AnswerT")
-SentT = TypeVar("SentT")
-Middleware = Callable[[ClientRequest, ClientHandlerType], Any]
 
 ME_PATH = "resources/users/v2/me"
 SWITCH_TENANT_PATH = "resources/users/v1/tenant"
-
-
-def is_loopback_host(host: str | None) -> bool:
-    """Whether ``host`` is this machine: localhost, 127.0.0.0/8 or ::1."""
-    if host is None:
-        return False
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def check_base_url(url: URL, *, what: str = "base_url") -> URL:
@@ -189,6 +163,14 @@ class _TokenSession(Generic[AnswerT]):
             # A caller that asked for a renewal (refresh(), a 401) waits a few request timeouts
             # at most, not the token's whole remaining life.
             wait_budget=3 * timeout,
+        )
+        self._http = BearerHttp(
+            name=name,
+            identity_url=identity_url,
+            transport=self._transport,
+            clock=self._clock,
+            access_token=self.access_token,
+            renew_if_current=self._engine.renew_if_current,
         )
         self._hot = self._engine.hot
         # On the system clock, where a boot-time clock exists, one clock call settles it.
@@ -322,20 +304,6 @@ class _TokenSession(Generic[AnswerT]):
 
     # -- using the token ------------------------------------------------------------------------
 
-    def _resolve(self, path: str | URL) -> URL:
-        target = URL(path) if isinstance(path, str) else path
-        base = self._identity_url
-        if target.is_absolute():
-            if (target.scheme, target.host, target.port) != (base.scheme, base.host, base.port):
-                raise InvalidRequestError(
-                    f"request() sends the token to {base.host} only, not to {target.host}; "
-                    "use middleware_for() with your own ClientSession for other hosts; "
-                    "nothing was sent"
-                )
-            return target
-        joined = base.path.rstrip("/") + "/" + target.path.lstrip("/")
-        return base.with_path(joined).with_query(target.query)
-
     async def request(
         self,
         method: str,
@@ -360,108 +328,15 @@ class _TokenSession(Generic[AnswerT]):
         ``ResponseFormatError``, stopped as it arrives. Failures raise the typed errors of
         ``FronteggError``; after retries, the message says how many tries were made.
         """
-        for name, value in (headers or {}).items():
-            if has_control_character(name + value):
-                raise InvalidRequestError(
-                    f"the header {name!r} holds a control character (a line break?); "
-                    "nothing was sent"
-                )
-        if retries is None:
-            retries = default_api_retries(method)
-        elif isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
-            raise InvalidRequestError(
-                f"retries must be a whole number of 0 or more, not {retries!r}; nothing was sent"
-            )
-        url = self._resolve(path)
-        what = f"{method.upper()} {url.path}"
-
-        def send(token: str) -> Awaitable[Answer]:
-            return self._with_retries(
-                lambda: self._transport.send(
-                    Request(
-                        method,
-                        url,
-                        what=what,
-                        json=json,
-                        params=params,
-                        headers=headers or {},
-                        bearer=Secret(token),
-                        limit=max_bytes,
-                    )
-                ),
-                what,
-                attempts=1 + retries,
-            )
-
-        answer = await self._with_bearer(send, lambda answer: answer.status)
-        error = decipher_answer(answer, what)
-        if error is not None:
-            raise error
-        if not answer.body.strip():
-            return None
-        return read_json(answer.body, what=what)
-
-    async def _with_retries(
-        self, send: Callable[[], Awaitable[Answer]], what: str, *, attempts: int
-    ) -> Answer:
-        """Send until an answer that is not a transient failure, within ``attempts`` tries and
-        the retry window (``_policy.bounded_retry_delay``). A 401 is returned at once, for the
-        bearer flow to renew; so is any answer that is not worth another try. When the tries
-        run out, the last failure is raised, saying how many were made."""
-        started = self._clock.monotonic()
-        attempt = 0
-        while True:
-            began = self._clock.monotonic()
-            try:
-                answer = await send()
-            except TransportError as error:
-                failure: FronteggError = error
-            else:
-                if answer.status < 400 or answer.status == 401:
-                    return answer
-                verdict = decipher_answer(answer, what)
-                if verdict is None or not verdict.retryable:
-                    return answer
-                failure = verdict
-            now = self._clock.monotonic()
-            delay = bounded_retry_delay(
-                attempt,
-                attempts=attempts,
-                jitter=random.random(),
-                retry_after=honoured_retry_after(failure),
-                spent=now - started,
-                took=now - began,
-                budget=API_RETRY_WINDOW,
-            )
-            if delay is None:
-                if attempt == 0:
-                    raise failure
-                raise restated(
-                    failure, f"{failure} (tried {attempt + 1} times in {now - started:.1f} s)"
-                )
-            logger.info("%s: %s (try %d); again in %.3g s", self._name, failure, attempt + 1, delay)
-            await self._clock.sleep(delay)
-            attempt += 1
-
-    async def _with_bearer(
-        self,
-        send: Callable[[str], Awaitable[SentT]],
-        status: Callable[[SentT], int],
-        *,
-        can_resend: Callable[[], bool] = lambda: True,
-        discard: Callable[[SentT], None] = lambda _: None,
-    ) -> SentT:
-        """The one 401 flow, for ``request()`` and the middleware alike: send with a fresh
-        token; on a 401, renew once (unless a newer token already replaced the refused one:
-        many 401s, one renewal) and send once more, if what was sent can be sent again.
-        Otherwise the 401 is returned as it came."""
-        token = await self.access_token()
-        sent = await send(token)
-        if status(sent) != 401 or not can_resend():
-            return sent
-        discard(sent)
-        await self._engine.renew_if_current(token)
-        return await send(await self.access_token())
+        return await self._http.request(
+            method,
+            path,
+            json=json,
+            params=params,
+            headers=headers,
+            max_bytes=max_bytes,
+            retries=retries,
+        )
 
     @property
     def middleware(self) -> Middleware:
@@ -482,43 +357,7 @@ class _TokenSession(Generic[AnswerT]):
     def middleware_for(self, *hosts: str) -> Middleware:
         """Like ``middleware``, for requests to the hosts you name (on any port; plain http
         only on loopback). With none, the identity service's origin only."""
-        named = frozenset(h.lower() for h in hosts)
-        identity = self._identity_url
-        origin = (identity.scheme, (identity.host or "").lower(), identity.port)
-
-        def allowed(url: URL) -> bool:
-            host = (url.host or "").lower()
-            if named:
-                return host in named
-            return (url.scheme, host, url.port) == origin
-
-        async def frontegg_auth(req: ClientRequest, handler: ClientHandlerType) -> ClientResponse:
-            if not allowed(req.url):
-                return await handler(req)
-            host = req.url.host or ""
-            if req.url.scheme != "https" and not is_loopback_host(host):
-                raise ConfigurationError(
-                    f"refusing to send the Frontegg token over plain http to {host}; use https "
-                    "(plain http is allowed on loopback only); nothing was sent"
-                )
-
-            async def send(token: str) -> ClientResponse:
-                req.headers[hdrs.AUTHORIZATION] = f"Bearer {token}"
-                try:
-                    return await handler(req)
-                except aiohttp.ClientResponseError as error:
-                    scrub_credentials(error)
-                    raise
-
-            return await self._with_bearer(
-                send,
-                lambda response: response.status,
-                # A streamed body is spent once sent: resent, it would go out empty.
-                can_resend=lambda: not getattr(req.body, "consumed", False),
-                discard=lambda response: response.release(),
-            )
-
-        return frontegg_auth
+        return self._http.middleware_for(*hosts)
 
     # -- lifecycle ------------------------------------------------------------------------------
 

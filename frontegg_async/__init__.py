@@ -24,6 +24,7 @@ from ._errors import (
     WrongSessionError,
 )
 from ._events import EventKind, SessionState, Subscription, TokenEvent
+from ._machine import ApiTokenSession, EnvironmentSession
 from ._models import (
     ApiTokenResponse,
     AuthResponse,
@@ -39,8 +40,8 @@ from ._models import (
     VendorToken,
 )
 from ._regions import Region
-from ._session import ApiTokenSession, EnvironmentSession, FronteggSession
 from ._stores import FileStore, MemoryStore, RedisStore, TokenStore
+from ._user import FronteggSession
 from ._version import __version__
 
 if TYPE_CHECKING:

@@ -28,7 +28,8 @@ from ._errors import InvalidRequestError, ResponseFormatError, WrongSessionError
 from ._models import make_strict_converter, structure_with
 
 if TYPE_CHECKING:
-    from ._session import ApiTokenSession, EnvironmentSession, FronteggSession
+    from ._machine import ApiTokenSession, EnvironmentSession
+    from ._user import FronteggSession
 
     AnySession = FronteggSession | EnvironmentSession | ApiTokenSession
 else:
@@ -263,7 +264,8 @@ class ApiCore:
     __slots__ = ("_base", "_environment", "session")
 
     def __init__(self, session: AnySession) -> None:
-        from ._session import EnvironmentSession, _TokenSession
+        from ._machine import EnvironmentSession
+        from ._session import _TokenSession
 
         if not isinstance(session, _TokenSession):
             raise TypeError(

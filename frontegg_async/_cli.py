@@ -23,9 +23,9 @@ from typing import Any
 
 from ._errors import FronteggError, SessionExpiredError
 from ._events import SessionState
-from ._session import FronteggSession
 from ._stores import FileStore
 from ._stores.files import write_private
+from ._user import FronteggSession
 from ._version import __version__
 
 PASSWORD_ENV = "FRONTEGG_PASSWORD"

@@ -8,7 +8,7 @@ import sys
 from typing import TextIO
 
 from ._secrets import fingerprint
-from ._session import FronteggSession
+from ._user import FronteggSession
 
 
 async def run_demo(duration: float, lifetime: float, out: TextIO = sys.stdout) -> int:

@@ -8,7 +8,8 @@ from __future__ import annotations
 from typing import Generic, TypeVar
 
 from .._api import ApiCore
-from .._session import ApiTokenSession, EnvironmentSession, FronteggSession
+from .._machine import ApiTokenSession, EnvironmentSession
+from .._user import FronteggSession
 from ._account_invitations import AccountInvitationsApi
 from ._account_invitations_settings import AccountInvitationsSettingsApi
 from ._account_roles import AccountRolesApi

@@ -344,7 +344,8 @@ def render_client(writers: list[GroupWriter]) -> str:
         "from typing import Generic, TypeVar",
         "",
         "from .._api import ApiCore",
-        "from .._session import ApiTokenSession, EnvironmentSession, FronteggSession",
+        "from .._machine import ApiTokenSession, EnvironmentSession",
+        "from .._user import FronteggSession",
     ]
     for writer in writers:
         lines.append(f"from ._{writer.group} import {writer.class_name}")

@@ -5,8 +5,9 @@ Run from the repository's root::
     python tools/generate_api                    # reads spec/identity.json
     python tools/generate_api --spec PATH --out DIR
 
-Its modules: ``spec`` reads the document, ``naming`` names groups and methods, ``models`` and
-``render`` write the code, ``docs`` the table of methods.
+Its modules: ``spec`` reads the document, ``naming`` names groups and methods, ``models``,
+``render`` (a group's module) and ``package`` (the client, the exports, the fake's table)
+write the code, ``docs`` the table of methods.
 
 Outputs, all generated and committed (never edit them by hand):
 
@@ -52,7 +53,8 @@ from pathlib import Path
 from .docs import render_docs
 from .models import Models
 from .naming import collect, py_name
-from .render import GroupWriter, render_client, render_init, render_table
+from .package import render_client, render_init, render_table
+from .render import GroupWriter
 from .spec import DEFAULT_SPEC, ROOT, Spec
 
 __all__ = ["generate", "main", "py_name"]

@@ -4,6 +4,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._claims import Claims
 from ._clock import Clock
+from ._core.lifecycle import SessionState
 from ._errors import (
     AuthenticationError,
     ConfigurationError,
@@ -23,7 +24,7 @@ from ._errors import (
     WrongLoopError,
     WrongSessionError,
 )
-from ._events import EventKind, SessionState, Subscription, TokenEvent
+from ._events import EventKind, Subscription, TokenEvent
 from ._machine import ApiTokenSession, EnvironmentSession
 from ._models import (
     ApiTokenResponse,

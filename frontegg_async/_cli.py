@@ -21,8 +21,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from ._core.lifecycle import SessionState
 from ._errors import FronteggError, SessionExpiredError
-from ._events import SessionState
 from ._stores import FileStore
 from ._stores.files import write_private
 from ._user import FronteggSession

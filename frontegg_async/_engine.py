@@ -25,10 +25,9 @@ alive, never sleeping past its expiry. A flight ends with a new token set instal
 * a refusal that cannot be recovered: the session becomes EXPIRED. Callers still get the last
   token while it is usable, then ``SessionExpiredError`` at once. Only ``login()`` revives it.
 
-Internal states: NEW (no token yet; the first ``access_token()`` authenticates) -> ACTIVE ->
-EXPIRED; LOGGED_OUT after ``logout()`` (only ``login()`` leaves it); CLOSED (final). The public
-``SessionState`` adds what callers care about: REFRESHING while a flight runs, DEGRADED while
-renewals fail but the token is valid.
+The session's life (NEW, ACTIVE, EXPIRED, LOGGED_OUT, CLOSED), what moves it and the public
+``SessionState`` read from it are one table in ``_core/lifecycle.py``; the engine only says what
+happened (``after(life, Happening.X)``).
 
 Every failure is logged on the ``frontegg_async`` logger, kept as ``last_error`` and published
 as an event; the background task survives anything but cancellation, backing off after
@@ -39,13 +38,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import enum
 import logging
 import random
 from collections.abc import Awaitable, Callable
 
 from ._clock import Clock, boottime
 from ._core.flows import Strategy
+from ._core.lifecycle import Happening, Life, SessionState, after, public_state
 from ._core.tokens import TokenSet
 from ._core.wire import Driver
 from ._errors import (
@@ -57,7 +56,7 @@ from ._errors import (
     WrongLoopError,
     restated,
 )
-from ._events import EventHub, EventKind, SessionState, TokenEvent
+from ._events import EventHub, EventKind, TokenEvent
 from ._policy import (
     FIRST_ATTEMPTS,
     Plan,
@@ -115,14 +114,6 @@ class HotToken:
         self.until = self.until_mono = self.until_boot = float("-inf")
 
 
-class _State(enum.Enum):
-    NEW = "new"
-    ACTIVE = "active"
-    EXPIRED = "expired"
-    LOGGED_OUT = "logged_out"
-    CLOSED = "closed"
-
-
 class TokenEngine:
     """Keeps one token set fresh for a strategy; see the module docstring."""
 
@@ -167,7 +158,7 @@ class TokenEngine:
         self._wait_budget = wait_budget
         #: Stores a set the store missed, as soon as the store answers (one at a time).
         self._storing: asyncio.Task[None] | None = None
-        self._state = _State.NEW
+        self._life = Life.NEW
         self._tokens: TokenSet | None = None
         self._plan: Plan | None = None
         #: The access token of the set whose refresh token must never be sent again (refused,
@@ -196,26 +187,26 @@ class TokenEngine:
     @property
     def closed(self) -> bool:
         """Whether ``aclose()`` was called."""
-        return self._state is _State.CLOSED
+        return self._life is Life.CLOSED
 
     @property
     def state(self) -> SessionState:
-        """The public view of the engine's state; see ``SessionState``."""
-        if self._state is _State.CLOSED:
-            return SessionState.CLOSED
+        """The public view of the engine's state; see ``_core.lifecycle``."""
         current = self._plan
         if current is None:
-            return SessionState.EXPIRED if self._fatal else SessionState.UNAUTHENTICATED
-        wall, mono = self._now()
-        if current.expired(wall, mono) or (
-            self._fatal is not None and not current.usable(wall, mono)
-        ):
-            return SessionState.EXPIRED
-        if self._fatal is not None or self._degraded:
-            return SessionState.DEGRADED
-        if self._flight is not None and not self._flight.done():
-            return SessionState.REFRESHING
-        return SessionState.AUTHENTICATED
+            lapsed = usable = False
+        else:
+            wall, mono = self._now()
+            lapsed, usable = current.expired(wall, mono), current.usable(wall, mono)
+        return public_state(
+            self._life,
+            holds_token=current is not None,
+            lapsed=lapsed,
+            usable=usable,
+            refused=self._fatal is not None,
+            failing=self._degraded,
+            renewing=self._flight is not None and not self._flight.done(),
+        )
 
     async def access_token(self) -> str:
         """A token that is valid for at least the leeway; waits for the one flight if needed."""
@@ -223,7 +214,7 @@ class TokenEngine:
             self._check_open()
             tokens, current = self._tokens, self._plan
             if tokens is not None and current is not None and current.usable(*self._now()):
-                if self._state is _State.ACTIVE and (
+                if self._life is Life.ACTIVE and (
                     self._background is None or self._background.done()
                 ):
                     # The renewal task was cancelled from outside while the loop runs on:
@@ -231,7 +222,7 @@ class TokenEngine:
                     self._publish_hot(tokens, current)
                     self._ensure_background()
                 return tokens.access_token.reveal()
-            if self._state is _State.LOGGED_OUT:
+            if self._life is Life.LOGGED_OUT:
                 raise SessionExpiredError(
                     f"{self._name} was logged out; call login() to start a new session"
                 )
@@ -256,7 +247,7 @@ class TokenEngine:
         self._check_open()
         if after_current:
             await self._settle_flight()
-        if self._fatal is not None or self._state is _State.LOGGED_OUT:
+        if self._fatal is not None or self._life is Life.LOGGED_OUT:
             raise self._expired(
                 f"{self._name} cannot refresh: it has no live refresh token; call login()"
             ) from self._fatal
@@ -273,7 +264,7 @@ class TokenEngine:
         """
         self._check_open()
         await self._settle_flight()
-        if resume_first or (self._state is _State.NEW and self._tokens is None):
+        if resume_first or (self._life is Life.NEW and self._tokens is None):
             # A first login of a session whose store holds a set is a restart: take it up.
             # It is a flight: transient failures get a few tries within the caller's wait.
             return await self._join_renewal()
@@ -318,8 +309,7 @@ class TokenEngine:
             await self._stop_background()
             tokens, self._tokens, self._plan = self._tokens, None, None
             self._forget_hot()
-            if self._state is not _State.CLOSED:
-                self._state = _State.LOGGED_OUT
+            self._life = after(self._life, Happening.LOGGED_OUT)
         finally:
             self._logging_out = False
         if tokens is None:
@@ -343,9 +333,9 @@ class TokenEngine:
 
     async def aclose(self) -> None:
         """Stop every task of this engine; idempotent."""
-        if self._state is _State.CLOSED:
+        if self._life is Life.CLOSED:
             return
-        self._state = _State.CLOSED
+        self._life = after(self._life, Happening.CLOSED)
         self._forget_hot()
         if self._in_foreign_loop():
             # The tasks belong to another loop, most likely closed with them cancelled:
@@ -393,7 +383,7 @@ class TokenEngine:
         ``obtained_mono`` is the monotonic time at which the request that produced it was sent,
         as ``tokens.obtained_at`` is on the wall clock.
         """
-        if self._state is _State.CLOSED:
+        if after(self._life, Happening.INSTALLED) is Life.CLOSED:
             return  # a renewal that finished as the session closed: nothing to keep it for
         current = plan(
             tokens.obtained_at,
@@ -410,7 +400,7 @@ class TokenEngine:
         self._fatal = None
         self._degraded = False
         self._lapse_published = None
-        self._state = _State.ACTIVE
+        self._life = after(self._life, Happening.INSTALLED)
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "%s: token %s installed, lives %.3g s, refresh due in %.3g s",
@@ -433,7 +423,7 @@ class TokenEngine:
         try:
             return await self._join_flight(self._wait_budget)
         except FronteggError as error:
-            if self._state is _State.EXPIRED and error is self._fatal:
+            if self._life is Life.EXPIRED and error is self._fatal:
                 raise self._expired(
                     f"{self._name} could not renew its token ({error}); call login() again"
                 ) from error
@@ -504,9 +494,9 @@ class TokenEngine:
                     self._degraded = True
                     self._publish(EventKind.REFRESH_FAILED, current, error)
                 if not is_transient(error):
-                    if had_tokens or self._state is _State.ACTIVE:
+                    if after(self._life, Happening.REFUSED) is Life.EXPIRED:
                         self._fatal = error
-                        self._state = _State.EXPIRED
+                        self._life = after(self._life, Happening.REFUSED)
                         logger.error(
                             "%s: renewal failed for good, the session will expire: %s",
                             self._name,
@@ -630,7 +620,7 @@ class TokenEngine:
         """Offer the unsaved set to the store, backing off, until it takes it, a sharer's newer
         set replaces it, or a later renewal stored its own."""
         failures = 0
-        while self._shared.unsaved is not None and self._state is _State.ACTIVE:
+        while self._shared.unsaved is not None and self._life is Life.ACTIVE:
             await self._clock.sleep(max(MIN_STORE_RETRY, backoff(failures, jitter=self._rng())))
             try:
                 newer: Stored | None = await self._shared.store_unsaved(self._tokens)
@@ -706,7 +696,7 @@ class TokenEngine:
         failed_plan: Plan | None = None
         while True:
             current = self._plan
-            if current is None or self._state is not _State.ACTIVE:
+            if current is None or self._life is not Life.ACTIVE:
                 return
             if current is not failed_plan:
                 # A caller renewed meanwhile: the backoff belonged to the old token set.
@@ -728,7 +718,7 @@ class TokenEngine:
             except asyncio.CancelledError:
                 raise
             except FronteggError as error:
-                if self._state is not _State.ACTIVE:
+                if self._life is not Life.ACTIVE:
                     return
                 retry_at = self._clock.monotonic() + background_retry_wait(
                     failures,
@@ -791,7 +781,7 @@ class TokenEngine:
         logger.debug("%s: %s: %s", self._name, type(error).__name__, error)
 
     def _check_open(self) -> None:
-        if self._state is _State.CLOSED:
+        if self._life is Life.CLOSED:
             raise SessionClosedError(f"{self._name} is closed; create a new session")
         loop = asyncio.get_running_loop()
         if self._loop is None:

@@ -22,23 +22,6 @@ from ._errors import ConfigurationError, FronteggError
 logger = logging.getLogger("frontegg_async")
 
 
-class SessionState(enum.Enum):
-    """Where a session stands, as ``session.state`` reports it."""
-
-    #: No token yet (before the first login) or any more (after ``logout()``).
-    UNAUTHENTICATED = "unauthenticated"
-    #: A usable token is held and nothing is failing.
-    AUTHENTICATED = "authenticated"
-    #: A renewal is in flight; callers still get the current token while it is usable.
-    REFRESHING = "refreshing"
-    #: Renewal is failing but the token is still valid: callers see nothing yet.
-    DEGRADED = "degraded"
-    #: The token lapsed and could not be renewed; ``access_token()`` raises.
-    EXPIRED = "expired"
-    #: ``aclose()`` was called.
-    CLOSED = "closed"
-
-
 class EventKind(enum.Enum):
     """What a ``TokenEvent`` reports."""
 

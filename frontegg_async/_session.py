@@ -19,6 +19,7 @@ from yarl import URL
 from ._claims import Claims, decode_claims
 from ._clock import BOOT_CLOCK, Clock, SystemClock
 from ._core.flows import Strategy
+from ._core.lifecycle import SessionState
 from ._core.wire import MAX_API_ANSWER
 from ._engine import TokenEngine
 from ._errors import (
@@ -26,7 +27,7 @@ from ._errors import (
     FronteggError,
     check_header_value,
 )
-from ._events import EventCallback, SessionState, Subscription
+from ._events import EventCallback, Subscription
 from ._http import BearerHttp, Middleware, is_loopback_host
 from ._regions import Region
 from ._stores import TokenStore

@@ -58,17 +58,15 @@ from ._errors import (
 )
 from ._events import EventHub, EventKind, TokenEvent
 from ._policy import (
-    FIRST_ATTEMPTS,
     Plan,
     Verdict,
     background_retry_wait,
     backoff,
-    bounded_retry_delay,
     classify,
-    grace_delay,
     honoured_retry_after,
+    is_transient,
     plan,
-    retry_delay,
+    renewal_delay,
     sleep_before_refresh,
 )
 from ._secrets import Secret
@@ -80,11 +78,6 @@ logger = logging.getLogger("frontegg_async")
 
 #: An unsaved token set is offered to the store again at most this often (seconds).
 MIN_STORE_RETRY = 0.05
-
-
-def is_transient(error: FronteggError) -> bool:
-    """Whether a renewal that failed so is worth trying again later (see ``classify``)."""
-    return classify(error, renewing=False) is Verdict.RETRY
 
 
 class HotToken:
@@ -505,39 +498,24 @@ class TokenEngine:
                         self._publish_lapse(current, error)
                     raise
                 current_plan = self._plan
-                retry_after = honoured_retry_after(error)
-                delay = retry_delay(
-                    attempt,
-                    now=0.0,
-                    deadline=None
+                until_expiry = (
+                    None
                     if current is None or current_plan is None
-                    else current_plan.until_expiry(*self._now()),
-                    jitter=self._rng(),
-                    retry_after=retry_after,
+                    else current_plan.until_expiry(*self._now())
                 )
-                if delay is None and not had_tokens and error.retryable:
-                    # The first authentication: nothing to hand out, so a few tries more
-                    # within the caller's wait (not for an unreadable answer: a wrong base URL
-                    # answers the same every time).
-                    delay = bounded_retry_delay(
-                        attempt,
-                        attempts=FIRST_ATTEMPTS,
-                        jitter=self._rng(),
-                        retry_after=retry_after,
-                        spent=self._clock.monotonic() - flight_started,
-                        took=self._clock.monotonic() - started_mono,
-                        budget=self._wait_budget,
-                    )
-                if delay is None and had_tokens and retry_after is None and current_plan:
-                    # The token lapsed while renewing (a slow server, a busy loop): callers now
-                    # wait on this flight with nothing to hand out, so a few quick tries more
-                    # serve them better than an error, as long as they fit in the budget.
-                    delay = grace_delay(grace_used, jitter=self._rng())
-                    grace_used += 1
-                    lapsed_for = -current_plan.until_expiry(*self._now())
-                    took = self._clock.monotonic() - started_mono
-                    if delay is not None and lapsed_for + took + delay > self._lapse_budget:
-                        delay = None
+                now = self._clock.monotonic()
+                delay, grace_used = renewal_delay(
+                    error,
+                    attempt=attempt,
+                    grace_used=grace_used,
+                    had_tokens=had_tokens,
+                    until_expiry=until_expiry,
+                    spent=now - flight_started,
+                    took=now - started_mono,
+                    wait_budget=self._wait_budget,
+                    lapse_budget=self._lapse_budget,
+                    jitter=self._rng,
+                )
                 if delay is None:
                     raise
                 logger.warning(

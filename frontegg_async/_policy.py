@@ -15,6 +15,7 @@ fleet started together does not refresh in step.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 
 from attrs import frozen
 
@@ -257,6 +258,60 @@ def bounded_retry_delay(
         return None
     delay = max(retry_after or 0.0, backoff(attempt, jitter=jitter))
     return delay if spent + delay + took < budget else None
+
+
+def renewal_delay(
+    error: FronteggError,
+    *,
+    attempt: int,
+    grace_used: int,
+    had_tokens: bool,
+    until_expiry: float | None,
+    spent: float,
+    took: float,
+    wait_budget: float,
+    lapse_budget: float,
+    jitter: Callable[[], float],
+) -> tuple[float | None, int]:
+    """The one retry regime of a flight: how long to wait after ``error`` (transient) before
+    the next try, or None to give up; with how many grace tries are used after it.
+
+    ``attempt`` counts the tries failed so far, ``until_expiry`` is the seconds the current
+    token has left (None without one), ``spent`` how long the flight has run and ``took`` how
+    long the failed try took. While the token lives, backoff within its life (``retry_delay``).
+    The first authentication, with nothing to hand out, gets a few tries more within the
+    caller's wait (``FIRST_ATTEMPTS`` within ``wait_budget``; never for an unreadable answer:
+    a wrong base URL answers the same every time). A token that lapsed while renewing (a slow
+    server, a busy loop) gets a few quick tries more (``grace_delay``), as long as the lapse
+    stays within ``lapse_budget``: callers then wait on the flight with nothing to hand out,
+    and a try serves them better than an error. A Retry-After past the token's life ends the
+    flight: the background task waits it out.
+    """
+    retry_after = honoured_retry_after(error)
+    delay = retry_delay(
+        attempt, now=0.0, deadline=until_expiry, jitter=jitter(), retry_after=retry_after
+    )
+    if delay is None and not had_tokens and error.retryable:
+        delay = bounded_retry_delay(
+            attempt,
+            attempts=FIRST_ATTEMPTS,
+            jitter=jitter(),
+            retry_after=retry_after,
+            spent=spent,
+            took=took,
+            budget=wait_budget,
+        )
+    if delay is None and had_tokens and retry_after is None and until_expiry is not None:
+        delay = grace_delay(grace_used, jitter=jitter())
+        grace_used += 1
+        if delay is not None and -until_expiry + took + delay > lapse_budget:
+            delay = None
+    return delay, grace_used
+
+
+def is_transient(error: FronteggError) -> bool:
+    """Whether a renewal that failed so is worth trying again later (see ``classify``)."""
+    return classify(error, renewing=False) is Verdict.RETRY
 
 
 def grace_delay(grace_used: int, *, jitter: float) -> float | None:

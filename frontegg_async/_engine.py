@@ -45,6 +45,18 @@ from collections.abc import Awaitable, Callable
 from ._clock import Clock, boottime
 from ._core.flows import Strategy
 from ._core.lifecycle import Happening, Life, SessionState, after, public_state
+from ._core.policy import (
+    Plan,
+    Verdict,
+    background_retry_wait,
+    backoff,
+    classify,
+    honoured_retry_after,
+    is_transient,
+    plan,
+    renewal_delay,
+    sleep_before_refresh,
+)
 from ._core.tokens import TokenSet
 from ._core.wire import Driver
 from ._errors import (
@@ -57,18 +69,6 @@ from ._errors import (
     restated,
 )
 from ._events import EventHub, EventKind, TokenEvent
-from ._policy import (
-    Plan,
-    Verdict,
-    background_retry_wait,
-    backoff,
-    classify,
-    honoured_retry_after,
-    is_transient,
-    plan,
-    renewal_delay,
-    sleep_before_refresh,
-)
 from ._secrets import Secret
 from ._sharing import SharedStore, Stored, is_newer
 from ._stores import TokenStore

@@ -27,7 +27,7 @@ The tree::
 ``retryable`` is the library's own verdict: transient errors (``RateLimitedError``,
 ``ServerError``, ``TransportError``, most ``StoreError``) are retried by the background task with
 backoff; the others need a change on the caller's side first. How a renewal reacts to each is
-decided in one place, ``_policy.classify``.
+decided in one place, ``_core.policy.classify``.
 
 No message ever contains a password, a token or a cookie: messages are built from the status,
 the server's ``errors`` list and the request's name only.

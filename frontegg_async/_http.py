@@ -18,6 +18,12 @@ from aiohttp import ClientHandlerType, ClientRequest, ClientResponse, hdrs
 from yarl import URL
 
 from ._clock import Clock
+from ._core.policy import (
+    API_RETRY_WINDOW,
+    bounded_retry_delay,
+    default_api_retries,
+    honoured_retry_after,
+)
 from ._core.wire import MAX_API_ANSWER, Answer, Request, decipher_answer
 from ._errors import (
     ConfigurationError,
@@ -28,12 +34,6 @@ from ._errors import (
     restated,
 )
 from ._models import read_json
-from ._policy import (
-    API_RETRY_WINDOW,
-    bounded_retry_delay,
-    default_api_retries,
-    honoured_retry_after,
-)
 from ._secrets import Secret
 from ._transport import Transport, scrub_credentials
 
@@ -148,7 +148,7 @@ class BearerHttp:
         self, send: Callable[[], Awaitable[Answer]], what: str, *, attempts: int
     ) -> Answer:
         """Send until an answer that is not a transient failure, within ``attempts`` tries and
-        the retry window (``_policy.bounded_retry_delay``). A 401 is returned at once, for the
+        the retry window (``_core.policy.bounded_retry_delay``). A 401 is returned at once, for the
         bearer flow to renew; so is any answer that is not worth another try. When the tries
         run out, the last failure is raised, saying how many were made."""
         started = self._clock.monotonic()

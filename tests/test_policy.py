@@ -17,7 +17,7 @@ from frontegg_async import (
     StoreError,
     TransportError,
 )
-from frontegg_async._policy import (
+from frontegg_async._core.policy import (
     BACKOFF_CAP,
     MAX_SLEEP,
     Verdict,
@@ -106,7 +106,7 @@ def test_no_token_means_no_retry_in_the_flight() -> None:
 
 @given(st.integers(min_value=0, max_value=50), jitters)
 def test_grace_after_expiry_is_short_and_bounded(used: int, jitter: float) -> None:
-    from frontegg_async._policy import GRACE_ATTEMPTS, GRACE_BACKOFF_CAP, grace_delay
+    from frontegg_async._core.policy import GRACE_ATTEMPTS, GRACE_BACKOFF_CAP, grace_delay
 
     delay = grace_delay(used, jitter=jitter)
     if used >= GRACE_ATTEMPTS:

@@ -16,7 +16,7 @@ from frontegg_async import (
     ServerError,
     TransportError,
 )
-from frontegg_async._policy import API_RETRY_WINDOW, bounded_retry_delay, default_api_retries
+from frontegg_async._core.policy import API_RETRY_WINDOW, bounded_retry_delay, default_api_retries
 from frontegg_async.testing import FakeFrontegg, JumpingClock
 
 from .conftest import PASSWORD, SessionFactory, exception_texts

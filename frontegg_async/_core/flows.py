@@ -29,9 +29,9 @@ from .._models import (
     parse_auth_response,
     parse_body,
 )
-from .._policy import is_refresh_rejection
 from .._secrets import Secret
 from .._totp import decode_secret, totp
+from .policy import is_refresh_rejection
 from .tokens import TokenSet, issued
 from .wire import (
     Answer,

@@ -11,8 +11,8 @@ from attrs import field, frozen
 
 from .._claims import issued_and_expires
 from .._errors import ResponseFormatError
-from .._policy import MIN_LIFETIME, effective_lifetime
 from .._secrets import Secret
+from .policy import MIN_LIFETIME, effective_lifetime
 from .wire import RefreshCookie
 
 logger = logging.getLogger("frontegg_async")

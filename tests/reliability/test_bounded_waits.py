@@ -16,8 +16,8 @@ from frontegg_async import (
     ServerError,
     SessionState,
 )
+from frontegg_async._core.policy import MAX_RETRY_AFTER, background_retry_wait, honoured_retry_after
 from frontegg_async._errors import RateLimitedError
-from frontegg_async._policy import MAX_RETRY_AFTER, background_retry_wait, honoured_retry_after
 from frontegg_async.testing import FakeFrontegg
 
 from ..conftest import EMAIL, PASSWORD, SessionFactory, wait_for

@@ -26,7 +26,7 @@ import attrs
 import pytest
 
 from frontegg_async import FronteggError, FronteggSession, SessionState
-from frontegg_async._policy import API_RETRY_WINDOW
+from frontegg_async._core.policy import API_RETRY_WINDOW
 from frontegg_async.testing import Chaos, ChaosProxy, FakeFrontegg
 
 from ..conftest import after_a_fault, exception_texts

@@ -33,7 +33,7 @@ from frontegg_async import (
     SessionState,
     TransportError,
 )
-from frontegg_async._policy import FIRST_ATTEMPTS
+from frontegg_async._core.policy import FIRST_ATTEMPTS
 from frontegg_async._totp import totp
 from frontegg_async.testing import FakeFrontegg
 

@@ -1,10 +1,10 @@
-"""The one retry regime of a renewal flight (``_policy.renewal_delay``), fed numbers: within a
+"""The one retry regime of a renewal flight (``_core.policy.renewal_delay``), fed numbers: within a
 token's life, for a first authentication, and after a lapse (no loop, no socket)."""
 
 from __future__ import annotations
 
 from frontegg_async import RateLimitedError, ResponseFormatError, ServerError
-from frontegg_async._policy import FIRST_ATTEMPTS, GRACE_ATTEMPTS, renewal_delay
+from frontegg_async._core.policy import FIRST_ATTEMPTS, GRACE_ATTEMPTS, renewal_delay
 
 
 def full_jitter() -> float:

@@ -7,7 +7,7 @@ import json
 import re
 from typing import Any
 
-from frontegg_async._policy import DEFAULT_API_RETRIES, IDEMPOTENT_METHODS
+from frontegg_async._core.policy import DEFAULT_API_RETRIES, IDEMPOTENT_METHODS
 
 from .models import Models
 from .naming import Operation, pascal, py_name

@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 from attrs import frozen
 
-from ._errors import (
+from .._errors import (
     AuthenticationError,
     FronteggError,
     RateLimitedError,

@@ -44,11 +44,13 @@ class SystemClock:
         await asyncio.sleep(seconds)
 
 
-#: Linux's CLOCK_BOOTTIME: counts suspended time and is never set back; None elsewhere. The hot
-#: path reads it directly (``time.clock_gettime(BOOT_CLOCK)``): one call settles "usable".
-BOOT_CLOCK: int | None = getattr(time, "CLOCK_BOOTTIME", None)
+#: Whether the system has Linux's CLOCK_BOOTTIME, which counts suspended time and is never set
+#: back: then one read of it settles "usable" (``Deadline.boot``).
+HAS_BOOT_CLOCK: bool = hasattr(time, "CLOCK_BOOTTIME")
+#: Its id for ``time.clock_gettime`` (the hot path reads it directly); -1 where there is none.
+BOOT_CLOCK: int = getattr(time, "CLOCK_BOOTTIME", -1)
 
 
 def boottime() -> float:
     """Seconds on the boot clock; +inf where there is none, so a deadline on it never holds."""
-    return time.clock_gettime(BOOT_CLOCK) if BOOT_CLOCK is not None else float("inf")
+    return time.clock_gettime(BOOT_CLOCK) if HAS_BOOT_CLOCK else float("inf")

@@ -46,6 +46,7 @@ from ._clock import Clock, boottime
 from ._core.flows import Strategy
 from ._core.lifecycle import Happening, Life, SessionState, after, public_state
 from ._core.policy import (
+    Deadline,
     Plan,
     Verdict,
     background_retry_wait,
@@ -80,31 +81,26 @@ logger = logging.getLogger("frontegg_async")
 MIN_STORE_RETRY = 0.05
 
 
-class HotToken:
-    """The current raw token and until when it may be handed out, kept apart from the engine so
-    that the hot path reads a couple of attributes and no more.
+class HotToken(Deadline):
+    """The current raw token and its ``Deadline``, kept apart from the engine so that the hot
+    path reads a couple of attributes and no more (``boot`` where the system has a boot clock,
+    one call of it; ``holds()`` otherwise)."""
 
-    ``until`` and ``until_mono`` are the deadlines on the session's two clocks. Where the
-    system has a boot-time clock, ``until_boot`` is the same deadline on it: one clock that
-    sees both a suspended process's lost time and never goes back, so a session on the system
-    clock needs one clock call instead of two. All are -inf when there is no usable token.
-    """
-
-    __slots__ = ("token", "until", "until_boot", "until_mono")
+    __slots__ = ("token",)
 
     def __init__(self) -> None:
+        super().__init__()
         self.token = ""
-        self.until = self.until_mono = self.until_boot = float("-inf")
 
-    def set(self, token: str, until: float, until_mono: float, wall: float, mono: float) -> None:
-        """Publish ``token``, usable until ``until`` (wall) and ``until_mono``, at these times."""
-        self.token, self.until, self.until_mono = token, until, until_mono
-        self.until_boot = boottime() + min(until - wall, until_mono - mono)
+    def set(self, token: str, until: Deadline, wall: float, mono: float) -> None:
+        """Publish ``token``, usable ``until``; ``wall`` and ``mono`` are the times now."""
+        self.token, self.wall, self.mono = token, until.wall, until.mono
+        self.boot = until.on_boot_clock(wall, mono, boottime())
 
     def clear(self) -> None:
         """No usable token."""
         self.token = ""
-        self.until = self.until_mono = self.until_boot = float("-inf")
+        self.wall = self.mono = self.boot = float("-inf")
 
 
 class TokenEngine:
@@ -351,13 +347,7 @@ class TokenEngine:
 
     def _publish_hot(self, tokens: TokenSet, current: Plan) -> None:
         wall, mono = self._now()
-        self.hot.set(
-            tokens.access_token.reveal(),
-            current.wall.usable_until,
-            current.mono.usable_until,
-            wall,
-            mono,
-        )
+        self.hot.set(tokens.access_token.reveal(), current.usable_until, wall, mono)
 
     def _ensure_background(self) -> None:
         if self._background is None or self._background.done():

@@ -17,7 +17,7 @@ import aiohttp
 from yarl import URL
 
 from ._claims import Claims, decode_claims
-from ._clock import BOOT_CLOCK, Clock, SystemClock
+from ._clock import BOOT_CLOCK, HAS_BOOT_CLOCK, Clock, SystemClock
 from ._core.flows import Strategy
 from ._core.lifecycle import SessionState
 from ._core.wire import MAX_API_ANSWER
@@ -36,7 +36,6 @@ from ._transport import Transport
 
 # The hot path's clock, bound once: module globals are the cheapest calls there are.
 _clock_gettime = time.clock_gettime
-_BOOTTIME: int = BOOT_CLOCK if BOOT_CLOCK is not None else -1
 
 AnswerT = TypeVar("AnswerT")
 
@@ -165,7 +164,7 @@ class _TokenSession(Generic[AnswerT]):
         )
         self._hot = self._engine.hot
         # On the system clock, where a boot-time clock exists, one clock call settles it.
-        self._boot_clock = clock is None and _BOOTTIME != -1
+        self._boot_clock = clock is None and HAS_BOOT_CLOCK
         self._claims_cache: tuple[str, Claims] | None = None
         self._middleware: Middleware | None = None
 
@@ -185,9 +184,9 @@ class _TokenSession(Generic[AnswerT]):
         """
         hot = self._hot
         if self._boot_clock:
-            if _clock_gettime(_BOOTTIME) < hot.until_boot:
+            if _clock_gettime(BOOT_CLOCK) < hot.boot:
                 return hot.token
-        elif self._now() < hot.until and self._mono() < hot.until_mono:
+        elif hot.holds(self._now(), self._mono()):
             return hot.token
         return await self._engine.access_token()
 

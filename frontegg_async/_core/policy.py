@@ -15,6 +15,7 @@ fleet started together does not refresh in step.
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Callable
 
 from attrs import frozen
@@ -57,6 +58,35 @@ MAX_RETRY_AFTER = 60.0
 #: A token must live longer than this, and than the round trip that obtained it: a shorter
 #: one would lapse before it could be used, and renewing it would spin.
 MIN_LIFETIME = 0.05
+
+
+class Deadline:
+    """Until when a token may be handed out: the one "usable until" rule.
+
+    It holds while the wall clock is before ``wall`` and the monotonic clock before ``mono``:
+    the wall clock counts the time a suspended process lost, the monotonic clock never goes
+    back, and a deadline holds only while it holds on both. ``boot`` is the same deadline on
+    Linux's boot clock (``CLOCK_BOOTTIME``), which does both at once: where there is one, a
+    single clock read settles it (the session's hot path). All are -inf for "no usable token".
+    """
+
+    __slots__ = ("boot", "mono", "wall")
+
+    def __init__(
+        self,
+        wall: float = -math.inf,
+        mono: float = -math.inf,
+        boot: float = -math.inf,
+    ) -> None:
+        self.wall, self.mono, self.boot = wall, mono, boot
+
+    def holds(self, wall: float, mono: float) -> bool:
+        """Whether it is still before the deadline at these times, on both clocks."""
+        return wall < self.wall and mono < self.mono
+
+    def on_boot_clock(self, wall: float, mono: float, boot: float) -> float:
+        """The deadline on the boot clock, from the three clocks read together now."""
+        return boot + min(self.wall - wall, self.mono - mono)
 
 
 @frozen
@@ -127,9 +157,14 @@ class Plan:
     wall: Schedule
     mono: Schedule
 
+    @property
+    def usable_until(self) -> Deadline:
+        """Until when the token may be handed out, on both clocks."""
+        return Deadline(self.wall.usable_until, self.mono.usable_until)
+
     def usable(self, wall: float, mono: float) -> bool:
         """Whether the token may be handed out at these times."""
-        return wall < self.wall.usable_until and mono < self.mono.usable_until
+        return self.usable_until.holds(wall, mono)
 
     def expired(self, wall: float, mono: float) -> bool:
         """Whether the token has expired."""

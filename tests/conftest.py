@@ -176,7 +176,7 @@ def _what_this_process_saw() -> dict[str, Any]:
     """The conformance counts and the operations covered, as plain data (a worker of
     pytest-xdist sends it to the controller, which prints the summary)."""
     conformance = sys.modules.get("tests.conformance")
-    operations = sys.modules.get("tests.test_api_operations")
+    operations = sys.modules.get("tests.integration.test_api_operations")
     covered: dict[str, Any] = {}
     if operations is not None:
         for mode, names in operations.COVERED.items():

@@ -1,3 +1,7 @@
+"""The error tree: one pure mapping from a status and body to a typed error (the server's
+messages kept, Retry-After read), what a 403 and a login 404 mean to a session, and the tree
+drawn in the README and in ``_errors`` being the real one."""
+
 from __future__ import annotations
 
 import json
@@ -16,7 +20,7 @@ from frontegg_async import (
 from frontegg_async._errors import decipher_response, parse_retry_after
 from frontegg_async.testing import FakeFrontegg
 
-from .conftest import SessionFactory
+from ..conftest import SessionFactory
 
 
 def body(*messages: str) -> bytes:
@@ -168,7 +172,7 @@ def public_errors() -> dict[str, str]:
 def test_the_drawn_error_tree_is_the_real_one(where: str) -> None:
     from pathlib import Path
 
-    text = (Path(__file__).parent.parent / where).read_text()
+    text = (Path(__file__).resolve().parents[2] / where).read_text()
     block = text[text.index("FronteggError\n" if where == "README.md" else "FronteggError ") :]
     block = block[: block.index("```" if where == "README.md" else '"""')]
     assert drawn_tree(block) == public_errors()

@@ -23,7 +23,7 @@ from frontegg_async import (
 from frontegg_async._claims import decode_claims
 from frontegg_async.testing import FakeFrontegg, JumpingClock
 
-from .conftest import EMAIL, SessionFactory
+from ..conftest import EMAIL, SessionFactory
 
 # -- request() ----------------------------------------------------------------------------------
 

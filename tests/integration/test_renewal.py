@@ -1,4 +1,6 @@
-"""Behaviours 2 to 8 for user sessions; what holds for every kind is in test_kinds.py."""
+"""Renewal of a user's session: one refresh for any number of callers, the background task's
+schedule, rotation, Retry-After, refused refresh tokens and re-login, failures logged and kept;
+what holds for every kind of session is in test_kinds.py."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from frontegg_async import (
 )
 from frontegg_async.testing import FakeFrontegg, JumpingClock
 
-from .conftest import EMAIL, SessionFactory, exp_of, wait_for
+from ..conftest import EMAIL, SessionFactory, exp_of, wait_for
 
 # -- 2. background renewal --------------------------------------------------------------------
 

@@ -27,7 +27,7 @@ from frontegg_async._api import Page, structure_answer, unstructure_body
 from frontegg_async.testing import FakeFrontegg
 from frontegg_async.testing._spec import SpecOperation, SpecTable
 
-from .conftest import EMAIL, PASSWORD, api_groups, generator, is_former_name
+from ..conftest import EMAIL, PASSWORD, api_groups, generator, is_former_name
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

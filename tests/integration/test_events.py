@@ -12,7 +12,7 @@ import pytest
 from frontegg_async import AuthenticationError, EventKind, SessionState, TokenEvent
 from frontegg_async.testing import FakeFrontegg, JumpingClock
 
-from .conftest import EMAIL, SessionFactory, wait_for
+from ..conftest import EMAIL, SessionFactory, wait_for
 
 
 async def test_state_follows_the_session(

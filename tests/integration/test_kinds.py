@@ -18,7 +18,7 @@ from frontegg_async import (
 )
 from frontegg_async.testing import FakeFrontegg, JumpingClock
 
-from .conftest import EMAIL, PASSWORD, exp_of, wait_for
+from ..conftest import EMAIL, PASSWORD, exp_of, wait_for
 
 API_CLIENT_ID = "api-client-1"
 API_SECRET = "canary-api-secret-51c2"

@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 from frontegg_async import ApiTokenSession, EnvironmentSession
 from frontegg_async.testing import FakeFrontegg, RecordedRequest
 
-from .conftest import PASSWORD, SessionFactory
+from ..conftest import PASSWORD, SessionFactory
 
-OPENAPI = pathlib.Path(__file__).resolve().parents[1] / "spec"
+OPENAPI = pathlib.Path(__file__).resolve().parents[2] / "spec"
 
 # endpoint -> (spec file, path, method, the status the spec documents for success)
 OPERATIONS = {

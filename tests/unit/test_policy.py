@@ -1,3 +1,6 @@
+"""The renewal schedule and the retry backoff, fed numbers: the leeway, the refresh due time
+and its jitter, backoff caps, never sleeping past expiry, and the one verdict on a failure."""
+
 from __future__ import annotations
 
 import math

@@ -1,4 +1,5 @@
-"""Behaviour 1: the wire format, as the spec and PROTOCOL.md describe it."""
+"""The wire format of the auth calls, as Frontegg's spec and its own clients (PROTOCOL.md)
+have it: paths, bodies, headers, the refresh cookie and its name, regions, no redirects."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 from frontegg_async import FronteggSession, Region
 from frontegg_async.testing import FakeFrontegg
 
-from .conftest import EMAIL, PASSWORD, SessionFactory
+from ..conftest import EMAIL, PASSWORD, SessionFactory
 
 
 async def test_login_refresh_logout_wire_format(

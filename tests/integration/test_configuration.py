@@ -18,7 +18,7 @@ from frontegg_async import (
 )
 from frontegg_async.testing import FakeFrontegg
 
-from .conftest import EMAIL, PASSWORD, SessionFactory
+from ..conftest import EMAIL, PASSWORD, SessionFactory
 
 URL = "https://app-xxxx.frontegg.com/identity"
 

@@ -1,3 +1,7 @@
+"""The hand-written answer models and their converter: camelCase read as snake_case, unknown
+keys ignored, a missing or mistyped field a ResponseFormatError naming it (never echoing a
+value), secrets out of reprs; arbitrary bytes and JSON never raise anything else."""
+
 from __future__ import annotations
 
 import contextlib
@@ -11,7 +15,7 @@ from hypothesis import strategies as st
 from frontegg_async import AuthResponse, MfaDevices, ResponseFormatError
 from frontegg_async._models import parse_auth_response
 
-from .conftest import exception_texts
+from ..conftest import exception_texts
 
 MINIMAL: dict[str, Any] = {
     "mfaRequired": False,

@@ -13,7 +13,7 @@ import pytest
 #: never two of them at once on a two-core machine.
 pytestmark = pytest.mark.xdist_group("bursts")
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 def run_benchmark(name: str, *args: str) -> str:

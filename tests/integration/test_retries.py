@@ -19,7 +19,7 @@ from frontegg_async import (
 from frontegg_async._core.policy import API_RETRY_WINDOW, bounded_retry_delay, default_api_retries
 from frontegg_async.testing import FakeFrontegg, JumpingClock
 
-from .conftest import PASSWORD, SessionFactory, exception_texts
+from ..conftest import PASSWORD, SessionFactory, exception_texts
 
 ME = "resources/users/v2/me"
 

@@ -1,4 +1,5 @@
-"""Behaviours 9 to 12 and MFA: errors, plain http, clean shutdown, second factors."""
+"""A user's session from outside: typed errors, plain http refused, closing and logging out
+cleanly (nothing left open), and second factors (MFA) with and without a TOTP secret."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from frontegg_async import (
 from frontegg_async._totp import totp
 from frontegg_async.testing import FakeFrontegg, JumpingClock
 
-from .conftest import EMAIL, PASSWORD, SessionFactory
+from ..conftest import EMAIL, PASSWORD, SessionFactory
 
 TOTP_KEY = b"frontegg-async-totp-key!"
 TOTP_SECRET = base64.b32encode(TOTP_KEY).decode()

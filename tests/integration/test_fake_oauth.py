@@ -19,7 +19,7 @@ from yarl import URL
 from frontegg_async._totp import totp
 from frontegg_async.testing import FakeFrontegg
 
-from .conftest import EMAIL, PASSWORD
+from ..conftest import EMAIL, PASSWORD
 
 REDIRECT = "http://127.0.0.1:9/callback"
 MFA_EMAIL, TOTP_KEY = "oauth-mfa@example.com", b"oauth-mfa-totp-key-0001"

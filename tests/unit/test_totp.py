@@ -1,3 +1,6 @@
+"""TOTP codes for MFA: RFC 6238's own test vectors, and base32 secrets as authenticator apps
+write them."""
+
 from __future__ import annotations
 
 import base64

@@ -19,7 +19,7 @@ from frontegg_async import (
 )
 from frontegg_async.testing import FakeFrontegg, JumpingClock
 
-from .conftest import EMAIL, PASSWORD, SessionFactory
+from ..conftest import EMAIL, PASSWORD, SessionFactory
 
 
 @pytest.fixture

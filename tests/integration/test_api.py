@@ -20,9 +20,9 @@ from frontegg_async import (
 from frontegg_async.api.models import AddRoleRequest, CreateTenantApiTokenDto, RoleResponse
 from frontegg_async.testing import FakeFrontegg
 
-from .conftest import PASSWORD, SessionFactory, api_groups, generator
+from ..conftest import PASSWORD, SessionFactory, api_groups, generator
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 SPEC = ROOT / "spec" / "identity.json"
 
 

@@ -1,4 +1,4 @@
-"""Behaviour 10: no password, token or cookie in any repr, str, exception or log record."""
+"""No password, token or cookie in any repr, str, exception or log record."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from frontegg_async import FronteggError
 from frontegg_async._secrets import Secret
 from frontegg_async.testing import FakeFrontegg, JumpingClock
 
-from .conftest import PASSWORD, SessionFactory, exception_texts
+from ..conftest import PASSWORD, SessionFactory, exception_texts
 
 
 def issued_secrets(fake: FakeFrontegg) -> set[str]:

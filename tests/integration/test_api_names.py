@@ -15,9 +15,9 @@ from frontegg_async.api import UserGroupsApi, UsersApi
 from frontegg_async.api.models import AuthenticateUserPasswordDto, UserDto, UserV3Dto
 from frontegg_async.testing import FakeFrontegg
 
-from .conftest import EMAIL, PASSWORD, SessionFactory, api_groups, generator
+from ..conftest import EMAIL, PASSWORD, SessionFactory, api_groups, generator
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 SPEC = ROOT / "spec" / "identity.json"
 
 

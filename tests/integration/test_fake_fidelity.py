@@ -10,7 +10,7 @@ import pytest
 
 from frontegg_async.testing import FakeFrontegg
 
-from .conftest import EMAIL, PASSWORD
+from ..conftest import EMAIL, PASSWORD
 
 
 async def call(

@@ -17,7 +17,7 @@ import pytest
 from frontegg_async import ApiTokenSession, EnvironmentSession, FronteggSession
 from frontegg_async.testing import FakeFrontegg, JumpingClock
 
-from .conftest import EMAIL, PASSWORD
+from ..conftest import EMAIL, PASSWORD
 
 API_ID, API_SECRET = "tokens-api-client", "tokens-api-secret"
 

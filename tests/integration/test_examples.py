@@ -10,9 +10,9 @@ from aiohttp import web
 
 from frontegg_async.testing import FakeFrontegg
 
-from .conftest import load_module
+from ..conftest import load_module
 
-EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
 
 
 def load(name: str) -> ModuleType:

@@ -319,11 +319,15 @@ class _TokenSession(Generic[AnswerT]):
 
     async def __aenter__(self) -> Self:
         try:
-            await self._engine.login(resume_first=True)
+            await self._start()
         except BaseException:
             await self.aclose()
             raise
         return self
+
+    async def _start(self) -> None:
+        """What entering ``async with`` does: log in, or take up the store's set."""
+        await self._engine.login(resume_first=True)
 
     async def __aexit__(
         self,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from types import TracebackType
-from typing import Self, cast
+from typing import cast
 
 import aiohttp
 from yarl import URL
@@ -201,13 +201,9 @@ class FronteggSession(_TokenSession[AuthResponse]):
         """Log out on the server (the refresh token stops working) and stop renewing."""
         await self._engine.logout()
 
-    async def __aenter__(self) -> Self:
-        try:
-            await self._login(resume_first=True)
-        except BaseException:
-            await self.aclose()
-            raise
-        return self
+    async def _start(self) -> None:
+        # As login(), so that an MFA challenge met on entering can be answered with verify_mfa.
+        await self._login(resume_first=True)
 
     async def __aexit__(
         self,

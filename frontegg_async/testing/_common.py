@@ -33,7 +33,6 @@ REFRESH = "refresh"
 LOGOUT = "logout"
 MFA_VERIFY = "mfa_verify"
 ME = "me"
-ME_V3 = "me_v3"
 VENDOR = "vendor"
 API_TOKEN = "api_token"
 API_TOKEN_REFRESH = "api_token_refresh"
@@ -61,7 +60,6 @@ ENDPOINTS = (
     SWITCH_TENANT,
     USERS,
     ME_TENANTS,
-    ME_V3,
     CONFIGURATION,
     JWKS,
     OAUTH_AUTHORIZE,

@@ -30,7 +30,6 @@ from ._common import (
     LOGOUT,
     ME,
     ME_TENANTS,
-    ME_V3,
     MFA_VERIFY,
     OAUTH_AUTHORIZE,
     OAUTH_LOGIN,
@@ -159,7 +158,6 @@ class FakeFrontegg(FaultControls, OAuthRoutes, ResourceRoutes):
             ("POST", "/resources/auth/v1/logout", LOGOUT, self._logout),
             ("POST", "/resources/auth/v1/user/mfa/verify", MFA_VERIFY, self._mfa_verify),
             ("GET", "/resources/users/v2/me", ME, self._me),
-            ("GET", "/resources/users/v3/me", ME_V3, self._me_v3),
             # Not in the published spec; every Frontegg client loads it after login.
             ("GET", "/resources/users/v3/me/tenants", ME_TENANTS, self._me_tenants),
             ("POST", "/resources/auth/v2/api-token", API_TOKEN, self._api_token),

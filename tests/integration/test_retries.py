@@ -165,9 +165,9 @@ async def test_client_methods_take_the_same_policy(
 ) -> None:
     session = make_session()
     client = FronteggClient(session)
-    fake.fail_next("me_v3", status=503)
+    fake.fail_next("api", status=503)
     assert (await client.users.get_me()).email
-    fake.fail_next("me_v3", status=503)
+    fake.fail_next("api", status=503)
     with pytest.raises(ServerError):
         await client.users.get_me(retries=0)
 

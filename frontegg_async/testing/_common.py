@@ -10,10 +10,9 @@ operations) and ``_fake`` (the server: lifecycle, the route table, recording, te
 from __future__ import annotations
 
 import collections
-import random
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 from attrs import define, field, frozen
@@ -21,9 +20,6 @@ from yarl import URL
 
 from ._identity import SigningKeys, refresh_cookie_name
 from ._spec import SpecTable
-
-if TYPE_CHECKING:
-    from ._faults import Fault
 
 Handler = Callable[[web.Request, Any], Awaitable[web.StreamResponse]]
 
@@ -204,8 +200,6 @@ class FakeState:
     _serial: int
     _min_serial: int
     _mfa_challenges: dict[str, FakeUser]
-    _faults: dict[str, collections.deque[Fault]]
-    _random_faults: dict[str, tuple[float, random.Random, tuple[Fault, ...]]]
     _port: int | None
 
     @property

@@ -3,6 +3,7 @@ and body of the test's choosing; queued per endpoint or drawn at random."""
 
 from __future__ import annotations
 
+import collections
 import random
 from collections.abc import Mapping
 from typing import Any
@@ -33,6 +34,9 @@ class Fault:
 
 class FaultControls(FakeState):
     """``fail_next``, ``fail_randomly``, ``clear_faults``, and the fault a request meets."""
+
+    _faults: dict[str, collections.deque[Fault]]
+    _random_faults: dict[str, tuple[float, random.Random, tuple[Fault, ...]]]
 
     def fail_next(
         self, endpoint: str, times: int = 1, fault: Fault | None = None, **kw: Any

@@ -46,19 +46,17 @@ from ._clock import Clock, boottime
 from ._core.flows import Strategy
 from ._core.lifecycle import Happening, Life, SessionState, after, public_state
 from ._core.policy import (
-    Deadline,
     Plan,
-    Verdict,
     background_retry_wait,
     backoff,
-    classify,
     honoured_retry_after,
     is_transient,
     plan,
     renewal_delay,
     sleep_before_refresh,
 )
-from ._core.tokens import TokenSet
+from ._core.renewal import How, Learned, renew_or_obtain
+from ._core.tokens import Deadline, TokenSet
 from ._core.wire import Driver
 from ._errors import (
     FronteggError,
@@ -79,6 +77,14 @@ logger = logging.getLogger("frontegg_async")
 
 #: An unsaved token set is offered to the store again at most this often (seconds).
 MIN_STORE_RETRY = 0.05
+
+
+#: The event a renewal's outcome is published as.
+_EVENT_OF = {
+    How.LOGGED_IN: EventKind.LOGGED_IN,
+    How.RELOGGED_IN: EventKind.RELOGGED_IN,
+    How.REFRESHED: EventKind.REFRESHED,
+}
 
 
 class HotToken(Deadline):
@@ -604,41 +610,31 @@ class TokenEngine:
         obtain: Callable[[], Awaitable[TokenSet]] | None = None,
         tokens: TokenSet | None = None,
     ) -> tuple[TokenSet, EventKind]:
-        """Renew ``tokens`` (by default the set held), or obtain a set afresh."""
+        """Renew ``tokens`` (by default the set held), or obtain a set afresh (``_core.flows``)."""
         if obtain is not None:
             return await obtain(), EventKind.LOGGED_IN
         if tokens is None:
             tokens = self._tokens
-        if tokens is None:
-            return await self._drive(self._strategy.obtain()), EventKind.LOGGED_IN
-        if tokens.access_token == self._spent:
-            return await self._drive(self._strategy.obtain()), EventKind.RELOGGED_IN
-        if not self._strategy.can_renew(tokens):
-            return await self._drive(self._strategy.obtain()), EventKind.REFRESHED
+        learned = Learned()
+        flow = renew_or_obtain(
+            self._strategy, tokens, spent=self._spent, relogin=self._relogin, learned=learned
+        )
         try:
-            fresh = await self._drive(self._strategy.renew(tokens))
-        except FronteggError as error:
-            # A refused refresh token is spent or revoked. After an unreadable answer, a timeout
-            # or a dropped connection the server may have rotated it already. Either way it
-            # must never be sent again: the next attempt logs in afresh.
-            verdict = classify(error, renewing=True)
-            if verdict is Verdict.UNKNOWN_OUTCOME:
-                if self._relogin:
-                    self._spent = tokens.access_token
-                raise  # without relogin, resending is the only way: a 401 will tell
-            if verdict is not Verdict.RELOGIN:
-                raise
-            self._spent = tokens.access_token
-            self._record(error)
-            if not self._relogin:
-                raise
-            logger.warning("%s: refresh was refused (%s); logging in again", self._name, error)
-            return await self._drive(self._strategy.obtain()), EventKind.RELOGGED_IN
-        if logger.isEnabledFor(logging.INFO):
+            fresh, how = await self._drive(flow)
+        finally:
+            if learned.spent is not None:
+                self._spent = learned.spent
+            if learned.refusal is not None:
+                self._record(learned.refusal)
+        if learned.refusal is not None:
+            logger.warning(
+                "%s: refresh was refused (%s); logged in again", self._name, learned.refusal
+            )
+        if how is How.REFRESHED and tokens is not None and logger.isEnabledFor(logging.INFO):
             logger.info(
                 "%s: refreshed, token %s -> %s", self._name, tokens.fingerprint, fresh.fingerprint
             )
-        return fresh, EventKind.REFRESHED
+        return fresh, _EVENT_OF[how]
 
     # -- the background task ----------------------------------------------------------------
 

@@ -103,14 +103,19 @@ class Transport:
     async def drive(self, flow: Flow[T]) -> T:
         """Run a flow of the core to its end: send each request it yields, hand it the answer.
 
-        A ``TransportError`` ends the flow where it stands (the flow is closed, so its
-        ``finally`` blocks run); what the flow raises or returns is the result.
+        A ``TransportError`` is thrown into the flow at its ``yield`` (a flow that does not
+        catch it ends with it); what the flow raises or returns is the result.
         """
         try:
             request = next(flow)
             while True:
-                answer = await self.send(request)
-                request = flow.send(answer)
+                failure: TransportError | None = None
+                try:
+                    answer = await self.send(request)
+                except TransportError as error:
+                    failure = error
+                # Thrown outside the handler: the flow's own errors carry no context of ours.
+                request = flow.send(answer) if failure is None else flow.throw(failure)
         except StopIteration as done:
             result: T = done.value
             return result

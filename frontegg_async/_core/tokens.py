@@ -4,6 +4,7 @@ rule for how long an answer's token is trusted."""
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -12,10 +13,60 @@ from attrs import field, frozen
 from .._claims import issued_and_expires
 from .._errors import ResponseFormatError
 from .._secrets import Secret
-from .policy import MIN_LIFETIME, effective_lifetime
 from .wire import RefreshCookie
 
 logger = logging.getLogger("frontegg_async")
+
+
+#: A lifetime beyond this (a week) is taken for a server's mistake and capped.
+MAX_LIFETIME = 7 * 86400.0
+#: A token must live longer than this, and than the round trip that obtained it: a shorter
+#: one would lapse before it could be used, and renewing it would spin.
+MIN_LIFETIME = 0.05
+
+
+class Deadline:
+    """Until when a token may be handed out: the one "usable until" rule.
+
+    It holds while the wall clock is before ``wall`` and the monotonic clock before ``mono``:
+    the wall clock counts the time a suspended process lost, the monotonic clock never goes
+    back, and a deadline holds only while it holds on both. ``boot`` is the same deadline on
+    Linux's boot clock (``CLOCK_BOOTTIME``), which does both at once: where there is one, a
+    single clock read settles it (the session's hot path). All are -inf for "no usable token".
+    """
+
+    __slots__ = ("boot", "mono", "wall")
+
+    def __init__(
+        self,
+        wall: float = -math.inf,
+        mono: float = -math.inf,
+        boot: float = -math.inf,
+    ) -> None:
+        self.wall, self.mono, self.boot = wall, mono, boot
+
+    def holds(self, wall: float, mono: float) -> bool:
+        """Whether it is still before the deadline at these times, on both clocks."""
+        return wall < self.wall and mono < self.mono
+
+    def on_boot_clock(self, wall: float, mono: float, boot: float) -> float:
+        """The deadline on the boot clock, from the three clocks read together now."""
+        return boot + min(self.wall - wall, self.mono - mono)
+
+
+def effective_lifetime(
+    expires_in: float, *, issued_at: float | None = None, expires_at: float | None = None
+) -> float:
+    """How long to trust a token: ``expiresIn``, shortened by the JWT's own ``exp - iat``.
+
+    ``exp - iat`` is measured on the server's clock alone, so it is immune to skew between the
+    server's clock and ours, like ``expiresIn``; when the two disagree the shorter wins. An
+    absurd lifetime is capped at ``MAX_LIFETIME``. The caller rejects ``expires_in <= 0``.
+    """
+    lifetime = expires_in
+    if issued_at is not None and expires_at is not None and expires_at > issued_at:
+        lifetime = min(lifetime, expires_at - issued_at)
+    return min(lifetime, MAX_LIFETIME)
 
 
 @frozen

@@ -9,7 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from frontegg_async import SessionState
-from frontegg_async._core.policy import MAX_LIFETIME, effective_lifetime, plan
+from frontegg_async._core.policy import plan
+from frontegg_async._core.tokens import MAX_LIFETIME, effective_lifetime
 from frontegg_async.testing import FakeFrontegg, JumpingClock
 
 from ..conftest import SessionFactory, exp_of, wait_for

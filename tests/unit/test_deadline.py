@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import math
 
-from frontegg_async._core.policy import Deadline, plan
+from frontegg_async._core.policy import plan
+from frontegg_async._core.tokens import Deadline
 
 
 def test_a_deadline_holds_only_while_it_holds_on_both_clocks() -> None:

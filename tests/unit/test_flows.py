@@ -16,8 +16,10 @@ from frontegg_async import (
     NotFoundError,
     ResponseFormatError,
     ServerError,
+    TransportError,
 )
 from frontegg_async._core.flows import ApiToken, Environment, UserPassword
+from frontegg_async._core.renewal import How, Learned, renew_or_obtain
 from frontegg_async._core.tokens import TokenSet
 from frontegg_async._core.wire import Answer, Flow, RefreshCookie, Request, find_refresh_cookie
 from frontegg_async._secrets import Secret
@@ -294,3 +296,69 @@ def test_requests_are_values() -> None:
     request = Request("GET", BASE / "x", what="x")
     assert request == Request("GET", BASE / "x", what="x")
     assert request.limit == 1 << 20
+
+
+# -- renewing or obtaining: what the engine's flight runs ----------------------------------------
+
+
+def renewal(
+    tokens: TokenSet | None, *, relogin: bool = True, spent: Secret | None = None
+) -> tuple[Flow[tuple[TokenSet, How]], Learned]:
+    learned = Learned()
+    strategy = user(client_id="abcd-ef")
+    return renew_or_obtain(strategy, tokens, spent=spent, relogin=relogin, learned=learned), learned
+
+
+def test_without_a_token_set_it_logs_in() -> None:
+    flow, learned = renewal(None)
+    assert next(flow).url == BASE / "resources/auth/v1/user"
+    tokens, how = finish(flow, answer(200, tokens_body()))
+    assert (tokens.access_token.reveal(), how) == ("access-1", How.LOGGED_IN)
+    assert learned == Learned()
+
+
+def test_a_spent_refresh_token_is_never_sent_again() -> None:
+    held = signed_in()
+    flow, _ = renewal(held, spent=held.access_token)
+    assert next(flow).url == BASE / "resources/auth/v1/user"  # a login, not a refresh
+    assert finish(flow, answer(200, tokens_body()))[1] is How.RELOGGED_IN
+
+
+def test_a_refused_refresh_spends_the_token_and_logs_in_again() -> None:
+    held = signed_in()
+    flow, learned = renewal(held)
+    assert next(flow).url == BASE / "resources/auth/v1/user/token/refresh"
+    login = flow.send(answer(401, {"errors": ["Session was revoked"]}))
+    assert login.url == BASE / "resources/auth/v1/user"
+    tokens, how = finish(flow, answer(200, tokens_body("access-2", "refresh-2")))
+    assert (tokens.access_token.reveal(), how) == ("access-2", How.RELOGGED_IN)
+    assert learned.spent == held.access_token
+    assert isinstance(learned.refusal, AuthenticationError)
+
+
+def test_without_relogin_a_refusal_is_raised_and_still_spends_the_token() -> None:
+    held = signed_in()
+    flow, learned = renewal(held, relogin=False)
+    next(flow)
+    with pytest.raises(AuthenticationError):
+        flow.send(answer(401, {"errors": ["Session was revoked"]}))
+    assert learned.spent == held.access_token
+
+
+def test_a_refresh_whose_outcome_is_unknown_is_raised_and_never_resent() -> None:
+    held = signed_in()
+    flow, learned = renewal(held)
+    next(flow)
+    # As Transport.drive does with a timeout: thrown into the flow at its yield.
+    with pytest.raises(TransportError):
+        flow.throw(TransportError("refresh timed out after 2 s"))
+    assert learned.spent == held.access_token
+    assert learned.refusal is None
+
+
+def test_a_transient_failure_is_raised_and_spends_nothing() -> None:
+    flow, learned = renewal(signed_in())
+    next(flow)
+    with pytest.raises(ServerError):
+        flow.send(answer(503, {"errors": ["busy"]}))
+    assert learned == Learned()

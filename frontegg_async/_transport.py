@@ -13,7 +13,7 @@ from typing import TypeVar
 import aiohttp
 
 from ._core.wire import REFRESH_COOKIE_PREFIX, Answer, Flow, Request, find_refresh_cookie
-from ._errors import ResponseFormatError, TransportError
+from ._errors import FronteggError, ResponseFormatError, TransportError
 
 T = TypeVar("T")
 
@@ -103,16 +103,18 @@ class Transport:
     async def drive(self, flow: Flow[T]) -> T:
         """Run a flow of the core to its end: send each request it yields, hand it the answer.
 
-        A ``TransportError`` is thrown into the flow at its ``yield`` (a flow that does not
-        catch it ends with it); what the flow raises or returns is the result.
+        What sending raises (a ``TransportError``, or a ``ResponseFormatError`` for an answer
+        past its size limit) is thrown into the flow at its ``yield``, as the outcome of that
+        request: a flow that does not catch it ends with it. What the flow raises or returns is
+        the result.
         """
         try:
             request = next(flow)
             while True:
-                failure: TransportError | None = None
+                failure: FronteggError | None = None
                 try:
                     answer = await self.send(request)
-                except TransportError as error:
+                except FronteggError as error:
                     failure = error
                 # Thrown outside the handler: the flow's own errors carry no context of ours.
                 request = flow.send(answer) if failure is None else flow.throw(failure)

@@ -188,3 +188,16 @@ async def test_request_takes_a_cap_of_its_own(
     assert body["email"]
     with pytest.raises(ResponseFormatError, match="more than 64 bytes"):
         await session.request("GET", "resources/users/v2/me", max_bytes=64)
+
+
+async def test_a_refresh_answer_too_large_to_read_is_never_followed_by_the_same_refresh_token(
+    fake: FakeFrontegg, make_session: SessionFactory
+) -> None:
+    session = make_session()
+    await session.login()
+    # Past the 1 MiB cap on auth answers: unread, so the server may have rotated the token.
+    fake.fail_next("refresh", body=b'{"padding": "' + b"x" * (2 << 20) + b'"}')
+    await session.refresh()  # ... so the session logs in afresh rather than resend it
+    assert fake.calls["refresh"] == 1
+    assert fake.calls["login"] == 2
+    assert fake.reused_refresh_tokens == 0

@@ -362,3 +362,14 @@ def test_a_transient_failure_is_raised_and_spends_nothing() -> None:
     with pytest.raises(ServerError):
         flow.send(answer(503, {"errors": ["busy"]}))
     assert learned == Learned()
+
+
+def test_an_answer_too_large_to_read_spends_the_refresh_token_too() -> None:
+    # The shell throws what sending raised, an oversized answer included: the server may have
+    # rotated the token all the same.
+    held = signed_in()
+    flow, learned = renewal(held)
+    next(flow)
+    with pytest.raises(ResponseFormatError):
+        flow.throw(ResponseFormatError("refresh answered with more than 1,048,576 bytes"))
+    assert learned.spent == held.access_token

@@ -6,7 +6,7 @@ import io
 import re
 
 from frontegg_async._cli import main
-from frontegg_async._demo import run_demo
+from frontegg_async._cli.demo import run_demo
 
 
 async def test_demo_shows_renewals_and_logs_out() -> None:

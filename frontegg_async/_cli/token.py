@@ -1,12 +1,5 @@
-"""The ``frontegg-async`` command line: a token sidecar, the fake server, the demo.
-
-Exit codes: 0 success (``--exec``: the command's own status; ``--watch``: stopped by SIGTERM),
-1 a Frontegg, store or system error (for ``--watch`` and ``--exec``: the session is over, its
-credentials refused or revoked), 2 bad usage (bad arguments, no password, a missing folder),
-127 the ``--exec`` command could not be run, 130 interrupted (SIGINT). Errors are one line on
-stderr, never a traceback; ``--watch`` and ``--exec`` ride out outages, each failed try one
-line on stderr.
-"""
+"""``frontegg-async token``: a fresh token printed, written to a file and kept fresh
+(``--watch``, the Kubernetes sidecar), or handed to a command (``--exec``)."""
 
 from __future__ import annotations
 
@@ -14,109 +7,20 @@ import argparse
 import asyncio
 import contextlib
 import getpass
-import logging
 import os
 import signal
 import sys
-from collections.abc import Sequence
 from typing import Any
 
-from ._core.lifecycle import SessionState
-from ._errors import FronteggError, SessionExpiredError
-from ._stores import FileStore
-from ._stores.files import write_private
-from ._user import FronteggSession
-from ._version import __version__
+from .._core.lifecycle import SessionState
+from .._errors import FronteggError, SessionExpiredError
+from .._stores import FileStore
+from .._stores.files import write_private
+from .._user import FronteggSession
+from .usage import UsageError
 
 PASSWORD_ENV = "FRONTEGG_PASSWORD"
 TOKEN_ENV = "FRONTEGG_ACCESS_TOKEN"
-
-
-class UsageError(Exception):
-    """Bad arguments: exit 2."""
-
-
-def _positive(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be positive, not {text}")
-    return value
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The parser, with every command and option documented in its help."""
-    parser = argparse.ArgumentParser(
-        prog="frontegg-async",
-        description="An asyncio client for Frontegg's identity API that keeps its JWT fresh.",
-        epilog="Exit codes: 0 success (--exec: the command's status; --watch: SIGTERM), "
-        "1 Frontegg or store error (--watch/--exec: the session is over), 2 bad usage, "
-        "127 the --exec command could not be run, 130 interrupted (SIGINT).",
-    )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True)
-
-    demo = commands.add_parser(
-        "demo", help="watch a session keep its token fresh against a fake Frontegg on loopback"
-    )
-    demo.add_argument("--duration", type=_positive, default=20.0, help="seconds (default 20)")
-    demo.add_argument(
-        "--lifetime", type=_positive, default=3.0, help="token lifetime in seconds (default 3)"
-    )
-
-    token = commands.add_parser(
-        "token",
-        help="log in and print a fresh JWT, keep a file fresh, or run a command with one",
-        description="Logs in with email and password (the password comes from the "
-        f"{PASSWORD_ENV} environment variable, or a prompt; never from the command line) and "
-        "prints a fresh JWT.",
-    )
-    token.add_argument(
-        "--base-url",
-        required=True,
-        help="identity base URL, e.g. https://app-xxxx.frontegg.com/identity",
-    )
-    token.add_argument("--email", required=True)
-    token.add_argument("--vendor-host", help="frontegg-vendor-host (default: the URL's host)")
-    token.add_argument(
-        "--password-env",
-        default=PASSWORD_ENV,
-        metavar="NAME",
-        help=f"environment variable holding the password (default {PASSWORD_ENV})",
-    )
-    token.add_argument(
-        "--store", metavar="FILE", help="share the session through this FileStore (JSON, 0600)"
-    )
-    token.add_argument("--out", metavar="FILE", help="write the token to FILE (atomically, 0600)")
-    token.add_argument(
-        "--watch", action="store_true", help="with --out: keep FILE fresh until interrupted"
-    )
-    token.add_argument(
-        "--health-file",
-        metavar="PATH",
-        help="with --watch or --exec: PATH exists while a fresh token could be had and is "
-        "removed as soon as one could not (a Kubernetes probe: test -f PATH)",
-    )
-    token.add_argument(
-        "--exec",
-        dest="exec_",
-        action="store_true",
-        help=f"last: --exec -- CMD ...: run CMD with a fresh {TOKEN_ENV} in its environment "
-        "and exit with its status (with --out, FILE stays fresh while it runs)",
-    )
-
-    fake = commands.add_parser(
-        "fake", help="run the fake Frontegg on loopback, for testing other programs against it"
-    )
-    fake.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any)")
-    fake.add_argument("--lifetime", type=_positive, default=60.0, help="token lifetime (s)")
-    fake.add_argument(
-        "--user",
-        action="append",
-        default=[],
-        metavar="EMAIL:PASSWORD",
-        help="a user who can log in (repeatable; default demo@example.com:demo-password)",
-    )
-    return parser
 
 
 def write_atomically(path: str, text: str) -> None:
@@ -328,63 +232,3 @@ async def _leave(session: FronteggSession, *, shared: bool) -> None:
                 await session.logout()
     finally:
         await session.aclose()
-
-
-async def run_fake(args: argparse.Namespace) -> int:
-    """``frontegg-async fake``."""
-    from .testing import FakeFrontegg
-
-    users = args.user or ["demo@example.com:demo-password"]
-    async with FakeFrontegg(token_lifetime=args.lifetime, port=args.port) as fake:
-        for user in users:
-            email, colon, password = user.partition(":")
-            if not colon or not email or not password:
-                raise UsageError(f"--user takes EMAIL:PASSWORD, not {user!r}")
-            fake.add_user(email, password)
-        print(
-            f"fake Frontegg at {fake.identity_url} (environment token at {fake.url}/auth/vendor)",
-            flush=True,
-        )
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
-        await stop.wait()
-    return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
-    words = list(sys.argv[1:] if argv is None else argv)
-    # Everything after --exec is the command to run, options included: argparse would read
-    # them as its own.
-    command: list[str] = []
-    if "--exec" in words:
-        at = words.index("--exec")
-        words, command = words[: at + 1], words[at + 1 :]
-        if command[:1] == ["--"]:
-            command = command[1:]
-    args = build_parser().parse_args(words)
-    args.command_line = command
-    # The command speaks for itself, one line per event on stderr: the library's own log
-    # records (several per failed renewal) would drown them.
-    logging.getLogger("frontegg_async").addHandler(logging.NullHandler())
-    try:
-        if args.command == "demo":
-            from ._demo import run_demo
-
-            return asyncio.run(run_demo(args.duration, args.lifetime))
-        if args.command == "token":
-            return asyncio.run(run_token(args))
-        return asyncio.run(run_fake(args))
-    except (UsageError, ValueError) as error:
-        print(f"frontegg-async: {error}", file=sys.stderr)
-        return 2
-    except ImportError as error:  # `demo` and `fake` without the testing extra
-        print(f"frontegg-async: {error}", file=sys.stderr)
-        return 1
-    except (FronteggError, OSError) as error:
-        print(f"frontegg-async: {error}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130

@@ -7,13 +7,13 @@ import datetime
 import sys
 from typing import TextIO
 
-from ._secrets import fingerprint
-from ._user import FronteggSession
+from .._secrets import fingerprint
+from .._user import FronteggSession
 
 
 async def run_demo(duration: float, lifetime: float, out: TextIO = sys.stdout) -> int:
     """Start the fake on loopback, log in, and print each renewal until ``duration`` is up."""
-    from .testing import FakeFrontegg
+    from ..testing import FakeFrontegg
 
     def say(line: str) -> None:
         stamp = datetime.datetime.now().strftime("%H:%M:%S.%f")[:-3]

@@ -1,0 +1,7 @@
+"""What every command shares: the error for bad usage."""
+
+from __future__ import annotations
+
+
+class UsageError(Exception):
+    """Bad arguments: exit 2."""

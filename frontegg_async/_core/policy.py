@@ -17,7 +17,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 
-from attrs import frozen
+from attrs import field, frozen
 
 from .._errors import (
     AuthenticationError,
@@ -107,11 +107,12 @@ class Plan:
 
     wall: Schedule
     mono: Schedule
+    #: Until when the token may be handed out, on both clocks (made once, with the plan).
+    usable_until: Deadline = field(init=False, eq=False, repr=False)
 
-    @property
-    def usable_until(self) -> Deadline:
-        """Until when the token may be handed out, on both clocks."""
-        return Deadline(self.wall.usable_until, self.mono.usable_until)
+    def __attrs_post_init__(self) -> None:
+        until = Deadline(self.wall.usable_until, self.mono.usable_until)
+        object.__setattr__(self, "usable_until", until)
 
     def usable(self, wall: float, mono: float) -> bool:
         """Whether the token may be handed out at these times."""

@@ -1,4 +1,5 @@
-"""What happened to a session: its state, its events, and the hub that hands them out.
+"""What happened to a session: its events, the hub that hands them out, and the reporter that
+keeps its last error and publishes them.
 
 Events are published by the engine while it holds no lock and never waits for a listener:
 subscribers read from a bounded buffer (the oldest events are dropped when a reader falls
@@ -17,6 +18,9 @@ from typing import Any
 
 from attrs import frozen
 
+from ._clock import Clock
+from ._core.holding import Holding
+from ._core.tokens import TokenSet
 from ._errors import ConfigurationError, FronteggError
 
 logger = logging.getLogger("frontegg_async")
@@ -203,3 +207,35 @@ class EventHub:
             task.cancel()
         if running:
             await asyncio.gather(*running, return_exceptions=True)
+
+
+class Reporter:
+    """What a session tells about itself: its last error (logged at DEBUG as it is kept) and its
+    events, each stamped with the session's clock and carrying a token's fingerprint only."""
+
+    def __init__(self, name: str, clock: Clock) -> None:
+        self._name = name
+        self._clock = clock
+        self.events = EventHub(name)
+        self.last_error: FronteggError | None = None
+
+    def record(self, error: FronteggError) -> None:
+        """Keep ``error`` as the last one."""
+        self.last_error = error
+        logger.debug("%s: %s: %s", self._name, type(error).__name__, error)
+
+    def publish(
+        self, kind: EventKind, tokens: TokenSet | None, error: FronteggError | None = None
+    ) -> None:
+        """Publish an event about ``tokens`` (none is built when nobody listens)."""
+        if self.events.listening:
+            fingerprint = None if tokens is None else tokens.fingerprint
+            self.events.publish(
+                TokenEvent(kind=kind, at=self._clock.time(), fingerprint=fingerprint, error=error)
+            )
+
+    def lapse(self, held: Holding, error: FronteggError | None) -> None:
+        """Publish EXPIRED for the set ``held``, once per set: renewal failed for good, or the
+        token lapsed while it kept failing."""
+        if held.lapse_to_tell():
+            self.publish(EventKind.EXPIRED, held.tokens, error)

@@ -19,11 +19,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TypeVar
 
 from attrs import evolve
 
 from ._clock import Clock
+from ._core.policy import plan
+from ._core.renewal import Start, is_newer, start_from
 from ._core.tokens import TokenSet
 from ._errors import StoreError
 from ._stores import TokenStore
@@ -32,14 +35,7 @@ from ._stores.codec import StoreIdentity, decode_tokens, encode_tokens
 logger = logging.getLogger("frontegg_async")
 
 
-def is_newer(stored: TokenSet, mine: TokenSet) -> bool:
-    """Whether a stored set replaces the one held: a later generation, or (on a tie, which only a
-    lease that lapsed under a stalled holder allows) another set, since the store is what every
-    sharer goes by."""
-    if stored.generation != mine.generation:
-        return stored.generation > mine.generation
-    return stored.access_token != mine.access_token
-
+How = TypeVar("How")
 
 #: A stored set, with the monotonic time at which it was obtained on this machine's clocks.
 Stored = tuple[TokenSet, float]
@@ -120,6 +116,58 @@ class SharedStore:
             return None
         self.seen(tokens)
         return tokens, mono - (wall - tokens.obtained_at)
+
+    async def renewed(
+        self,
+        mine: TokenSet | None,
+        renew: Callable[[TokenSet | None], Awaitable[tuple[TokenSet, How]]],
+        *,
+        obtaining: bool,
+    ) -> tuple[TokenSet, How | None, StoreError | None]:
+        """One try at a newer set than ``mine``, under the lease, after a look at the store.
+
+        Returns a newer usable stored set taken up (how: ``None``), or the set ``renew`` made
+        from the set to start from (``_core.renewal.start_from``), stored, with the store's
+        error if it could not take it (the set is then kept as unsaved). Without the lease,
+        nothing is renewed: a transient ``StoreError``.
+        """
+        async with self.lease() as held:
+            try:
+                stored = await self.load()
+            except StoreError as error:
+                if not error.retryable or mine is not None or not held:
+                    raise
+                # Nothing to hand out and the store is down: a session must still start. A
+                # login spends no refresh token of anyone's; its set is stored once it answers.
+                logger.warning(
+                    "%s: the token store failed (%s); authenticating without it", self._name, error
+                )
+                stored = None
+            start, tokens = start_from(
+                mine,
+                None if stored is None else stored[0],
+                stored_usable=stored is not None and self._usable(stored),
+                obtaining=obtaining,
+                held=held,
+            )
+            if start is Start.TAKE_UP:
+                assert tokens is not None
+                logger.info("%s: took up token %s from the store", self._name, tokens.fingerprint)
+                self.unsaved = None
+                return tokens, None, None
+            if start is Start.WAIT:
+                raise StoreError(
+                    f"{self._name}: another sharer of {self._store!r} held the lease for "
+                    f"{self.lease_wait:g} s and stored no newer token set; retrying"
+                )
+            fresh, how = await renew(tokens)
+            fresh = self.next_generation(fresh)
+            return fresh, how, await self.save(fresh)
+
+    def _usable(self, stored: Stored) -> bool:
+        tokens, obtained_mono = stored
+        candidate = plan(tokens.obtained_at, obtained_mono, tokens.lifetime, ratio=1.0, jitter=0.0)
+        return candidate.usable(self._clock.time(), self._clock.monotonic())
 
     async def save(self, tokens: TokenSet) -> StoreError | None:
         """Store ``tokens``; when the store fails, keep them to store later and return why."""

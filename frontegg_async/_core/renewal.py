@@ -1,5 +1,6 @@
-"""What a renewal flight runs: renew the held set, or obtain one afresh, and what it learns
-about a refresh token that must never be sent again (a flow, like those of ``flows``)."""
+"""What a renewal flight runs: which set to start from when sharers store theirs
+(``start_from``), renew it or obtain one afresh, and what it learns about a refresh token that
+must never be sent again (a flow, like those of ``flows``)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,51 @@ class How(enum.Enum):
     LOGGED_IN = "logged_in"
     RELOGGED_IN = "relogged_in"
     REFRESHED = "refreshed"
+
+
+def is_newer(stored: TokenSet, mine: TokenSet) -> bool:
+    """Whether a stored set replaces the one held: a later generation, or (on a tie, which only a
+    lease that lapsed under a stalled holder allows) another set, since the store is what every
+    sharer goes by."""
+    if stored.generation != mine.generation:
+        return stored.generation > mine.generation
+    return stored.access_token != mine.access_token
+
+
+class Start(enum.Enum):
+    """Where one try at a newer token set starts, after a look at the store."""
+
+    #: The stored set is newer and usable: take it up, send nothing.
+    TAKE_UP = "take up the stored set"
+    #: Renew (the set ``start_from`` names), or obtain one afresh.
+    RENEW = "renew or obtain"
+    #: Renewing needs the store's lease, and another sharer holds it: wait for its set.
+    WAIT = "wait for the sharer holding the lease"
+
+
+def start_from(
+    mine: TokenSet | None,
+    stored: TokenSet | None,
+    *,
+    stored_usable: bool,
+    obtaining: bool,
+    held: bool,
+) -> tuple[Start, TokenSet | None]:
+    """Where a try starts from the set held (``mine``) and the one ``stored``, and the set it
+    starts with.
+
+    A newer stored set is taken up while usable; once lapsed, it is the one renewed (its refresh
+    token is the newest: the one held may be spent already by the sharer that stored it). An
+    ``obtaining`` try (a login, an MFA code) never takes up a stored set. Nothing is renewed
+    without the lease ``held``.
+    """
+    if not obtaining and stored is not None and (mine is None or is_newer(stored, mine)):
+        if stored_usable:
+            return Start.TAKE_UP, stored
+        mine = stored
+    if not held:
+        return Start.WAIT, None
+    return Start.RENEW, mine
 
 
 @define

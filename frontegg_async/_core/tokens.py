@@ -54,6 +54,29 @@ class Deadline:
         return boot + min(self.wall - wall, self.mono - mono)
 
 
+class HotToken(Deadline):
+    """The current raw token and its ``Deadline``, apart from everything else, so that the hot
+    path reads a couple of attributes and no more (``boot`` where the system has a boot clock,
+    one read of it; ``holds()`` otherwise)."""
+
+    __slots__ = ("token",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.token = ""
+
+    def set(self, token: str, until: Deadline, wall: float, mono: float, boot: float) -> None:
+        """Publish ``token``, usable ``until``; ``wall``, ``mono`` and ``boot`` are the clocks
+        read now."""
+        self.token, self.wall, self.mono = token, until.wall, until.mono
+        self.boot = until.on_boot_clock(wall, mono, boot)
+
+    def clear(self) -> None:
+        """No usable token."""
+        self.token = ""
+        self.wall = self.mono = self.boot = -math.inf
+
+
 def effective_lifetime(
     expires_in: float, *, issued_at: float | None = None, expires_at: float | None = None
 ) -> float:

@@ -1,0 +1,191 @@
+"""What a flight does: tries at a newer token set, retried within the budgets while the token
+lives, each one a turn at the store (``SharedStore.renewed``) and the renewal flow of
+``_core.renewal`` driven over the wire; and the task that stores a set the store missed."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from .._clock import Clock
+from .._core.flows import Strategy
+from .._core.holding import Holding
+from .._core.lifecycle import Life
+from .._core.policy import backoff, is_transient, renewal_delay
+from .._core.renewal import How, Learned, renew_or_obtain
+from .._core.tokens import TokenSet
+from .._core.wire import Driver
+from .._errors import FronteggError, StoreError
+from .._events import EventKind, Reporter
+from .._sharing import SharedStore
+
+logger = logging.getLogger("frontegg_async")
+
+#: An unsaved token set is offered to the store again at most this often (seconds).
+MIN_STORE_RETRY = 0.05
+
+#: The event a renewal's outcome is published as.
+_EVENT_OF = {
+    How.LOGGED_IN: EventKind.LOGGED_IN,
+    How.RELOGGED_IN: EventKind.RELOGGED_IN,
+    How.REFRESHED: EventKind.REFRESHED,
+}
+
+#: Obtains a token set from the credentials (a login, an MFA verification).
+Obtain = Callable[[], Awaitable[TokenSet]]
+#: Makes a set current: the set, the monotonic time its request was sent, the event to publish.
+Install = Callable[[TokenSet, float, EventKind], None]
+
+
+class Renewer:
+    """Gets a newer token set for one session; ``fly`` is what its one flight runs."""
+
+    def __init__(
+        self,
+        strategy: Strategy,
+        driver: Driver,
+        *,
+        name: str,
+        held: Holding,
+        shared: SharedStore,
+        reporter: Reporter,
+        clock: Clock,
+        rng: Callable[[], float],
+        relogin: bool,
+        lapse_budget: float,
+        wait_budget: float,
+        install: Install,
+    ) -> None:
+        self._strategy = strategy
+        self._drive = driver.drive
+        self._name = name
+        self._held = held
+        self._shared = shared
+        self._reporter = reporter
+        self._clock = clock
+        self._rng = rng
+        self._relogin = relogin
+        self._lapse_budget = lapse_budget
+        self._wait_budget = wait_budget
+        self._install = install
+        #: Stores a set the store missed, as soon as the store answers (one at a time).
+        self.storing: asyncio.Task[None] | None = None
+
+    async def fly(self) -> TokenSet:
+        """Renew (or obtain) until a set is installed, retrying transient failures while the
+        token lives and the budgets allow (``_core.policy.renewal_delay``)."""
+        held, reporter = self._held, self._reporter
+        had_tokens = held.tokens is not None
+        attempt = grace_used = 0
+        flight_started = self._clock.monotonic()
+        while True:
+            started_mono = self._clock.monotonic()
+            try:
+                tokens, kind = await self.attempt()
+            except FronteggError as error:
+                reporter.record(error)
+                current = held.tokens
+                transient = is_transient(error)
+                ended = held.failed(error, transient=transient, had_tokens=had_tokens)
+                if had_tokens:
+                    reporter.publish(EventKind.REFRESH_FAILED, current, error)
+                if ended:
+                    logger.error(
+                        "%s: renewal failed for good, the session will expire: %s",
+                        self._name,
+                        error,
+                    )
+                    reporter.lapse(held, error)
+                if not transient:
+                    raise
+                now = self._clock.monotonic()
+                delay, grace_used = renewal_delay(
+                    error,
+                    attempt=attempt,
+                    grace_used=grace_used,
+                    had_tokens=had_tokens,
+                    until_expiry=(
+                        None
+                        if current is None or held.plan is None
+                        else held.plan.until_expiry(self._clock.time(), now)
+                    ),
+                    spent=now - flight_started,
+                    took=now - started_mono,
+                    wait_budget=self._wait_budget,
+                    lapse_budget=self._lapse_budget,
+                    jitter=self._rng,
+                )
+                if delay is None:
+                    raise
+                logger.warning(
+                    "%s: %s failed (%s); retry %d in %.3g s",
+                    self._name,
+                    "renewal" if had_tokens else "authentication",
+                    error,
+                    attempt + 1,
+                    delay,
+                )
+                await self._clock.sleep(delay)
+                attempt += 1
+                continue
+            self._install(tokens, started_mono, kind)
+            return tokens
+
+    async def attempt(self, obtain: Obtain | None = None) -> tuple[TokenSet, EventKind]:
+        """One try at a newer token set: from the store, by renewal, or by ``obtain`` (never
+        over another identity's stored set, never renewing without the lease)."""
+
+        async def renew(tokens: TokenSet | None) -> tuple[TokenSet, EventKind]:
+            if obtain is not None:
+                return await obtain(), EventKind.LOGGED_IN
+            return await self._renew_or_obtain(tokens)
+
+        tokens, kind, unsaved = await self._shared.renewed(
+            self._held.tokens, renew, obtaining=obtain is not None
+        )
+        if unsaved is not None:
+            self._reporter.record(unsaved)
+            if self.storing is None or self.storing.done():
+                self.storing = asyncio.get_running_loop().create_task(
+                    self._keep_storing(), name=f"frontegg_async store: {self._name}"
+                )
+        return tokens, EventKind.RESUMED if kind is None else kind
+
+    async def _renew_or_obtain(self, tokens: TokenSet | None) -> tuple[TokenSet, EventKind]:
+        """Renew ``tokens``, or obtain a set afresh (``_core.renewal``)."""
+        held, learned = self._held, Learned()
+        flow = renew_or_obtain(
+            self._strategy, tokens, spent=held.spent, relogin=self._relogin, learned=learned
+        )
+        try:
+            fresh, how = await self._drive(flow)
+        finally:
+            if learned.spent is not None:
+                held.spent = learned.spent
+            if learned.refusal is not None:
+                self._reporter.record(learned.refusal)
+        if learned.refusal is not None:
+            logger.warning(
+                "%s: refresh was refused (%s); logged in again", self._name, learned.refusal
+            )
+        if how is How.REFRESHED and tokens is not None and logger.isEnabledFor(logging.INFO):
+            logger.info(
+                "%s: refreshed, token %s -> %s", self._name, tokens.fingerprint, fresh.fingerprint
+            )
+        return fresh, _EVENT_OF[how]
+
+    async def _keep_storing(self) -> None:
+        """Offer the unsaved set to the store, backing off, until it takes it, a sharer's newer
+        set replaces it, or a later renewal stored its own (renewal goes on meanwhile)."""
+        failures = 0
+        while self._shared.unsaved is not None and self._held.life is Life.ACTIVE:
+            await self._clock.sleep(max(MIN_STORE_RETRY, backoff(failures, jitter=self._rng())))
+            try:
+                newer = await self._shared.store_unsaved(self._held.tokens)
+            except StoreError as error:
+                self._reporter.record(error)
+                failures += 1
+                continue
+            if newer is not None:
+                self._install(newer[0], newer[1], EventKind.RESUMED)

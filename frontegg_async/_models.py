@@ -1,9 +1,13 @@
-"""Frontegg's answers as frozen attrs classes, read by a private, strict cattrs converter.
+"""Frontegg's answers to the session's own calls as frozen attrs classes, and the one private,
+strict cattrs converter that reads and writes every shape of the library (these, and the
+generated ``frontegg_async.api.models``).
 
 The converter is this module's own (never cattrs' global one). It is strict where the global one
 is lenient: a number is not a string and a string is not a list, because a silently coerced token
 or lifetime is worse than a clear ``ResponseFormatError``. Unknown keys are ignored, so new fields
-on Frontegg's side never break an old client.
+on Frontegg's side never break an old client. A field is named on the wire by its
+``metadata['json']``, or else in camelCase; a field whose ``metadata['read']`` names a function
+is read by it (where Frontegg's clients read a field otherwise than the spec describes it).
 """
 
 from __future__ import annotations
@@ -11,8 +15,9 @@ from __future__ import annotations
 import json
 import math
 import typing
-from collections.abc import Mapping
-from typing import Any, TypeVar
+from collections.abc import Callable, Mapping, Sequence
+from types import UnionType
+from typing import Any, TypeVar, Union
 
 import attrs
 from attrs import field, frozen
@@ -106,7 +111,7 @@ class AuthResponse:
     #: The second factors the user may use (``("AuthenticatorApp", "SMS")``). The spec calls it
     #: an object; Frontegg's clients read a list of names, so a list is read, and an object
     #: gives its keys whose values are set.
-    mfa_strategies: tuple[str, ...] | None = None
+    mfa_strategies: tuple[str, ...] | None = field(default=None, metadata={"read": _strategy_names})
     qr_code: str | None = field(default=None, repr=False)
     recovery_code: str | None = field(default=None, repr=False)
     user_id: str | None = None
@@ -127,10 +132,10 @@ class VendorToken:
 class ApiTokenResponse:
     """Frontegg's answer to an API-token login or refresh (snake_case on the wire)."""
 
-    access_token: str = field(repr=False)
-    refresh_token: str = field(repr=False)
-    expires_in: float
-    expires: str
+    access_token: str = field(repr=False, metadata={"json": "access_token"})
+    refresh_token: str = field(repr=False, metadata={"json": "refresh_token"})
+    expires_in: float = field(metadata={"json": "expires_in"})
+    expires: str = field(metadata={"json": "expires"})
 
 
 @frozen
@@ -217,6 +222,13 @@ def _camel(name: str) -> str:
     return head + "".join(part.capitalize() for part in rest)
 
 
+def wire_name(attribute: attrs.Attribute[Any]) -> str:
+    """A field's name on the wire: its ``metadata['json']`` (every generated field has one, as
+    do the snake_case API-token answers), else the field's name in camelCase."""
+    name: str | None = attribute.metadata.get("json")
+    return name if name is not None else _camel(attribute.name)
+
+
 def _strict_str(value: object, _: type) -> str:
     if not isinstance(value, str):
         raise TypeError(f"expected a string, got {type(value).__name__}")
@@ -237,6 +249,14 @@ def _strict_float(value: object, _: type) -> float:
     return float(value)
 
 
+def _strict_int(value: object, _: type) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"expected an integer, got {type(value).__name__}")
+    if isinstance(value, float) and not value.is_integer():
+        raise ValueError(f"expected an integer, got {value!r}")
+    return int(value)
+
+
 def _plain_mapping(value: object, _: type) -> Mapping[str, Any]:
     if not isinstance(value, dict):
         raise TypeError(f"expected an object, got {type(value).__name__}")
@@ -248,12 +268,31 @@ def _is_homogeneous_tuple(tp: Any) -> bool:
     return typing.get_origin(tp) is tuple and len(args) == 2 and args[1] is Ellipsis
 
 
-def make_strict_converter() -> Converter:
-    """A new converter that reads JSON strictly: no coercion between strings, numbers, arrays."""
+#: The modules whose attrs classes are Frontegg's shapes (read and written by wire name).
+_MODEL_MODULES = frozenset(
+    {"frontegg_async._models", "frontegg_async.api._core", "frontegg_async.api.models"}
+)
+
+
+def is_model(tp: Any) -> bool:
+    """Whether ``tp`` (or its generic origin) is one of Frontegg's shapes."""
+    cls = typing.get_origin(tp) or tp
+    return isinstance(cls, type) and attrs.has(cls) and cls.__module__ in _MODEL_MODULES
+
+
+def _is_union(tp: Any) -> bool:
+    return typing.get_origin(tp) in (Union, UnionType)
+
+
+def _make_converter() -> Converter:
+    """The one converter: strict where cattrs' global one is lenient (no coercion between
+    strings, numbers and arrays), arrays read back as tuples, models by wire name, unknown keys
+    ignored, ``oneOf`` unions read by the shape that fits best."""
     converter = Converter(detailed_validation=True, forbid_extra_keys=False)
     converter.register_structure_hook(str, _strict_str)
     converter.register_structure_hook(bool, _strict_bool)
     converter.register_structure_hook(float, _strict_float)
+    converter.register_structure_hook(int, _strict_int)
     converter.register_structure_hook_func(lambda tp: tp == Mapping[str, Any], _plain_mapping)
 
     def structure_tuple(value: object, tp: Any) -> tuple[Any, ...]:
@@ -274,42 +313,81 @@ def make_strict_converter() -> Converter:
         return tuple(items)
 
     converter.register_structure_hook_func(_is_homogeneous_tuple, structure_tuple)
-    return converter
 
+    # Arrays come back as tuples: models are frozen all the way down.
+    def is_sequence(tp: Any) -> bool:
+        return bool(typing.get_origin(tp) is Sequence)
 
-def _make_converter() -> Converter:
-    converter = make_strict_converter()
-    for cls in (
-        MfaWebAuthnDevice,
-        MfaPhoneDevice,
-        MfaAuthenticatorApp,
-        MfaEmailDevice,
-        MfaDevices,
-        AuthResponse,
-        VendorToken,
-        ApiTokenResponse,
-        Role,
-        Permission,
-        UserTenant,
-        User,
-    ):
-        # The API-token answers are the one snake_case shape in Frontegg's identity API.
-        wire_name = (lambda name: name) if cls is ApiTokenResponse else _camel
-        renames: dict[str, Any] = {
-            a.name: override(rename=wire_name(a.name)) for a in attrs.fields(cls)
+    def structure_sequence(value: object, tp: Any) -> tuple[Any, ...]:
+        (item_type,) = typing.get_args(tp)
+        return structure_tuple(value, tuple[item_type, ...])  # type: ignore[valid-type]
+
+    converter.register_structure_hook_func(is_sequence, structure_sequence)
+
+    def renames(tp: Any, *, reading: bool) -> dict[str, Any]:
+        fields = attrs.fields(typing.get_origin(tp) or tp)
+        # A field whose clients read it otherwise than the spec says carries its own reader.
+        return {
+            a.name: override(rename=wire_name(a), struct_hook=a.metadata.get("read"))
+            if reading
+            else override(rename=wire_name(a))
+            for a in fields
         }
-        if cls is AuthResponse:
-            renames["mfa_strategies"] = override(
-                rename="mfaStrategies", struct_hook=_strategy_names
-            )
-        converter.register_structure_hook(cls, make_dict_structure_fn(cls, converter, **renames))
-        converter.register_unstructure_hook(
-            cls, make_dict_unstructure_fn(cls, converter, **renames)
+
+    def structure_model(tp: Any) -> Callable[[Any, Any], Any]:
+        return make_dict_structure_fn(tp, converter, **renames(tp, reading=True))
+
+    def unstructure_model(tp: Any) -> Callable[[Any], Any]:
+        # Unset (None) optional fields are left out: Frontegg reads a null as a value.
+        return make_dict_unstructure_fn(
+            tp, converter, _cattrs_omit_if_default=True, **renames(tp, reading=False)
         )
+
+    converter.register_structure_hook_factory(is_model, structure_model)
+    converter.register_unstructure_hook_factory(is_model, unstructure_model)
+
+    def unknown_keys(value: object, option: Any) -> int:
+        if not isinstance(value, dict) or not is_model(option):
+            return 0
+        return len(
+            value.keys() - {wire_name(a) for a in attrs.fields(typing.get_origin(option) or option)}
+        )
+
+    def structure_union(value: object, tp: Any) -> Any:
+        # oneOf in the spec. Its shapes overlap (one may be another minus a field), so the
+        # shape that leaves the fewest of the value's keys unread is tried first: reading
+        # {"tenantId": ...} as the shape without tenantId would lose it.
+        options = typing.get_args(tp)
+        if value is None and type(None) in options:
+            return None
+        failures: list[Exception] = []
+        for option in sorted(options, key=lambda option: unknown_keys(value, option)):
+            if option is type(None):
+                continue
+            try:
+                return converter.structure(value, option)
+            except Exception as exc:
+                failures.append(exc)
+        names = " | ".join(getattr(o, "__name__", str(o)) for o in options)
+        raise ValueError(f"matches none of {names}") from (failures[0] if failures else None)
+
+    def is_models_union(tp: Any) -> bool:
+        # An optional model alone is cattrs' own business (its errors name the inner field).
+        options = [option for option in typing.get_args(tp) if option is not type(None)]
+        return _is_union(tp) and len(options) > 1 and any(map(is_model, options))
+
+    converter.register_structure_hook_func(is_models_union, structure_union)
     return converter
 
 
 _converter = _make_converter()
+
+
+def unstructure(value: object) -> Any:
+    """A model (or a list of them) as JSON-ready data, by wire name."""
+    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
+        return [_converter.unstructure(item) for item in value]
+    return _converter.unstructure(value)
 
 
 def _reject_constant(name: str) -> float:
@@ -325,19 +403,20 @@ def loads_json(body: bytes) -> Any:
 
 
 def structure(data: Any, cls: type[T], *, what: str) -> T:
-    """Structure decoded JSON into ``cls`` or raise ``ResponseFormatError`` naming the field."""
+    """Structure decoded JSON into the model ``cls`` or raise ``ResponseFormatError``."""
     if not isinstance(data, dict):
         raise ResponseFormatError(f"{what} answered with JSON {type(data).__name__}, not an object")
-    result: T = structure_with(_converter, data, cls, what=what)
+    result: T = structure_as(data, cls, what=what)
     return result
 
 
-def structure_with(converter: Converter, data: Any, cls: Any, *, what: str) -> Any:
-    """``converter.structure(data, cls)``, its failures as ``ResponseFormatError``."""
+def structure_as(data: Any, tp: Any, *, what: str) -> Any:
+    """Decoded JSON as ``tp`` (a model, a tuple of them, a ``str``, ...), every failure a
+    ``ResponseFormatError`` naming the field."""
     # cattrs' errors carry the values they refused (a token among them): the error raised is
     # built in the handler and raised outside it, so they never ride along as __context__.
     try:
-        return converter.structure(data, cls)
+        return _converter.structure(data, tp)
     except (ClassValidationError, IterableValidationError) as exc:
         failure = ResponseFormatError(
             f"{what} answered with an unexpected body: {'; '.join(transform_error(exc))}"

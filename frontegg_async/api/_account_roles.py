@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from typing import Any, Literal
 
-from .._api import ApiCore, Audience, Operation, Page
+from ._core import ApiCore, Audience, Operation, Page
 from .models import AddRoleWithPermissionsRequest, AddRoleWithPermissionsResponse, RoleResponse
 
 _GET = Operation("GET", "/resources/roles/v2", "account_roles.get", Audience.USER)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Generic, TypeVar
 
-from .._api import ApiCore
 from .._machine import ApiTokenSession, EnvironmentSession
 from .._user import FronteggSession
 from ._account_invitations import AccountInvitationsApi
@@ -17,6 +16,7 @@ from ._api_token import ApiTokenApi
 from ._api_tokens import ApiTokensApi
 from ._applications import ApplicationsApi
 from ._approval_flows import ApprovalFlowsApi
+from ._core import ApiCore
 from ._core_settings import CoreSettingsApi
 from ._custom_social_oauth import CustomSocialOauthApi
 from ._data_migration import DataMigrationApi

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from .._api import ApiCore, Audience, Operation
+from ._core import ApiCore, Audience, Operation
 from .models import CreateTemplateDto, GetTemplateResponseDto
 
 _CREATE_MAIL_CONFIGS_TEMPLATES = Operation(

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from .._api import ApiCore, Audience, Operation, Page
+from ._core import ApiCore, Audience, Operation, Page
 from .models import (
     CreateOrUpdateIpRestrictionConfigDto,
     CreateOrUpdateIpRestrictionDto,

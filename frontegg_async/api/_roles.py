@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .._api import ApiCore, Audience, Operation
+from ._core import ApiCore, Audience, Operation
 from .models import (
     AddPermissionToRoleRequest,
     AddRoleRequest,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._api import ApiCore, Audience, Operation
+from ._core import ApiCore, Audience, Operation
 from .models import CreateSessionConfigurationRequest
 
 _GET = Operation(

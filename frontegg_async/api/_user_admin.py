@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Literal
 
-from .._api import ApiCore, Audience, Operation, deprecated_name
+from ._core import ApiCore, Audience, Operation, deprecated_name
 from .models import (
     AddUserToTenantRequest,
     BulkRolesTaskStatusResponseDto,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from typing import Literal
 
-from .._api import ApiCore, Audience, Operation, Page, deprecated_name
+from ._core import ApiCore, Audience, Operation, Page, deprecated_name
 from .models import (
     AcceptInvitationDto,
     AcceptInvitationWithCodeDto,

@@ -198,7 +198,11 @@ def test_the_generated_code_is_what_the_generator_writes(tmp_path: pathlib.Path)
     written = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
     committed = sorted(
         [
-            *(p.relative_to(ROOT) for p in (ROOT / "frontegg_async/api").glob("*.py")),
+            *(
+                p.relative_to(ROOT)
+                for p in (ROOT / "frontegg_async/api").glob("*.py")
+                if p.name not in generator().HAND_WRITTEN
+            ),
             pathlib.Path("frontegg_async/testing/_operations.json"),
             pathlib.Path("docs/api.md"),
         ]
@@ -271,7 +275,7 @@ async def test_query_parameters_are_spelled_as_frontegg_reads_them(
 
 
 def test_one_of_reads_the_shape_that_keeps_every_key() -> None:
-    from frontegg_async._api import structure_answer
+    from frontegg_async.api._core import structure_answer
     from frontegg_async.api.models import (
         ExternalAuth0UserSourceConfig,
         UserSourceNewTenantConfig,

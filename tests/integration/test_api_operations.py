@@ -23,7 +23,7 @@ import pytest
 import pytest_asyncio
 
 from frontegg_async import EnvironmentSession, FronteggClient, FronteggSession
-from frontegg_async._api import Page, structure_answer, unstructure_body
+from frontegg_async.api._core import Page, structure_answer, unstructure_body
 from frontegg_async.testing import FakeFrontegg
 from frontegg_async.testing._spec import SpecOperation, SpecTable
 

@@ -60,6 +60,10 @@ from .spec import DEFAULT_SPEC, ROOT, Spec
 __all__ = ["generate", "main", "py_name"]
 
 
+#: The one module of the package written by hand (what the generated code stands on).
+HAND_WRITTEN = frozenset({"_core.py"})
+
+
 def generate(spec_path: Path, out: Path) -> None:
     """Write every generated file under ``out`` (a repository root)."""
     spec = Spec(json.loads(spec_path.read_text(encoding="utf-8")))
@@ -70,7 +74,8 @@ def generate(spec_path: Path, out: Path) -> None:
     package = out / "frontegg_async" / "api"
     package.mkdir(parents=True, exist_ok=True)
     for stale in package.glob("*.py"):
-        stale.unlink()
+        if stale.name not in HAND_WRITTEN:
+            stale.unlink()
     for name, text in texts.items():
         (package / name).write_text(text, encoding="utf-8")
     (package / "models.py").write_text(models.render(), encoding="utf-8")

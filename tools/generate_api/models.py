@@ -105,15 +105,16 @@ class Models:
             lines.append("from typing import Any")
         lines += ["", "from attrs import field, frozen", ""]
         if "Page" in used:
-            lines += ["from .._api import Page", ""]
+            lines += ["from ._core import Page", ""]
         return lines
 
     def render(self) -> str:
         lines = [
             *module_head(
                 "Every shape the identity API sends or takes, as frozen attrs classes.",
-                "Fields are snake_case; the converter in ``frontegg_async._api`` reads and writes",
-                "the spec's camelCase names (kept in each field's ``metadata['json']``). Arrays",
+                "Fields are snake_case; the library's one converter (``frontegg_async._models``)",
+                "reads and writes the spec's camelCase names (kept in each field's",
+                "``metadata['json']``). Arrays",
                 "are sequences (read back as tuples); optional fields default to None and are left",
                 "out of request bodies when None. Fields that may hold a secret are left out of",
                 "reprs.",

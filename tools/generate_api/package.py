@@ -16,12 +16,11 @@ def render_client(writers: list[GroupWriter]) -> str:
         *module_head("``FronteggClient``: every operation of the identity API, grouped by tag."),
         "from typing import Generic, TypeVar",
         "",
-        "from .._api import ApiCore",
         "from .._machine import ApiTokenSession, EnvironmentSession",
         "from .._user import FronteggSession",
     ]
-    for writer in writers:
-        lines.append(f"from ._{writer.group} import {writer.class_name}")
+    modules = {f"_{w.group}": w.class_name for w in writers} | {"_core": "ApiCore"}
+    lines += [f"from .{module} import {modules[module]}" for module in sorted(modules)]
     lines += [
         "",
         "#: The kind of session a client holds; management groups ask for EnvironmentSession.",
@@ -79,9 +78,11 @@ def render_init(writers: list[GroupWriter]) -> str:
         "are in ``frontegg_async.api.models``.",
         '"""',
         "",
-        "from .._api import Page, PageLinks, PageMetadata",
     ]
-    modules = {f"_{w.group}": w.class_name for w in writers} | {"_client": "FronteggClient"}
+    modules = {f"_{w.group}": w.class_name for w in writers} | {
+        "_client": "FronteggClient",
+        "_core": "Page, PageLinks, PageMetadata",
+    }
     lines += [f"from .{module} import {modules[module]}" for module in sorted(modules)]
     lines += ["", "__all__ = [", *[f'    "{name}",' for name in names], "]"]
     return "\n".join(lines) + "\n"

@@ -311,7 +311,7 @@ class GroupWriter:
         header = [
             *module_head(f'``client.{self.group}``: the operations tagged "{self.ops[0].tag}".'),
             *([*typing_imports, ""] if typing_imports else []),
-            "from .._api import ApiCore, Audience, Operation"
+            "from ._core import ApiCore, Audience, Operation"
             + (", Page" if "Page" in self.typing_names else "")
             + (", deprecated_name" if self.aliased else ""),
         ]

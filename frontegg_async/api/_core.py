@@ -3,8 +3,10 @@
 The generated methods only describe an operation (method, path, which token, parameters) and
 hand it to ``ApiCore``; everything that could go wrong lives here once: refusing a session of
 the wrong kind before anything is sent, quoting path parameters, spelling query parameters the
-way Frontegg reads them, leaving unset fields out of bodies, and reading answers with a strict
-private converter whose failures become ``ResponseFormatError`` naming the field.
+way Frontegg reads them, leaving unset fields out of bodies, and reading answers with the
+library's one strict private converter (``_models``), whose failures become
+``ResponseFormatError`` naming the field. It is written by hand; the rest of the package is
+generated.
 """
 
 from __future__ import annotations
@@ -14,26 +16,20 @@ import math
 import typing
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from types import UnionType
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, Union
+from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 
-import attrs
 from attrs import field, frozen
-from cattrs import Converter
-from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 from yarl import URL
 
-from ._errors import InvalidRequestError, ResponseFormatError, WrongSessionError
-from ._models import make_strict_converter, structure_with
+from .._errors import InvalidRequestError, ResponseFormatError, WrongSessionError
+from .._machine import ApiTokenSession, EnvironmentSession
+from .._models import structure_as, unstructure
+from .._session import _TokenSession
+from .._user import FronteggSession
 
-if TYPE_CHECKING:
-    from ._machine import ApiTokenSession, EnvironmentSession
-    from ._user import FronteggSession
-
-    AnySession = FronteggSession | EnvironmentSession | ApiTokenSession
-else:
-    AnySession = Any
+#: Any kind of session a client may hold.
+AnySession = FronteggSession | EnvironmentSession | ApiTokenSession
 
 T = TypeVar("T")
 ItemT = TypeVar("ItemT")
@@ -116,97 +112,9 @@ class Page(Generic[ItemT]):
     metadata: PageMetadata | None = field(default=None, metadata={"json": "_metadata"})
 
 
-def _is_model(tp: Any) -> bool:
-    cls = typing.get_origin(tp) or tp
-    return (
-        isinstance(cls, type)
-        and attrs.has(cls)
-        and cls.__module__ in ("frontegg_async._api", "frontegg_async.api.models")
-    )
-
-
-def _is_union(tp: Any) -> bool:
-    return typing.get_origin(tp) in (Union, UnionType)
-
-
-def _strict_int(value: object, _: type) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"expected an integer, got {type(value).__name__}")
-    if isinstance(value, float) and not value.is_integer():
-        raise ValueError(f"expected an integer, got {value!r}")
-    return int(value)
-
-
-def _make_converter() -> Converter:
-    converter = make_strict_converter()
-    converter.register_structure_hook(int, _strict_int)
-    # Arrays come back as tuples: models are frozen all the way down.
-    sequence_hook = converter.get_structure_hook(tuple[Any, ...])
-
-    def is_sequence(tp: Any) -> bool:
-        return bool(typing.get_origin(tp) is Sequence)
-
-    def structure_sequence(value: object, tp: Any) -> Any:
-        (item_type,) = typing.get_args(tp)
-        return sequence_hook(value, tuple[item_type, ...])  # type: ignore[valid-type]
-
-    converter.register_structure_hook_func(is_sequence, structure_sequence)
-
-    def model_renames(tp: Any) -> dict[str, Any]:
-        cls = typing.get_origin(tp) or tp
-        return {a.name: override(rename=a.metadata["json"]) for a in attrs.fields(cls)}
-
-    def structure_model(tp: Any) -> Callable[[Any, Any], Any]:
-        return make_dict_structure_fn(tp, converter, **model_renames(tp))
-
-    def unstructure_model(tp: Any) -> Callable[[Any], Any]:
-        # Unset (None) optional fields are left out: Frontegg reads a null as a value.
-        return make_dict_unstructure_fn(
-            tp, converter, _cattrs_omit_if_default=True, **model_renames(tp)
-        )
-
-    converter.register_structure_hook_factory(_is_model, structure_model)
-    converter.register_unstructure_hook_factory(_is_model, unstructure_model)
-
-    def unknown_keys(value: object, option: Any) -> int:
-        if not isinstance(value, dict) or not _is_model(option):
-            return 0
-        known = {a.metadata["json"] for a in attrs.fields(typing.get_origin(option) or option)}
-        return len(value.keys() - known)
-
-    def structure_union(value: object, tp: Any) -> Any:
-        # oneOf in the spec. Its shapes overlap (one may be another minus a field), so the
-        # shape that leaves the fewest of the value's keys unread is tried first: reading
-        # {"tenantId": ...} as the shape without tenantId would lose it.
-        options = typing.get_args(tp)
-        if value is None and type(None) in options:
-            return None
-        failures: list[Exception] = []
-        for option in sorted(options, key=lambda option: unknown_keys(value, option)):
-            if option is type(None):
-                continue
-            try:
-                return converter.structure(value, option)
-            except Exception as exc:
-                failures.append(exc)
-        names = " | ".join(getattr(o, "__name__", str(o)) for o in options)
-        raise ValueError(f"matches none of {names}") from (failures[0] if failures else None)
-
-    def is_model_union(tp: Any) -> bool:
-        return _is_union(tp) and any(_is_model(option) for option in typing.get_args(tp))
-
-    converter.register_structure_hook_func(is_model_union, structure_union)
-    return converter
-
-
-_converter = _make_converter()
-
-
 def unstructure_body(value: object) -> Any:
     """A request body as JSON-ready data (lists of models included)."""
-    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
-        return [_converter.unstructure(item) for item in value]
-    return _converter.unstructure(value)
+    return unstructure(value)
 
 
 def structure_answer(data: Any, answer: Any, *, what: str) -> Any:
@@ -215,9 +123,9 @@ def structure_answer(data: Any, answer: Any, *, what: str) -> Any:
     try:
         if typing.get_origin(answer) is list:
             (item_type,) = typing.get_args(answer)
-            items = structure_with(_converter, data, tuple[item_type, ...], what=what)  # type: ignore[valid-type]
+            items = structure_as(data, tuple[item_type, ...], what=what)  # type: ignore[valid-type]
             return list(items)
-        return structure_with(_converter, data, answer, what=what)
+        return structure_as(data, answer, what=what)
     except ResponseFormatError as error:
         failure = error
     failure.data = data
@@ -264,9 +172,6 @@ class ApiCore:
     __slots__ = ("_base", "_environment", "session")
 
     def __init__(self, session: AnySession) -> None:
-        from ._machine import EnvironmentSession
-        from ._session import _TokenSession
-
         if not isinstance(session, _TokenSession):
             raise TypeError(
                 "FronteggClient(session) takes a FronteggSession, EnvironmentSession or "

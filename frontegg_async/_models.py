@@ -100,7 +100,7 @@ class AuthResponse:
     expires_in: float | None = None
     #: Deprecated by Frontegg (its web SDK says to read the JWT's exp): optional.
     expires: str | None = None
-    token_type: str = "bearer"
+    token_type: str = field(default="bearer", repr=False)
     otc_token: str | None = field(default=None, repr=False)
     mfa_token: str | None = field(default=None, repr=False)
     reset_password_token: str | None = field(default=None, repr=False)
@@ -213,6 +213,8 @@ class User:
     external_id: str | None = None
     created_at: str | None = None
     last_login: str | None = None
+    #: The user's groups, as Frontegg sends them (not modelled by the spec).
+    groups: tuple[Mapping[str, Any], ...] | None = None
     sub_account_access_allowed: bool | None = None
     managed_by: str | None = None
 

@@ -16,6 +16,19 @@ from typing import Any
 
 from attrs import field, frozen
 
+from .._models import (
+    AuthResponse,
+    MfaAuthenticatorApp,
+    MfaDevices,
+    MfaEmailDevice,
+    MfaPhoneDevice,
+    MfaWebAuthnDevice,
+    Permission,
+    Role,
+    User,
+    UserTenant,
+)
+
 __all__ = [
     "AcceptInvitationDto",
     "AcceptInvitationWithCodeDto",
@@ -745,39 +758,12 @@ class AuthenticationAppConfiguration:
     service_name: str = field(metadata={"json": "serviceName"})
 
 
-@frozen(kw_only=True)
-class AuthenticationResponseDto:
-    """The ``AuthenticationResponseDto`` shape; used by ``client.general.login``,
-    ``client.general.refresh_auth_user_token``, ``client.mfa.verify_auth_user_mfa_authenticator``
-    and 11 more.
-    """
-
-    token_type: str | None = field(default=None, repr=False, metadata={"json": "tokenType"})
-    otc_token: str | None = field(default=None, repr=False, metadata={"json": "otcToken"})
-    mfa_required: bool = field(metadata={"json": "mfaRequired"})
-    mfa_token: str | None = field(default=None, repr=False, metadata={"json": "mfaToken"})
-    reset_password_token: str | None = field(
-        default=None, repr=False, metadata={"json": "resetPasswordToken"}
-    )
-    password_expires_in: float | None = field(default=None, metadata={"json": "passwordExpiresIn"})
-    notification_period: float | None = field(default=None, metadata={"json": "notificationPeriod"})
-    mfa_enrolled: bool | None = field(default=None, metadata={"json": "mfaEnrolled"})
-    mfa_devices: UserMFADevicesResponse | None = field(
-        default=None, metadata={"json": "mfaDevices"}
-    )
-    mfa_strategies: Mapping[str, Any] | None = field(
-        default=None, metadata={"json": "mfaStrategies"}
-    )
-    qr_code: str | None = field(default=None, repr=False, metadata={"json": "qrCode"})
-    recovery_code: str | None = field(default=None, repr=False, metadata={"json": "recoveryCode"})
-    access_token: str = field(repr=False, metadata={"json": "accessToken"})
-    refresh_token: str = field(repr=False, metadata={"json": "refreshToken"})
-    expires_in: float = field(metadata={"json": "expiresIn"})
-    expires: str = field(metadata={"json": "expires"})
-    user_id: str | None = field(default=None, metadata={"json": "userId"})
-    user_email: str | None = field(default=None, metadata={"json": "userEmail"})
-    email_verified: bool | None = field(default=None, metadata={"json": "emailVerified"})
-    is_breached_password: bool | None = field(default=None, metadata={"json": "isBreachedPassword"})
+AuthenticationResponseDto = AuthResponse
+"""The ``AuthenticationResponseDto`` shape, as Frontegg's clients read it (one definition:
+``frontegg_async.AuthResponse``); used by ``client.general.login``,
+``client.general.refresh_auth_user_token``, ``client.mfa.verify_auth_user_mfa_authenticator`` and 11
+more.
+"""
 
 
 @frozen(kw_only=True)
@@ -2446,21 +2432,11 @@ class PermissionCategoryResponseDto:
     fe_category: bool = field(metadata={"json": "feCategory"})
 
 
-@frozen(kw_only=True)
-class PermissionResponse:
-    """The ``PermissionResponse`` shape; used by ``MeAuthorizationResponseDto``, ``UserDto``,
-    ``client.permissions.create`` and 4 more.
-    """
-
-    id: str = field(metadata={"json": "id"})
-    key: str = field(metadata={"json": "key"})
-    name: str = field(metadata={"json": "name"})
-    description: str = field(metadata={"json": "description"})
-    created_at: str = field(metadata={"json": "createdAt"})
-    updated_at: str = field(metadata={"json": "updatedAt"})
-    role_ids: Sequence[str] = field(metadata={"json": "roleIds"})
-    category_id: str = field(metadata={"json": "categoryId"})
-    fe_permission: bool = field(metadata={"json": "fePermission"})
+PermissionResponse = Permission
+"""The ``PermissionResponse`` shape, as Frontegg's clients read it (one definition:
+``frontegg_async.Permission``); used by ``MeAuthorizationResponseDto``, ``UserDto``,
+``client.permissions.create`` and 4 more.
+"""
 
 
 @frozen(kw_only=True)
@@ -2627,24 +2603,11 @@ class RoleDto:
     updated_at: str = field(metadata={"json": "updatedAt"})
 
 
-@frozen(kw_only=True)
-class RoleResponse:
-    """The ``RoleResponse`` shape; used by ``MeAuthorizationResponseDto``, ``UserDto``,
-    ``UserTenantDto`` and 6 more.
-    """
-
-    id: str = field(metadata={"json": "id"})
-    vendor_id: str = field(metadata={"json": "vendorId"})
-    tenant_id: str = field(metadata={"json": "tenantId"})
-    key: str = field(metadata={"json": "key"})
-    name: str = field(metadata={"json": "name"})
-    description: str = field(metadata={"json": "description"})
-    is_default: bool = field(metadata={"json": "isDefault"})
-    first_user_role: bool = field(metadata={"json": "firstUserRole"})
-    level: float = field(metadata={"json": "level"})
-    created_at: str = field(metadata={"json": "createdAt"})
-    updated_at: str = field(metadata={"json": "updatedAt"})
-    permissions: Sequence[str] = field(metadata={"json": "permissions"})
+RoleResponse = Role
+"""The ``RoleResponse`` shape, as Frontegg's clients read it (one definition:
+``frontegg_async.Role``); used by ``MeAuthorizationResponseDto``, ``UserDto``, ``UserTenantDto`` and
+6 more.
+"""
 
 
 @frozen(kw_only=True)
@@ -3313,40 +3276,12 @@ class UserCreatedResponse:
     )
 
 
-@frozen(kw_only=True)
-class UserDto:
-    """The ``UserDto`` shape; used by ``client.data_migration.create_migrations_local``,
-    ``client.user_admin.create_users_tenant``, ``client.user_admin.create_vendor_only_users`` and 11
-    more.
-    """
-
-    id: str = field(metadata={"json": "id"})
-    email: str = field(metadata={"json": "email"})
-    name: str = field(metadata={"json": "name"})
-    profile_picture_url: str = field(metadata={"json": "profilePictureUrl"})
-    sub: str = field(metadata={"json": "sub"})
-    verified: bool = field(metadata={"json": "verified"})
-    mfa_enrolled: bool = field(metadata={"json": "mfaEnrolled"})
-    mfa_bypass: bool | None = field(default=None, metadata={"json": "mfaBypass"})
-    phone_number: str | None = field(default=None, metadata={"json": "phoneNumber"})
-    roles: Sequence[RoleResponse] = field(metadata={"json": "roles"})
-    permissions: Sequence[PermissionResponse] = field(metadata={"json": "permissions"})
-    provider: str = field(metadata={"json": "provider"})
-    tenant_id: str = field(metadata={"json": "tenantId"})
-    tenant_ids: Sequence[str] = field(metadata={"json": "tenantIds"})
-    activated_for_tenant: bool | None = field(default=None, metadata={"json": "activatedForTenant"})
-    is_locked: bool | None = field(default=None, metadata={"json": "isLocked"})
-    tenants: Sequence[UserTenantDto] = field(metadata={"json": "tenants"})
-    invisible: bool | None = field(default=None, metadata={"json": "invisible"})
-    super_user: bool | None = field(default=None, metadata={"json": "superUser"})
-    metadata: str = field(metadata={"json": "metadata"})
-    vendor_metadata: str = field(metadata={"json": "vendorMetadata"})
-    external_id: str | None = field(default=None, metadata={"json": "externalId"})
-    created_at: str = field(metadata={"json": "createdAt"})
-    last_login: str = field(metadata={"json": "lastLogin"})
-    groups: Sequence[Mapping[str, Any]] | None = field(default=None, metadata={"json": "groups"})
-    sub_account_access_allowed: bool = field(metadata={"json": "subAccountAccessAllowed"})
-    managed_by: str | None = field(default=None, metadata={"json": "managedBy"})
+UserDto = User
+"""The ``UserDto`` shape, as Frontegg's clients read it (one definition: ``frontegg_async.User``);
+used by ``client.data_migration.create_migrations_local``,
+``client.user_admin.create_users_tenant``, ``client.user_admin.create_vendor_only_users`` and 11
+more.
+"""
 
 
 @frozen(kw_only=True)
@@ -3364,47 +3299,34 @@ class UserEmailResponseDto:
     updated_at: str = field(metadata={"json": "updatedAt"})
 
 
-@frozen(kw_only=True)
-class UserMFAAuthenticatorAppResponse:
-    """The ``UserMFAAuthenticatorAppResponse`` shape; used by ``UserMFADevicesResponse``."""
-
-    id: str = field(metadata={"json": "id"})
-
-
-@frozen(kw_only=True)
-class UserMFADevicesResponse:
-    """The ``UserMFADevicesResponse`` shape; used by ``AuthenticationResponseDto``."""
-
-    webauthn: Sequence[UserMFAWebAuthnDeviceResponse] = field(metadata={"json": "webauthn"})
-    phones: Sequence[UserMFAPhoneDeviceResponse] = field(metadata={"json": "phones"})
-    authenticators: Sequence[UserMFAAuthenticatorAppResponse] = field(
-        metadata={"json": "authenticators"}
-    )
-    emails: Sequence[UserMFAEmailCodeResponse] = field(metadata={"json": "emails"})
+UserMFAAuthenticatorAppResponse = MfaAuthenticatorApp
+"""The ``UserMFAAuthenticatorAppResponse`` shape, as Frontegg's clients read it (one definition:
+``frontegg_async.MfaAuthenticatorApp``); used by ``UserMFADevicesResponse``.
+"""
 
 
-@frozen(kw_only=True)
-class UserMFAEmailCodeResponse:
-    """The ``UserMFAEmailCodeResponse`` shape; used by ``UserMFADevicesResponse``."""
-
-    email: str = field(metadata={"json": "email"})
-
-
-@frozen(kw_only=True)
-class UserMFAPhoneDeviceResponse:
-    """The ``UserMFAPhoneDeviceResponse`` shape; used by ``UserMFADevicesResponse``."""
-
-    id: str = field(metadata={"json": "id"})
-    phone_number: str = field(metadata={"json": "phoneNumber"})
+UserMFADevicesResponse = MfaDevices
+"""The ``UserMFADevicesResponse`` shape, as Frontegg's clients read it (one definition:
+``frontegg_async.MfaDevices``); used by ``AuthenticationResponseDto``.
+"""
 
 
-@frozen(kw_only=True)
-class UserMFAWebAuthnDeviceResponse:
-    """The ``UserMFAWebAuthnDeviceResponse`` shape; used by ``UserMFADevicesResponse``."""
+UserMFAEmailCodeResponse = MfaEmailDevice
+"""The ``UserMFAEmailCodeResponse`` shape, as Frontegg's clients read it (one definition:
+``frontegg_async.MfaEmailDevice``); used by ``UserMFADevicesResponse``.
+"""
 
-    id: str = field(metadata={"json": "id"})
-    device_type: str = field(metadata={"json": "deviceType"})
-    name: str = field(metadata={"json": "name"})
+
+UserMFAPhoneDeviceResponse = MfaPhoneDevice
+"""The ``UserMFAPhoneDeviceResponse`` shape, as Frontegg's clients read it (one definition:
+``frontegg_async.MfaPhoneDevice``); used by ``UserMFADevicesResponse``.
+"""
+
+
+UserMFAWebAuthnDeviceResponse = MfaWebAuthnDevice
+"""The ``UserMFAWebAuthnDeviceResponse`` shape, as Frontegg's clients read it (one definition:
+``frontegg_async.MfaWebAuthnDevice``); used by ``UserMFADevicesResponse``.
+"""
 
 
 @frozen(kw_only=True)
@@ -3481,16 +3403,10 @@ class UserTenantDataDto:
     name: str = field(metadata={"json": "name"})
 
 
-@frozen(kw_only=True)
-class UserTenantDto:
-    """The ``UserTenantDto`` shape; used by ``CoreUserDto``, ``UserDto``, ``UserV3Dto``."""
-
-    tenant_id: str = field(metadata={"json": "tenantId"})
-    roles: Sequence[RoleResponse] = field(metadata={"json": "roles"})
-    temporary_expiration_date: str | None = field(
-        default=None, metadata={"json": "temporaryExpirationDate"}
-    )
-    is_disabled: bool | None = field(default=None, metadata={"json": "isDisabled"})
+UserTenantDto = UserTenant
+"""The ``UserTenantDto`` shape, as Frontegg's clients read it (one definition:
+``frontegg_async.UserTenant``); used by ``CoreUserDto``, ``UserDto``, ``UserV3Dto``.
+"""
 
 
 @frozen(kw_only=True)

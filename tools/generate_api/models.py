@@ -17,6 +17,26 @@ SECRET_WORD = re.compile(
 )
 
 
+#: Schemas whose one definition is hand-written in ``frontegg_async._models``, because Frontegg's
+#: own clients read them otherwise than the spec says (clients win): a login that asks for MFA
+#: carries no tokens, ``mfaStrategies`` is a list of names, and a user's profile leaves out
+#: fields the spec requires. The generated name is an alias of that class, so the session's own
+#: calls and the generated ones read the same answer the same way. A test checks that each one
+#: has exactly the schema's properties.
+SHARED = {
+    "AuthenticationResponseDto": "AuthResponse",
+    "UserMFADevicesResponse": "MfaDevices",
+    "UserMFAWebAuthnDeviceResponse": "MfaWebAuthnDevice",
+    "UserMFAPhoneDeviceResponse": "MfaPhoneDevice",
+    "UserMFAAuthenticatorAppResponse": "MfaAuthenticatorApp",
+    "UserMFAEmailCodeResponse": "MfaEmailDevice",
+    "UserDto": "User",
+    "RoleResponse": "Role",
+    "PermissionResponse": "Permission",
+    "UserTenantDto": "UserTenant",
+}
+
+
 class Models:
     """Collects the models the operations use and renders them."""
 
@@ -93,7 +113,8 @@ class Models:
         """The import lines the models need, and no more."""
         used = {
             word
-            for model in self.classes.values()
+            for name, model in self.classes.items()
+            if name not in SHARED
             for _, _, annotation, _ in model["fields"]
             for word in re.findall(r"[A-Za-z_]\w*", annotation)
         }
@@ -104,9 +125,12 @@ class Models:
         if "Any" in used:
             lines.append("from typing import Any")
         lines += ["", "from attrs import field, frozen", ""]
+        shared = sorted(SHARED[name] for name in self.classes if name in SHARED)
+        if shared:
+            lines.append(f"from .._models import {', '.join(shared)}")
         if "Page" in used:
-            lines += ["from ._core import Page", ""]
-        return lines
+            lines.append("from ._core import Page")
+        return [*lines, ""] if shared or "Page" in used else lines
 
     def render(self) -> str:
         lines = [
@@ -127,6 +151,15 @@ class Models:
         for class_name in sorted(self.order):
             model = self.classes[class_name]
             users = sorted(self.used_by.get(class_name, ()))
+            if class_name in SHARED:
+                lines += ["", "", f"{class_name} = {SHARED[class_name]}"]
+                lines += wrap(
+                    f'"""The ``{model["schema"]}`` shape, as Frontegg\'s clients read it (one '
+                    f"definition: ``frontegg_async.{SHARED[class_name]}``); used by "
+                    f'{describe(users)}."""',
+                    0,
+                )
+                continue
             lines += ["", "", "@frozen(kw_only=True)", f"class {class_name}:"]
             lines += wrap(f'"""The ``{model["schema"]}`` shape; used by {describe(users)}."""', 4)
             if model["fields"]:

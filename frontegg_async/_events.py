@@ -225,7 +225,7 @@ class Reporter:
         logger.debug("%s: %s: %s", self._name, type(error).__name__, error)
 
     def publish(
-        self, kind: EventKind, tokens: TokenSet | None, error: FronteggError | None = None
+        self, kind: EventKind, tokens: TokenSet[Any] | None, error: FronteggError | None = None
     ) -> None:
         """Publish an event about ``tokens`` (none is built when nobody listens)."""
         if self.events.listening:
@@ -234,7 +234,7 @@ class Reporter:
                 TokenEvent(kind=kind, at=self._clock.time(), fingerprint=fingerprint, error=error)
             )
 
-    def lapse(self, held: Holding, error: FronteggError | None) -> None:
+    def lapse(self, held: Holding[Any], error: FronteggError | None) -> None:
         """Publish EXPIRED for the set ``held``, once per set: renewal failed for good, or the
         token lapsed while it kept failing."""
         if held.lapse_to_tell():

@@ -26,8 +26,9 @@ class _MachineSession(_TokenSession[AnswerT]):
 
     def _init_machine(
         self,
-        strategy_type: type[Environment] | type[ApiToken],
+        strategy_type: Callable[..., Strategy[AnswerT]],
         *,
+        kind: str,
         strategy_url: URL,
         identity_url: URL,
         client_id: str,
@@ -38,13 +39,12 @@ class _MachineSession(_TokenSession[AnswerT]):
         clock: Clock | None,
         store: TokenStore | None,
     ) -> None:
-        """Set up a session for a machine (client credentials) strategy."""
+        """Set up a session for a machine (client credentials) strategy; ``kind`` names it in
+        the store's identity."""
         _require(client_id, "client_id", plain=True)
         _require(secret, "secret")
 
-        kind = "environment" if strategy_type is Environment else "api token"
-
-        def make_strategy(now: Callable[[], float]) -> Strategy:
+        def make_strategy(now: Callable[[], float]) -> Strategy[AnswerT]:
             return strategy_type(
                 base_url=strategy_url,
                 client_id=client_id,
@@ -100,6 +100,7 @@ class EnvironmentSession(_MachineSession[VendorToken]):
         self._gateway_url = gateway
         self._init_machine(
             Environment,
+            kind="environment",
             strategy_url=gateway,
             identity_url=gateway / "identity",
             client_id=client_id,
@@ -146,6 +147,7 @@ class ApiTokenSession(_MachineSession[ApiTokenResponse]):
         url = _url_of(base_url, region_url=lambda r: r.identity_url, what="base_url")
         self._init_machine(
             ApiToken,
+            kind="api token",
             strategy_url=url,
             identity_url=url,
             client_id=client_id,

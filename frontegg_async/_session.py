@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, Generic, Self, TypeVar, cast
+from typing import Any, Generic, Self, TypeVar
 
 import aiohttp
 from yarl import URL
@@ -115,7 +115,7 @@ class _TokenSession(Generic[AnswerT]):
         *,
         identity_url: URL,
         name: str,
-        make_strategy: Callable[[Callable[[], float]], Strategy],
+        make_strategy: Callable[[Callable[[], float]], Strategy[AnswerT]],
         http: aiohttp.ClientSession | None,
         refresh_ratio: float,
         relogin: bool,
@@ -193,7 +193,7 @@ class _TokenSession(Generic[AnswerT]):
     async def refresh(self) -> AnswerT:
         """Renew the token now (joining a renewal already in flight); returns the answer."""
         tokens = await self._engine.refresh()
-        return cast(AnswerT, tokens.answer)
+        return tokens.answer
 
     @property
     def claims(self) -> Claims | None:

@@ -20,14 +20,14 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from attrs import evolve
 
 from ._clock import Clock
 from ._core.policy import plan
 from ._core.renewal import Start, is_newer, start_from
-from ._core.tokens import TokenSet
+from ._core.tokens import AnswerT, TokenSet
 from ._errors import StoreError
 from ._stores import TokenStore
 from ._stores.codec import StoreIdentity, decode_tokens, encode_tokens
@@ -38,10 +38,10 @@ logger = logging.getLogger("frontegg_async")
 How = TypeVar("How")
 
 #: A stored set, with the monotonic time at which it was obtained on this machine's clocks.
-Stored = tuple[TokenSet, float]
+Stored = tuple[TokenSet[AnswerT], float]
 
 
-class SharedStore:
+class SharedStore(Generic[AnswerT]):
     """One session's link to its store: loads, saves, the lease, the generation, the unsaved set."""
 
     def __init__(
@@ -59,7 +59,7 @@ class SharedStore:
         self._clock = clock
         self.lease_wait = lease_wait
         #: A set that renewal produced but the store could not take yet: written once it can.
-        self.unsaved: TokenSet | None = None
+        self.unsaved: TokenSet[AnswerT] | None = None
         #: The highest generation seen, held or stored; the next set stored is one more.
         self._generation = 0
 
@@ -91,15 +91,15 @@ class SharedStore:
                 )
             yield
 
-    def seen(self, tokens: TokenSet) -> None:
+    def seen(self, tokens: TokenSet[AnswerT]) -> None:
         """Note a set held, so that the next one stored is of a later generation."""
         self._generation = max(self._generation, tokens.generation)
 
-    def next_generation(self, tokens: TokenSet) -> TokenSet:
+    def next_generation(self, tokens: TokenSet[AnswerT]) -> TokenSet[AnswerT]:
         """``tokens``, as the set that follows every set seen so far."""
         return evolve(tokens, generation=self._generation + 1)
 
-    async def load(self) -> Stored | None:
+    async def load(self) -> Stored[AnswerT] | None:
         """This identity's stored set, usable or not.
 
         Raises ``StoreError``: transient when the store failed, not retryable when it holds
@@ -119,11 +119,11 @@ class SharedStore:
 
     async def renewed(
         self,
-        mine: TokenSet | None,
-        renew: Callable[[TokenSet | None], Awaitable[tuple[TokenSet, How]]],
+        mine: TokenSet[AnswerT] | None,
+        renew: Callable[[TokenSet[AnswerT] | None], Awaitable[tuple[TokenSet[AnswerT], How]]],
         *,
         obtaining: bool,
-    ) -> tuple[TokenSet, How | None, StoreError | None]:
+    ) -> tuple[TokenSet[AnswerT], How | None, StoreError | None]:
         """One try at a newer set than ``mine``, under the lease, after a look at the store.
 
         Returns a newer usable stored set taken up (how: ``None``), or the set ``renew`` made
@@ -164,12 +164,12 @@ class SharedStore:
             fresh = self.next_generation(fresh)
             return fresh, how, await self.save(fresh)
 
-    def _usable(self, stored: Stored) -> bool:
+    def _usable(self, stored: Stored[AnswerT]) -> bool:
         tokens, obtained_mono = stored
         candidate = plan(tokens.obtained_at, obtained_mono, tokens.lifetime, ratio=1.0, jitter=0.0)
         return candidate.usable(self._clock.time(), self._clock.monotonic())
 
-    async def save(self, tokens: TokenSet) -> StoreError | None:
+    async def save(self, tokens: TokenSet[AnswerT]) -> StoreError | None:
         """Store ``tokens``; when the store fails, keep them to store later and return why."""
         if self._store is None:
             return None
@@ -187,11 +187,11 @@ class SharedStore:
         self.unsaved = None
         return None
 
-    async def _write(self, tokens: TokenSet) -> None:
+    async def _write(self, tokens: TokenSet[AnswerT]) -> None:
         assert self._store is not None
         await self._store.save(encode_tokens(tokens, self._identity, now=self._clock.time()))
 
-    async def store_unsaved(self, current: TokenSet | None) -> Stored | None:
+    async def store_unsaved(self, current: TokenSet[AnswerT] | None) -> Stored[AnswerT] | None:
         """Write the unsaved set if it is still ``current``; returns a newer stored set to take
         up instead, if a sharer stored one meanwhile. Raises ``StoreError`` if it cannot."""
         pending = self.unsaved
@@ -213,7 +213,7 @@ class SharedStore:
         logger.info("%s: token %s stored at last", self._name, pending.fingerprint)
         return None
 
-    async def forget(self, tokens: TokenSet) -> TokenSet:
+    async def forget(self, tokens: TokenSet[AnswerT]) -> TokenSet[AnswerT]:
         """Delete this identity's stored set; returns the newest set, the one to revoke.
 
         A sharer that logs out may hold a set that another has renewed since: revoking its

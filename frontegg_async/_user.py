@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from types import TracebackType
-from typing import cast
 
 import aiohttp
 from yarl import URL
@@ -104,7 +103,7 @@ class FronteggSession(_TokenSession[AuthResponse]):
         self._pending_mfa: Secret | None = None
         self._user_password: UserPassword | None = None
 
-        def make_strategy(now: Callable[[], float]) -> Strategy:
+        def make_strategy(now: Callable[[], float]) -> Strategy[AuthResponse]:
             self._user_password = UserPassword(
                 base_url=url,
                 vendor_host=vendor_host or "",
@@ -141,7 +140,7 @@ class FronteggSession(_TokenSession[AuthResponse]):
     def auth(self) -> AuthResponse | None:
         """The latest answer from a login, MFA verification or refresh, or None."""
         tokens = self._engine.tokens
-        return None if tokens is None else cast(AuthResponse, tokens.answer)
+        return None if tokens is None else tokens.answer
 
     async def login(self) -> AuthResponse:
         """Log in with the stored credentials and start background renewal.
@@ -162,7 +161,7 @@ class FronteggSession(_TokenSession[AuthResponse]):
             self._pending_mfa = Secret(challenge.mfa_token)
             raise
         self._pending_mfa = None
-        return cast(AuthResponse, tokens.answer)
+        return tokens.answer
 
     async def verify_mfa(self, code: str) -> AuthResponse:
         """Finish a login that raised ``MfaRequiredError`` with the authenticator app's code."""
@@ -176,7 +175,7 @@ class FronteggSession(_TokenSession[AuthResponse]):
             lambda: self._transport.drive(strategy.verify_mfa(pending.reveal(), code.strip()))
         )
         self._pending_mfa = None
-        return cast(AuthResponse, tokens.answer)
+        return tokens.answer
 
     async def me(self) -> User:
         """The logged-in user's profile (``GET /resources/users/v2/me``)."""

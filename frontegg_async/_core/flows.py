@@ -32,7 +32,7 @@ from .._models import (
 from .._secrets import Secret
 from .._totp import decode_secret, totp
 from .policy import is_refresh_rejection
-from .tokens import TokenSet, issued
+from .tokens import AnswerT, TokenSet, issued
 from .wire import (
     Answer,
     Flow,
@@ -54,22 +54,22 @@ API_TOKEN_PATH = "resources/auth/v2/api-token"
 API_TOKEN_REFRESH_PATH = "resources/auth/v2/api-token/token/refresh"
 
 
-class Strategy(Protocol):
+class Strategy(Protocol[AnswerT]):
     """What the engine needs from a kind of token: three flows and one question."""
 
-    def obtain(self) -> Flow[TokenSet]:
+    def obtain(self) -> Flow[TokenSet[AnswerT]]:
         """Authenticate from the stored credentials."""
         ...
 
-    def renew(self, tokens: TokenSet) -> Flow[TokenSet]:
+    def renew(self, tokens: TokenSet[AnswerT]) -> Flow[TokenSet[AnswerT]]:
         """Exchange ``tokens``' refresh token for a new set; AuthenticationError if refused."""
         ...
 
-    def revoke(self, tokens: TokenSet) -> Flow[None]:
+    def revoke(self, tokens: TokenSet[AnswerT]) -> Flow[None]:
         """Invalidate ``tokens`` on the server."""
         ...
 
-    def can_renew(self, tokens: TokenSet) -> bool:
+    def can_renew(self, tokens: TokenSet[AnswerT]) -> bool:
         """Whether ``tokens`` carry what ``renew`` needs (else the engine obtains anew)."""
         ...
 
@@ -131,7 +131,7 @@ class UserPassword:
     def _headers(self) -> dict[str, str]:
         return self._header_values
 
-    def obtain(self) -> Flow[TokenSet]:
+    def obtain(self) -> Flow[TokenSet[AuthResponse]]:
         """Log in; answer an MFA challenge with the TOTP secret when there is one."""
         started = self._clock()
         answer = yield Request(
@@ -161,7 +161,7 @@ class UserPassword:
             return (yield from self.verify_mfa(mfa_token, totp(self._totp_key, self._clock())))
         return self._token_set(auth, answer, started, what="login")
 
-    def verify_mfa(self, mfa_token: str, code: str) -> Flow[TokenSet]:
+    def verify_mfa(self, mfa_token: str, code: str) -> Flow[TokenSet[AuthResponse]]:
         """Complete a login that asked for MFA with a code from the authenticator app."""
         started = self._clock()
         # The spec's prose swaps the two fields; Frontegg's own web SDK sends the challenge
@@ -178,7 +178,7 @@ class UserPassword:
         )
         return self._token_set(auth, answer, started, what="MFA verification")
 
-    def renew(self, tokens: TokenSet) -> Flow[TokenSet]:
+    def renew(self, tokens: TokenSet[AuthResponse]) -> Flow[TokenSet[AuthResponse]]:
         """Refresh with the session's refresh cookie (the spec answers 201; any 2xx will do)."""
         started = self._clock()
         answer = yield Request(
@@ -197,11 +197,11 @@ class UserPassword:
         auth = parse_auth_response(answer.body, what="refresh")
         return self._token_set(auth, answer, started, what="refresh", previous=tokens)
 
-    def can_renew(self, tokens: TokenSet) -> bool:
+    def can_renew(self, tokens: TokenSet[AuthResponse]) -> bool:
         """A user session renews with its refresh cookie."""
         return tokens.cookie is not None
 
-    def revoke(self, tokens: TokenSet) -> Flow[None]:
+    def revoke(self, tokens: TokenSet[AuthResponse]) -> Flow[None]:
         """Log out: the server invalidates the refresh token."""
         answer = yield Request(
             "POST",
@@ -220,8 +220,8 @@ class UserPassword:
         started: float,
         *,
         what: str,
-        previous: TokenSet | None = None,
-    ) -> TokenSet:
+        previous: TokenSet[AuthResponse] | None = None,
+    ) -> TokenSet[AuthResponse]:
         if auth.mfa_required:
             raise ResponseFormatError(f"{what} asked for MFA again; log in once more")
         if not auth.access_token:
@@ -288,7 +288,7 @@ class Environment(ClientCredentials):
     authenticating again.
     """
 
-    def obtain(self) -> Flow[TokenSet]:
+    def obtain(self) -> Flow[TokenSet[VendorToken]]:
         """Authenticate the environment."""
         what = "environment authentication"
         started = self._clock()
@@ -309,15 +309,15 @@ class Environment(ClientCredentials):
             clock=self._clock,
         )
 
-    def can_renew(self, tokens: TokenSet) -> bool:
+    def can_renew(self, tokens: TokenSet[VendorToken]) -> bool:
         """Never: there is no refresh token."""
         return False
 
-    def renew(self, tokens: TokenSet) -> Flow[TokenSet]:
+    def renew(self, tokens: TokenSet[VendorToken]) -> Flow[TokenSet[VendorToken]]:
         """Authenticate again."""
         return (yield from self.obtain())
 
-    def revoke(self, tokens: TokenSet) -> Flow[None]:
+    def revoke(self, tokens: TokenSet[VendorToken]) -> Flow[None]:
         """Nothing to revoke: the token simply lapses."""
         return
         yield  # a flow that sends nothing
@@ -326,7 +326,7 @@ class Environment(ClientCredentials):
 class ApiToken(ClientCredentials):
     """Machine-to-machine API tokens (v2): client id and secret, rotating refresh tokens."""
 
-    def obtain(self) -> Flow[TokenSet]:
+    def obtain(self) -> Flow[TokenSet[ApiTokenResponse]]:
         """Authenticate with the API token's client id and secret."""
         what = "API token authentication"
         started = self._clock()
@@ -335,11 +335,11 @@ class ApiToken(ClientCredentials):
         )
         return self._token_set(succeeded(answer, what), started, what=what)
 
-    def can_renew(self, tokens: TokenSet) -> bool:
+    def can_renew(self, tokens: TokenSet[ApiTokenResponse]) -> bool:
         """When the last answer carried a refresh token."""
         return tokens.refresh_token is not None
 
-    def renew(self, tokens: TokenSet) -> Flow[TokenSet]:
+    def renew(self, tokens: TokenSet[ApiTokenResponse]) -> Flow[TokenSet[ApiTokenResponse]]:
         """Exchange the refresh token (single use) for a new pair."""
         assert tokens.refresh_token is not None
         what = "API token refresh"
@@ -352,12 +352,14 @@ class ApiToken(ClientCredentials):
         )
         return self._token_set(succeeded(answer, what), started, what=what)
 
-    def revoke(self, tokens: TokenSet) -> Flow[None]:
+    def revoke(self, tokens: TokenSet[ApiTokenResponse]) -> Flow[None]:
         """Nothing to call: Frontegg has no logout for API tokens; they lapse."""
         return
         yield  # a flow that sends nothing
 
-    def _token_set(self, answer: Answer, started: float, *, what: str) -> TokenSet:
+    def _token_set(
+        self, answer: Answer, started: float, *, what: str
+    ) -> TokenSet[ApiTokenResponse]:
         api = parse_body(answer.body, ApiTokenResponse, what=what)
         if not api.access_token:
             raise ResponseFormatError(f"{what} answered with an empty access_token")

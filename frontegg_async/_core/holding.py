@@ -21,21 +21,23 @@ What callers are told follows from that too: ``usable()`` (the set that may be h
 
 from __future__ import annotations
 
+from typing import Generic
+
 from .._errors import FronteggError, SessionExpiredError
 from .._secrets import Secret
 from .lifecycle import Happening, Life, SessionState, after, public_state
 from .policy import Plan
-from .tokens import TokenSet
+from .tokens import AnswerT, TokenSet
 
 
-class Holding:
+class Holding(Generic[AnswerT]):
     """A session's token set, its plan, its life, and the failures that bear on them."""
 
     __slots__ = ("_lapse_told", "degraded", "life", "plan", "refusal", "spent", "tokens")
 
     def __init__(self) -> None:
         self.life = Life.NEW
-        self.tokens: TokenSet | None = None
+        self.tokens: TokenSet[AnswerT] | None = None
         self.plan: Plan | None = None
         #: The error that ended the session (a refusal no retry nor login mends), until a set
         #: is installed again.
@@ -55,7 +57,7 @@ class Holding:
 
     # -- what happened ----------------------------------------------------------------------
 
-    def installed(self, tokens: TokenSet, plan: Plan) -> bool | None:
+    def installed(self, tokens: TokenSet[AnswerT], plan: Plan) -> bool | None:
         """``tokens`` (renewed on ``plan``) are current; returns whether this mends a refusal
         or a run of failures, or ``None`` when the session is closed and nothing changed."""
         if after(self.life, Happening.INSTALLED) is Life.CLOSED:
@@ -77,7 +79,7 @@ class Holding:
         self.life = after(self.life, Happening.REFUSED)
         return True
 
-    def forgotten(self) -> TokenSet | None:
+    def forgotten(self) -> TokenSet[AnswerT] | None:
         """``logout()``: the set is dropped (and returned, to be revoked)."""
         tokens, self.tokens, self.plan = self.tokens, None, None
         self.life = after(self.life, Happening.LOGGED_OUT)
@@ -93,7 +95,7 @@ class Holding:
 
     # -- what callers are told --------------------------------------------------------------
 
-    def usable(self, wall: float, mono: float) -> TokenSet | None:
+    def usable(self, wall: float, mono: float) -> TokenSet[AnswerT] | None:
         """The set that may be handed out at these times, if any."""
         tokens, plan = self.tokens, self.plan
         if tokens is not None and plan is not None and plan.usable(wall, mono):

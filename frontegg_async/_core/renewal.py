@@ -12,7 +12,7 @@ from .._errors import FronteggError
 from .._secrets import Secret
 from .flows import Strategy
 from .policy import Verdict, classify
-from .tokens import TokenSet
+from .tokens import AnswerT, TokenSet
 from .wire import Flow
 
 
@@ -24,7 +24,7 @@ class How(enum.Enum):
     REFRESHED = "refreshed"
 
 
-def is_newer(stored: TokenSet, mine: TokenSet) -> bool:
+def is_newer(stored: TokenSet[AnswerT], mine: TokenSet[AnswerT]) -> bool:
     """Whether a stored set replaces the one held: a later generation, or (on a tie, which only a
     lease that lapsed under a stalled holder allows) another set, since the store is what every
     sharer goes by."""
@@ -45,13 +45,13 @@ class Start(enum.Enum):
 
 
 def start_from(
-    mine: TokenSet | None,
-    stored: TokenSet | None,
+    mine: TokenSet[AnswerT] | None,
+    stored: TokenSet[AnswerT] | None,
     *,
     stored_usable: bool,
     obtaining: bool,
     held: bool,
-) -> tuple[Start, TokenSet | None]:
+) -> tuple[Start, TokenSet[AnswerT] | None]:
     """Where a try starts from the set held (``mine``) and the one ``stored``, and the set it
     starts with.
 
@@ -80,13 +80,13 @@ class Learned:
 
 
 def renew_or_obtain(
-    strategy: Strategy,
-    tokens: TokenSet | None,
+    strategy: Strategy[AnswerT],
+    tokens: TokenSet[AnswerT] | None,
     *,
     spent: Secret | None,
     relogin: bool,
     learned: Learned,
-) -> Flow[tuple[TokenSet, How]]:
+) -> Flow[tuple[TokenSet[AnswerT], How]]:
     """Renew ``tokens``, or obtain a set afresh when there is none, when its refresh token is
     ``spent`` (never sent again), or when the kind has nothing to renew with.
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Generic, TypeVar
 
 from attrs import field, frozen
 
@@ -92,9 +92,14 @@ def effective_lifetime(
     return min(lifetime, MAX_LIFETIME)
 
 
+#: The kind of answer a session's token sets carry (``AuthResponse``, ``VendorToken``, ...).
+AnswerT = TypeVar("AnswerT")
+
+
 @frozen
-class TokenSet:
-    """An access token with what renews it, and when it was obtained.
+class TokenSet(Generic[AnswerT]):
+    """An access token with what renews it, and when it was obtained, and the answer that
+    carried it (of the session's kind of answer: ``AnswerT``).
 
     Replaced as a whole: the access token, the refresh token and the cookie always belong to the
     same answer, so a consumed refresh token can never be paired with a newer access token.
@@ -107,8 +112,8 @@ class TokenSet:
     obtained_at: float
     #: Seconds the access token lives, from ``expiresIn``.
     lifetime: float
-    #: The server's answer that carried it (``AuthResponse``, ``VendorToken``, ...).
-    answer: Any = field(default=None, repr=False)
+    #: The server's answer that carried it (rebuilt from the tokens when read from a store).
+    answer: AnswerT = field(repr=False)
     #: Counts the sets of one identity in a shared store: each login or renewal stores the
     #: highest generation seen plus one, so "newer" never depends on a machine's clock.
     generation: int = 0
@@ -156,7 +161,7 @@ def token_lifetime(expires_in: float, access_token: str, *, what: str, took: flo
 
 
 def issued(
-    answer: object,
+    answer: AnswerT,
     *,
     access_token: str,
     refresh_token: str | None,
@@ -165,7 +170,7 @@ def issued(
     started: float,
     what: str,
     clock: Callable[[], float],
-) -> TokenSet:
+) -> TokenSet[AnswerT]:
     """The token set an answer carries: obtained when its request was sent (``started``, so
     that its lifetime is never overestimated), trusted for ``token_lifetime``."""
     return TokenSet(

@@ -37,13 +37,14 @@ import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable
+from typing import Generic
 
 from .._clock import Clock, boottime
 from .._core.flows import Strategy
 from .._core.holding import Holding
 from .._core.lifecycle import Life, SessionState
 from .._core.policy import plan
-from .._core.tokens import HotToken, TokenSet
+from .._core.tokens import AnswerT, HotToken, TokenSet
 from .._core.wire import Driver
 from .._errors import (
     FronteggError,
@@ -65,12 +66,12 @@ from .renewing import Obtain, Renewer, logger
 __all__ = ["TokenEngine"]
 
 
-class TokenEngine:
+class TokenEngine(Generic[AnswerT]):
     """Keeps one token set fresh for a strategy; see the module docstring."""
 
     def __init__(
         self,
-        strategy: Strategy,
+        strategy: Strategy[AnswerT],
         driver: Driver,
         *,
         name: str,
@@ -95,10 +96,10 @@ class TokenEngine:
         self._ratio = refresh_ratio
         self._rng = rng
         self._wait_budget = wait_budget
-        self._held = held = Holding()
+        self._held = held = Holding[AnswerT]()
         self._reporter = Reporter(name, clock)
         # Without a store, nothing is written: nothing would read it.
-        self._shared = SharedStore(
+        self._shared = SharedStore[AnswerT](
             store,
             identity if identity is not None else StoreIdentity("session", name, name),
             name=name,
@@ -138,7 +139,7 @@ class TokenEngine:
     # -- what callers see -------------------------------------------------------------------
 
     @property
-    def tokens(self) -> TokenSet | None:
+    def tokens(self) -> TokenSet[AnswerT] | None:
         """The current token set, usable or not."""
         return self._held.tokens
 
@@ -185,7 +186,7 @@ class TokenEngine:
             if held.tokens is fresh and current is not None and not current.expired(*self._now()):
                 return fresh.access_token.reveal()
 
-    async def refresh(self, *, after_current: bool = False) -> TokenSet:
+    async def refresh(self, *, after_current: bool = False) -> TokenSet[AnswerT]:
         """Renew now, joining a renewal already in flight.
 
         With ``after_current``, a renewal in flight is awaited first and a new one started:
@@ -199,7 +200,7 @@ class TokenEngine:
             raise error from self._held.refusal
         return await self._join_renewal()
 
-    async def login(self, *, resume_first: bool = False) -> TokenSet:
+    async def login(self, *, resume_first: bool = False) -> TokenSet[AnswerT]:
         """Authenticate from the stored credentials, replacing any token set.
 
         With ``resume_first`` (and always for a session's first login), the set in the store is
@@ -215,7 +216,7 @@ class TokenEngine:
             return await self._join_renewal()
         return await self.complete(lambda: self._drive(self._strategy.obtain()))
 
-    async def complete(self, obtain: Obtain) -> TokenSet:
+    async def complete(self, obtain: Obtain[AnswerT]) -> TokenSet[AnswerT]:
         """Install the token set that ``obtain`` produces (a login, an MFA verification): once,
         with no retries (a code is good once)."""
         self._check_open()
@@ -291,7 +292,7 @@ class TokenEngine:
         await self.events.aclose()
 
     def install(
-        self, tokens: TokenSet, obtained_mono: float, kind: EventKind | None = None
+        self, tokens: TokenSet[AnswerT], obtained_mono: float, kind: EventKind | None = None
     ) -> None:
         """Make ``tokens`` current, plan its renewal and make sure the background task runs.
 
@@ -326,7 +327,7 @@ class TokenEngine:
 
     # -- the flight -------------------------------------------------------------------------
 
-    async def _join_renewal(self) -> TokenSet:
+    async def _join_renewal(self) -> TokenSet[AnswerT]:
         """Join the flight as a caller: for at most the wait budget (the flight goes on without
         the caller after it); a failure that ended the session is reported as its expiry."""
         try:
@@ -337,7 +338,7 @@ class TokenEngine:
                 raise expiry from error
             raise
 
-    async def _join_flight(self, bound: float | None = None) -> TokenSet:
+    async def _join_flight(self, bound: float | None = None) -> TokenSet[AnswerT]:
         """Await the one flight (starting it unless logging out), for at most ``bound`` s."""
         if self._logging_out and not self._flight.running:
             raise SessionExpiredError(f"{self._name} is logging out; call login() after")

@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from .._clock import Clock
 from .._core.holding import Holding
@@ -33,7 +34,7 @@ class Background:
         self,
         *,
         name: str,
-        held: Holding,
+        held: Holding[Any],
         reporter: Reporter,
         clock: Clock,
         rng: Callable[[], float],

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Generic
 
 from .._clock import Clock
 from .._core.flows import Strategy
@@ -14,7 +15,7 @@ from .._core.holding import Holding
 from .._core.lifecycle import Life
 from .._core.policy import backoff, is_transient, renewal_delay
 from .._core.renewal import How, Learned, renew_or_obtain
-from .._core.tokens import TokenSet
+from .._core.tokens import AnswerT, TokenSet
 from .._core.wire import Driver
 from .._errors import FronteggError, StoreError
 from .._events import EventKind, Reporter
@@ -33,29 +34,29 @@ _EVENT_OF = {
 }
 
 #: Obtains a token set from the credentials (a login, an MFA verification).
-Obtain = Callable[[], Awaitable[TokenSet]]
+Obtain = Callable[[], Awaitable[TokenSet[AnswerT]]]
 #: Makes a set current: the set, the monotonic time its request was sent, the event to publish.
-Install = Callable[[TokenSet, float, EventKind], None]
+Install = Callable[[TokenSet[AnswerT], float, EventKind], None]
 
 
-class Renewer:
+class Renewer(Generic[AnswerT]):
     """Gets a newer token set for one session; ``fly`` is what its one flight runs."""
 
     def __init__(
         self,
-        strategy: Strategy,
+        strategy: Strategy[AnswerT],
         driver: Driver,
         *,
         name: str,
-        held: Holding,
-        shared: SharedStore,
+        held: Holding[AnswerT],
+        shared: SharedStore[AnswerT],
         reporter: Reporter,
         clock: Clock,
         rng: Callable[[], float],
         relogin: bool,
         lapse_budget: float,
         wait_budget: float,
-        install: Install,
+        install: Install[AnswerT],
     ) -> None:
         self._strategy = strategy
         self._drive = driver.drive
@@ -72,7 +73,7 @@ class Renewer:
         #: Stores a set the store missed, as soon as the store answers (one at a time).
         self.storing: asyncio.Task[None] | None = None
 
-    async def fly(self) -> TokenSet:
+    async def fly(self) -> TokenSet[AnswerT]:
         """Renew (or obtain) until a set is installed, retrying transient failures while the
         token lives and the budgets allow (``_core.policy.renewal_delay``)."""
         held, reporter = self._held, self._reporter
@@ -132,11 +133,13 @@ class Renewer:
             self._install(tokens, started_mono, kind)
             return tokens
 
-    async def attempt(self, obtain: Obtain | None = None) -> tuple[TokenSet, EventKind]:
+    async def attempt(
+        self, obtain: Obtain[AnswerT] | None = None
+    ) -> tuple[TokenSet[AnswerT], EventKind]:
         """One try at a newer token set: from the store, by renewal, or by ``obtain`` (never
         over another identity's stored set, never renewing without the lease)."""
 
-        async def renew(tokens: TokenSet | None) -> tuple[TokenSet, EventKind]:
+        async def renew(tokens: TokenSet[AnswerT] | None) -> tuple[TokenSet[AnswerT], EventKind]:
             if obtain is not None:
                 return await obtain(), EventKind.LOGGED_IN
             return await self._renew_or_obtain(tokens)
@@ -152,7 +155,9 @@ class Renewer:
                 )
         return tokens, EventKind.RESUMED if kind is None else kind
 
-    async def _renew_or_obtain(self, tokens: TokenSet | None) -> tuple[TokenSet, EventKind]:
+    async def _renew_or_obtain(
+        self, tokens: TokenSet[AnswerT] | None
+    ) -> tuple[TokenSet[AnswerT], EventKind]:
         """Renew ``tokens``, or obtain a set afresh (``_core.renewal``)."""
         held, learned = self._held, Learned()
         flow = renew_or_obtain(

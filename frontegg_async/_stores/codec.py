@@ -78,7 +78,7 @@ def _answer_type(answer: object) -> str | None:
     return None
 
 
-def encode_tokens(tokens: TokenSet, identity: StoreIdentity, *, now: float) -> dict[str, Any]:
+def encode_tokens(tokens: TokenSet[Any], identity: StoreIdentity, *, now: float) -> dict[str, Any]:
     """A token set as a JSON-ready mapping (secrets in the clear: it is what a store is for)."""
     return {
         "version": STATE_VERSION,
@@ -102,7 +102,7 @@ def encode_tokens(tokens: TokenSet, identity: StoreIdentity, *, now: float) -> d
     }
 
 
-def _rebuilt_answer(kind: object, tokens: TokenSet) -> Any:
+def _rebuilt_answer(kind: object, tokens: TokenSet[Any]) -> Any:
     """The answer a stored set stands for, rebuilt from the tokens (only they are stored)."""
     access = tokens.access_token.reveal()
     refresh = "" if tokens.refresh_token is None else tokens.refresh_token.reveal()
@@ -144,7 +144,7 @@ def check_identity(state: Mapping[str, Any], identity: StoreIdentity, *, store: 
 
 def decode_tokens(
     state: Mapping[str, Any], identity: StoreIdentity, *, now: float, store: object = None
-) -> TokenSet | None:
+) -> TokenSet[Any] | None:
     """The token set in a stored mapping, aged by this machine's clock; None if not ours to read.
 
     Raises ``StoreError`` (not retryable) when the set belongs to another identity.
@@ -161,7 +161,7 @@ def decode_tokens(
         lifetime = float(state["lifetime"])
         obtained_at = float(state["obtainedAt"])
         generation = int(state.get("generation", 0))
-        tokens = TokenSet(
+        tokens: TokenSet[Any] = TokenSet(
             access_token=Secret(access_token),
             refresh_token=None if refresh_token is None else Secret(str(refresh_token)),
             cookie=None
@@ -169,6 +169,7 @@ def decode_tokens(
             else RefreshCookie(name=str(cookie["name"]), value=Secret(str(cookie["value"]))),
             obtained_at=obtained_at,
             lifetime=lifetime,
+            answer=None,  # rebuilt below, from the tokens as they are read
             generation=generation,
         )
         age = max(0.0, now - obtained_at)

@@ -11,6 +11,7 @@ from yarl import URL
 
 from frontegg_async import (
     AuthenticationError,
+    AuthResponse,
     InvalidRequestError,
     MfaRequiredError,
     NotFoundError,
@@ -86,13 +87,14 @@ def user(clock: Clock | None = None, **options: Any) -> UserPassword:
     return UserPassword(**settings)
 
 
-def signed_in(cookie: str = "refresh-1") -> TokenSet:
+def signed_in(cookie: str = "refresh-1") -> TokenSet[AuthResponse]:
     return TokenSet(
         access_token=Secret("access-1"),
         refresh_token=Secret(cookie),
         cookie=RefreshCookie(COOKIE, Secret(cookie)),
         obtained_at=0.0,
         lifetime=60.0,
+        answer=AuthResponse(mfa_required=False),
     )
 
 
@@ -302,8 +304,8 @@ def test_requests_are_values() -> None:
 
 
 def renewal(
-    tokens: TokenSet | None, *, relogin: bool = True, spent: Secret | None = None
-) -> tuple[Flow[tuple[TokenSet, How]], Learned]:
+    tokens: TokenSet[AuthResponse] | None, *, relogin: bool = True, spent: Secret | None = None
+) -> tuple[Flow[tuple[TokenSet[AuthResponse], How]], Learned]:
     learned = Learned()
     strategy = user(client_id="abcd-ef")
     return renew_or_obtain(strategy, tokens, spent=spent, relogin=relogin, learned=learned), learned

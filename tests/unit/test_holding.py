@@ -21,29 +21,30 @@ from frontegg_async._secrets import Secret
 NOW = 1_000.0
 
 
-def token_set(access: str = "a1", *, generation: int = 0, lifetime: float = 60.0) -> TokenSet:
+def token_set(access: str = "a1", *, generation: int = 0, lifetime: float = 60.0) -> TokenSet[None]:
     return TokenSet(
         access_token=Secret(access),
         refresh_token=Secret("r-" + access),
         cookie=None,
         obtained_at=NOW,
         lifetime=lifetime,
+        answer=None,
         generation=generation,
     )
 
 
-def plan_of(tokens: TokenSet) -> Plan:
+def plan_of(tokens: TokenSet[None]) -> Plan:
     return plan(tokens.obtained_at, NOW, tokens.lifetime, ratio=0.8, jitter=0.0)
 
 
-def holding_with(tokens: TokenSet) -> Holding:
-    held = Holding()
+def holding_with(tokens: TokenSet[None]) -> Holding[None]:
+    held = Holding[None]()
     assert held.installed(tokens, plan_of(tokens)) is False
     return held
 
 
 def test_a_new_holding_has_nothing_to_hand_out_and_nothing_to_say_against_renewing() -> None:
-    held = Holding()
+    held = Holding[None]()
     assert held.life is Life.NEW
     assert held.usable(NOW, NOW) is None
     assert held.unusable("s") is None
@@ -91,7 +92,7 @@ def test_a_refusal_ends_an_active_session_and_every_caller_is_told_why() -> None
 
 
 def test_a_refused_first_login_leaves_a_new_session_new() -> None:
-    held = Holding()
+    held = Holding[None]()
     refusal = AuthenticationError("bad password", status=401)
     assert held.failed(refusal, transient=False, had_tokens=False) is False
     assert held.life is Life.NEW
@@ -172,12 +173,12 @@ def test_is_newer_goes_by_generation_then_by_difference() -> None:
     ],
 )
 def test_where_a_try_starts(
-    mine: TokenSet | None,
-    stored: TokenSet | None,
+    mine: TokenSet[None] | None,
+    stored: TokenSet[None] | None,
     usable: bool,
     obtaining: bool,
     held: bool,
-    expected: tuple[Start, TokenSet | None],
+    expected: tuple[Start, TokenSet[None] | None],
 ) -> None:
     assert (
         start_from(mine, stored, stored_usable=usable, obtaining=obtaining, held=held) == expected

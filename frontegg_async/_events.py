@@ -213,6 +213,8 @@ class Reporter:
     """What a session tells about itself: its last error (logged at DEBUG as it is kept) and its
     events, each stamped with the session's clock and carrying a token's fingerprint only."""
 
+    __slots__ = ("_clock", "_name", "events", "last_error")
+
     def __init__(self, name: str, clock: Clock) -> None:
         self._name = name
         self._clock = clock

@@ -44,6 +44,8 @@ Stored = tuple[TokenSet[AnswerT], float]
 class SharedStore(Generic[AnswerT]):
     """One session's link to its store: loads, saves, the lease, the generation, the unsaved set."""
 
+    __slots__ = ("_clock", "_generation", "_identity", "_name", "_store", "lease_wait", "unsaved")
+
     def __init__(
         self,
         store: TokenStore | None,

@@ -15,6 +15,7 @@ fleet started together does not refresh in step.
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Callable
 
 from attrs import field, frozen
@@ -35,6 +36,10 @@ LEEWAY_FRACTION = 0.1
 #: The background task sleeps at most this long before looking at the wall clock again, so a
 #: process that was suspended (or a loop that was blocked) notices a due refresh soon after waking.
 MAX_SLEEP = 30.0
+#: Sleeps that ``MAX_SLEEP`` cuts short end on a grid of this many seconds of the monotonic
+#: clock: the sessions of a fleet in one process then wake together, in one turn of the event
+#: loop, instead of one turn (and one system call) each.
+WAKE_GRID = 1.0
 #: Jitter pulls the refresh earlier by up to this fraction of the lifetime ...
 JITTER_FRACTION = 0.05
 #: ... and never by more than this many seconds.
@@ -151,9 +156,14 @@ def plan(
     )
 
 
-def sleep_before_refresh(now: float, refresh_due_at: float) -> float:
-    """How long the background task sleeps before looking again (0 means: refresh now)."""
-    return max(0.0, min(refresh_due_at - now, MAX_SLEEP))
+def sleep_before_refresh(now: float, refresh_due_at: float, *, mono: float | None = None) -> float:
+    """How long the background task sleeps before looking again (0 means: refresh now); a
+    sleep cut short by ``MAX_SLEEP`` ends on the ``WAKE_GRID`` of the monotonic clock read as
+    ``mono``, a little earlier."""
+    wait = max(0.0, min(refresh_due_at - now, MAX_SLEEP))
+    if mono is None or wait < MAX_SLEEP:
+        return wait
+    return math.floor((mono + wait) / WAKE_GRID) * WAKE_GRID - mono
 
 
 def backoff(

@@ -69,6 +69,25 @@ __all__ = ["TokenEngine"]
 class TokenEngine(Generic[AnswerT]):
     """Keeps one token set fresh for a strategy; see the module docstring."""
 
+    __slots__ = (
+        "_background",
+        "_clock",
+        "_drive",
+        "_flight",
+        "_held",
+        "_logging_out",
+        "_loop",
+        "_name",
+        "_ratio",
+        "_renewer",
+        "_reporter",
+        "_rng",
+        "_shared",
+        "_strategy",
+        "_wait_budget",
+        "hot",
+    )
+
     def __init__(
         self,
         strategy: Strategy[AnswerT],

@@ -30,6 +30,18 @@ logger = logging.getLogger("frontegg_async")
 class Background:
     """One session's renewal task: started once a set is installed, until the session ends."""
 
+    __slots__ = (
+        "_clock",
+        "_held",
+        "_hot",
+        "_name",
+        "_on_orphaned",
+        "_renew",
+        "_reporter",
+        "_rng",
+        "task",
+    )
+
     def __init__(
         self,
         *,
@@ -101,7 +113,7 @@ class Background:
                         self._reporter.lapse(held, self._reporter.last_error)
                     else:
                         until = min(until, current.until_expiry(wall, mono))
-                wait = sleep_before_refresh(0.0, until)
+                wait = sleep_before_refresh(0.0, until, mono=mono)
                 if wait > 0:
                     await clock.sleep(wait)
                     continue

@@ -25,6 +25,8 @@ class WaitedTooLong(Exception):
 class SingleFlight(Generic[T]):
     """One task producing a ``T`` at a time, started by the first caller, shared by the rest."""
 
+    __slots__ = ("_fly", "_name", "_task")
+
     def __init__(self, name: str, fly: Callable[[], Coroutine[Any, Any, T]]) -> None:
         self._name = name
         self._fly = fly

@@ -42,6 +42,22 @@ Install = Callable[[TokenSet[AnswerT], float, EventKind], None]
 class Renewer(Generic[AnswerT]):
     """Gets a newer token set for one session; ``fly`` is what its one flight runs."""
 
+    __slots__ = (
+        "_clock",
+        "_drive",
+        "_held",
+        "_install",
+        "_lapse_budget",
+        "_name",
+        "_relogin",
+        "_reporter",
+        "_rng",
+        "_shared",
+        "_strategy",
+        "_wait_budget",
+        "storing",
+    )
+
     def __init__(
         self,
         strategy: Strategy[AnswerT],

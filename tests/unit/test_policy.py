@@ -23,6 +23,7 @@ from frontegg_async import (
 from frontegg_async._core.policy import (
     BACKOFF_CAP,
     MAX_SLEEP,
+    WAKE_GRID,
     Verdict,
     backoff,
     classify,
@@ -71,6 +72,18 @@ def test_background_never_sleeps_more_than_the_recheck_interval(now: float, due:
     wait = sleep_before_refresh(now, due)
     assert 0.0 <= wait <= MAX_SLEEP
     assert (wait == 0.0) == (now >= due)
+
+
+@given(st.floats(min_value=0.0, max_value=1e7), st.floats(min_value=MAX_SLEEP, max_value=1e6))
+def test_capped_sleeps_of_many_sessions_end_together_on_the_wake_grid(
+    mono: float, until: float
+) -> None:
+    wait = sleep_before_refresh(0.0, until, mono=mono)
+    assert MAX_SLEEP - WAKE_GRID - 1e-6 <= wait <= MAX_SLEEP
+    wake = mono + wait
+    assert abs(wake - round(wake / WAKE_GRID) * WAKE_GRID) < 1e-6
+    # A sleep that ends before the cap (the refresh is due) is exact.
+    assert sleep_before_refresh(0.0, 12.5, mono=mono) == 12.5
 
 
 @given(st.integers(min_value=0, max_value=10_000), jitters)

@@ -31,6 +31,8 @@ class Clock(Protocol):
 class SystemClock:
     """``time.time``, ``time.monotonic`` and ``asyncio.sleep``: the default."""
 
+    __slots__ = ()
+
     def time(self) -> float:
         """Seconds since the epoch."""
         return time.time()

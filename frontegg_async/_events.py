@@ -113,6 +113,8 @@ class Subscription:
 class EventHub:
     """Fans events out to subscriptions and callbacks."""
 
+    __slots__ = ("_callbacks", "_closed", "_name", "_running", "_subscriptions")
+
     def __init__(self, name: str) -> None:
         self._name = name
         self._subscriptions: set[Subscription] = set()

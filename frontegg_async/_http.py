@@ -58,6 +58,15 @@ def is_loopback_host(host: str | None) -> bool:
 class BearerHttp:
     """A session's HTTP side: what it sends with its token, and how a refused token is renewed."""
 
+    __slots__ = (
+        "_access_token",
+        "_clock",
+        "_identity_url",
+        "_name",
+        "_renew_if_current",
+        "_transport",
+    )
+
     def __init__(
         self,
         *,

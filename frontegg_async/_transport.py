@@ -21,6 +21,8 @@ T = TypeVar("T")
 class Transport:
     """Owns (or borrows) the aiohttp session and sends requests with a per-call timeout."""
 
+    __slots__ = ("_borrowed", "_owned", "_timeout")
+
     def __init__(self, http: aiohttp.ClientSession | None, *, timeout: float) -> None:
         self._borrowed = http
         self._owned: aiohttp.ClientSession | None = None

@@ -96,6 +96,18 @@ def mfa_required(auth: AuthResponse, mfa_token: str) -> MfaRequiredError:
 class UserPassword:
     """A user's session: email and password login, refresh cookie, optional TOTP for MFA."""
 
+    __slots__ = (
+        "_base_url",
+        "_clock",
+        "_cookie_owner",
+        "_email",
+        "_header_values",
+        "_password",
+        "_totp_key",
+        "_urls",
+        "_vendor_host",
+    )
+
     def __init__(
         self,
         *,
@@ -263,6 +275,8 @@ class UserPassword:
 class ClientCredentials:
     """What the machine strategies share: a client id and secret, sent to one base URL."""
 
+    __slots__ = ("_base_url", "_client_id", "_clock", "_secret")
+
     def __init__(
         self,
         *,
@@ -287,6 +301,8 @@ class Environment(ClientCredentials):
     Its ``base_url`` is the gateway root. It has no refresh token, so renewing it is
     authenticating again.
     """
+
+    __slots__ = ()
 
     def obtain(self) -> Flow[TokenSet[VendorToken]]:
         """Authenticate the environment."""
@@ -325,6 +341,8 @@ class Environment(ClientCredentials):
 
 class ApiToken(ClientCredentials):
     """Machine-to-machine API tokens (v2): client id and secret, rotating refresh tokens."""
+
+    __slots__ = ()
 
     def obtain(self) -> Flow[TokenSet[ApiTokenResponse]]:
         """Authenticate with the API token's client id and secret."""

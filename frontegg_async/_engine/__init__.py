@@ -72,7 +72,7 @@ class TokenEngine(Generic[AnswerT]):
     __slots__ = (
         "_background",
         "_clock",
-        "_drive",
+        "_driver",
         "_flight",
         "_held",
         "_logging_out",
@@ -109,7 +109,7 @@ class TokenEngine(Generic[AnswerT]):
         in all before they get the error; ``wait_budget``: how long any caller waits on a
         renewal (the flight goes on without it)."""
         self._strategy = strategy
-        self._drive = driver.drive
+        self._driver = driver
         self._name = name
         self._clock = clock
         self._ratio = refresh_ratio
@@ -137,9 +137,9 @@ class TokenEngine(Generic[AnswerT]):
             relogin=relogin,
             lapse_budget=lapse_budget,
             wait_budget=wait_budget,
-            install=self.install,
+            installer=self,
         )
-        self._flight = SingleFlight(name, self._renewer.fly)
+        self._flight = SingleFlight[TokenSet[AnswerT]](name)
         #: The hot path: what a caller may be handed without any further check.
         self.hot = HotToken()
         self._background = Background(
@@ -148,7 +148,7 @@ class TokenEngine(Generic[AnswerT]):
             reporter=self._reporter,
             clock=clock,
             rng=rng,
-            renew=self._join_flight,
+            renewer=self,
             hot=self.hot,
             on_orphaned=on_orphaned,
         )
@@ -233,7 +233,7 @@ class TokenEngine(Generic[AnswerT]):
             # A first login of a session whose store holds a set is a restart: take it up.
             # It is a flight: transient failures get a few tries within the caller's wait.
             return await self._join_renewal()
-        return await self.complete(lambda: self._drive(self._strategy.obtain()))
+        return await self.complete(lambda: self._driver.drive(self._strategy.obtain()))
 
     async def complete(self, obtain: Obtain[AnswerT]) -> TokenSet[AnswerT]:
         """Install the token set that ``obtain`` produces (a login, an MFA verification): once,
@@ -282,7 +282,7 @@ class TokenEngine(Generic[AnswerT]):
             self._reporter.record(error)
             store_error = error
         try:
-            await self._drive(self._strategy.revoke(tokens))
+            await self._driver.drive(self._strategy.revoke(tokens))
         except FronteggError as error:
             self._reporter.record(error)
             raise
@@ -350,19 +350,19 @@ class TokenEngine(Generic[AnswerT]):
         """Join the flight as a caller: for at most the wait budget (the flight goes on without
         the caller after it); a failure that ended the session is reported as its expiry."""
         try:
-            return await self._join_flight(self._wait_budget)
+            return await self.join_flight(self._wait_budget)
         except FronteggError as error:
             expiry = self._held.ended_by(error, self._name)
             if expiry is not None:
                 raise expiry from error
             raise
 
-    async def _join_flight(self, bound: float | None = None) -> TokenSet[AnswerT]:
+    async def join_flight(self, bound: float | None = None) -> TokenSet[AnswerT]:
         """Await the one flight (starting it unless logging out), for at most ``bound`` s."""
         if self._logging_out and not self._flight.running:
             raise SessionExpiredError(f"{self._name} is logging out; call login() after")
         try:
-            return await self._flight.join(bound)
+            return await self._flight.join(self._renewer.fly, bound)
         except WaitedTooLong:
             pass
         last = self.last_error

@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from .._clock import Clock
 from .._core.holding import Holding
@@ -27,6 +27,14 @@ from .._events import Reporter
 logger = logging.getLogger("frontegg_async")
 
 
+class JoinsFlight(Protocol):
+    """What the background task joins when the refresh is due (the engine's one flight)."""
+
+    async def join_flight(self, bound: float | None = None) -> object:
+        """Await the one flight, starting it if none runs."""
+        ...
+
+
 class Background:
     """One session's renewal task: started once a set is installed, until the session ends."""
 
@@ -36,7 +44,7 @@ class Background:
         "_hot",
         "_name",
         "_on_orphaned",
-        "_renew",
+        "_renewer",
         "_reporter",
         "_rng",
         "task",
@@ -50,7 +58,7 @@ class Background:
         reporter: Reporter,
         clock: Clock,
         rng: Callable[[], float],
-        renew: Callable[[], Awaitable[object]],
+        renewer: JoinsFlight,
         hot: HotToken,
         on_orphaned: Callable[[], Awaitable[None]] | None,
     ) -> None:
@@ -59,7 +67,7 @@ class Background:
         self._reporter = reporter
         self._clock = clock
         self._rng = rng
-        self._renew = renew
+        self._renewer = renewer
         self._hot = hot
         self._on_orphaned = on_orphaned
         self.task: asyncio.Task[None] | None = None
@@ -117,7 +125,7 @@ class Background:
                 if wait > 0:
                     await clock.sleep(wait)
                     continue
-                await self._renew()
+                await self._renewer.join_flight()
             except asyncio.CancelledError:
                 raise
             except FronteggError as error:

@@ -25,11 +25,10 @@ class WaitedTooLong(Exception):
 class SingleFlight(Generic[T]):
     """One task producing a ``T`` at a time, started by the first caller, shared by the rest."""
 
-    __slots__ = ("_fly", "_name", "_task")
+    __slots__ = ("_name", "_task")
 
-    def __init__(self, name: str, fly: Callable[[], Coroutine[Any, Any, T]]) -> None:
+    def __init__(self, name: str) -> None:
         self._name = name
-        self._fly = fly
         self._task: asyncio.Task[T] | None = None
 
     @property
@@ -37,8 +36,10 @@ class SingleFlight(Generic[T]):
         """Whether a flight is under way."""
         return self._task is not None and not self._task.done()
 
-    async def join(self, bound: float | None = None) -> T:
-        """Await the flight, starting one if none runs, for at most ``bound`` seconds.
+    async def join(
+        self, fly: Callable[[], Coroutine[Any, Any, T]], bound: float | None = None
+    ) -> T:
+        """Await the flight, starting ``fly()`` if none runs, for at most ``bound`` seconds.
 
         Raises what the flight raised, ``WaitedTooLong`` when ``bound`` passed first, and
         ``SessionClosedError`` when the flight was cancelled (the session closed under it).
@@ -46,7 +47,7 @@ class SingleFlight(Generic[T]):
         task = self._task
         if task is None or task.done():
             task = asyncio.get_running_loop().create_task(
-                self._fly(), name=f"frontegg_async refresh: {self._name}"
+                fly(), name=f"frontegg_async refresh: {self._name}"
             )
             task.add_done_callback(self._landed)
             self._task = task

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Generic
+from typing import Generic, Protocol
 
 from .._clock import Clock
 from .._core.flows import Strategy
@@ -35,8 +35,16 @@ _EVENT_OF = {
 
 #: Obtains a token set from the credentials (a login, an MFA verification).
 Obtain = Callable[[], Awaitable[TokenSet[AnswerT]]]
-#: Makes a set current: the set, the monotonic time its request was sent, the event to publish.
-Install = Callable[[TokenSet[AnswerT], float, EventKind], None]
+
+
+class Installer(Protocol[AnswerT]):
+    """What makes a token set current (the engine)."""
+
+    def install(
+        self, tokens: TokenSet[AnswerT], obtained_mono: float, kind: EventKind | None = None
+    ) -> None:
+        """Make ``tokens`` current; ``obtained_mono``: when its request was sent."""
+        ...
 
 
 class Renewer(Generic[AnswerT]):
@@ -44,9 +52,9 @@ class Renewer(Generic[AnswerT]):
 
     __slots__ = (
         "_clock",
-        "_drive",
+        "_driver",
         "_held",
-        "_install",
+        "_installer",
         "_lapse_budget",
         "_name",
         "_relogin",
@@ -72,10 +80,10 @@ class Renewer(Generic[AnswerT]):
         relogin: bool,
         lapse_budget: float,
         wait_budget: float,
-        install: Install[AnswerT],
+        installer: Installer[AnswerT],
     ) -> None:
         self._strategy = strategy
-        self._drive = driver.drive
+        self._driver = driver
         self._name = name
         self._held = held
         self._shared = shared
@@ -85,7 +93,7 @@ class Renewer(Generic[AnswerT]):
         self._relogin = relogin
         self._lapse_budget = lapse_budget
         self._wait_budget = wait_budget
-        self._install = install
+        self._installer = installer
         #: Stores a set the store missed, as soon as the store answers (one at a time).
         self.storing: asyncio.Task[None] | None = None
 
@@ -146,7 +154,7 @@ class Renewer(Generic[AnswerT]):
                 await self._clock.sleep(delay)
                 attempt += 1
                 continue
-            self._install(tokens, started_mono, kind)
+            self._installer.install(tokens, started_mono, kind)
             return tokens
 
     async def attempt(
@@ -180,7 +188,7 @@ class Renewer(Generic[AnswerT]):
             self._strategy, tokens, spent=held.spent, relogin=self._relogin, learned=learned
         )
         try:
-            fresh, how = await self._drive(flow)
+            fresh, how = await self._driver.drive(flow)
         finally:
             if learned.spent is not None:
                 held.spent = learned.spent
@@ -209,4 +217,4 @@ class Renewer(Generic[AnswerT]):
                 failures += 1
                 continue
             if newer is not None:
-                self._install(newer[0], newer[1], EventKind.RESUMED)
+                self._installer.install(newer[0], newer[1], EventKind.RESUMED)

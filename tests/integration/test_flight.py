@@ -25,8 +25,8 @@ class Runs:
 
 async def test_callers_at_once_share_one_flight_and_its_result() -> None:
     runs = Runs()
-    flight = SingleFlight("s", runs.fly)
-    callers = [asyncio.create_task(flight.join()) for _ in range(100)]
+    flight = SingleFlight[int]("s")
+    callers = [asyncio.create_task(flight.join(runs.fly)) for _ in range(100)]
     await asyncio.sleep(0)
     assert flight.running
     runs.release.set()
@@ -34,20 +34,20 @@ async def test_callers_at_once_share_one_flight_and_its_result() -> None:
     assert runs.started == 1
     assert not flight.running
     # The next caller after a landing starts a new one.
-    assert await flight.join() == 2
+    assert await flight.join(runs.fly) == 2
 
 
 async def test_a_cancelled_or_impatient_caller_leaves_the_flight_to_the_others() -> None:
     runs = Runs()
-    flight = SingleFlight("s", runs.fly)
-    patient = asyncio.create_task(flight.join())
-    cancelled = asyncio.create_task(flight.join())
+    flight = SingleFlight[int]("s")
+    patient = asyncio.create_task(flight.join(runs.fly))
+    cancelled = asyncio.create_task(flight.join(runs.fly))
     await asyncio.sleep(0)
     cancelled.cancel()
     with pytest.raises(asyncio.CancelledError):
         await cancelled
     with pytest.raises(WaitedTooLong):
-        await flight.join(0.01)
+        await flight.join(runs.fly, 0.01)
     assert flight.running
     runs.release.set()
     assert await patient == 1
@@ -56,8 +56,8 @@ async def test_a_cancelled_or_impatient_caller_leaves_the_flight_to_the_others()
 
 async def test_cancelling_the_flight_ends_its_waiters_with_session_closed() -> None:
     runs = Runs()
-    flight = SingleFlight("s", runs.fly)
-    waiter = asyncio.create_task(flight.join())
+    flight = SingleFlight[int]("s")
+    waiter = asyncio.create_task(flight.join(runs.fly))
     await asyncio.sleep(0)
     await flight.cancel()
     with pytest.raises(SessionClosedError, match="closed while a refresh was in flight"):
@@ -74,9 +74,9 @@ async def test_a_failed_flight_that_nobody_awaits_is_never_reported_as_unretriev
         await asyncio.sleep(0.01)
         raise RuntimeError("boom")
 
-    flight = SingleFlight("s", fail)
+    flight = SingleFlight[int]("s")
     with pytest.raises(WaitedTooLong):
-        await flight.join(0.001)  # the caller gives up; the flight fails after it
+        await flight.join(fail, 0.001)  # the caller gives up; the flight fails after it
     await asyncio.sleep(0.05)
     assert not flight.running
     gc.collect()  # an unretrieved task exception is reported when the task is collected

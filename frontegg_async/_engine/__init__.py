@@ -115,10 +115,11 @@ class TokenEngine(Generic[AnswerT]):
         self._ratio = refresh_ratio
         self._rng = rng
         self._wait_budget = wait_budget
-        self._held = held = Holding[AnswerT]()
+        self._held: Holding[AnswerT] = Holding()
+        held = self._held
         self._reporter = Reporter(name, clock)
         # Without a store, nothing is written: nothing would read it.
-        self._shared = SharedStore[AnswerT](
+        self._shared: SharedStore[AnswerT] = SharedStore(
             store,
             identity if identity is not None else StoreIdentity("session", name, name),
             name=name,
@@ -139,7 +140,7 @@ class TokenEngine(Generic[AnswerT]):
             wait_budget=wait_budget,
             installer=self,
         )
-        self._flight = SingleFlight[TokenSet[AnswerT]](name)
+        self._flight: SingleFlight[TokenSet[AnswerT]] = SingleFlight(name)
         #: The hot path: what a caller may be handed without any further check.
         self.hot = HotToken()
         self._background = Background(

@@ -85,8 +85,55 @@ class Background:
             )
 
     async def _run(self) -> None:
+        # One coroutine, not a wrapper around the loop: a fleet keeps one of these per session.
+        held, clock = self._held, self._clock
+        failures = 0
+        retry_at: float | None = None  # on the monotonic clock
+        failed_plan: Plan | None = None
         try:
-            await self._renew_forever()
+            while True:
+                current = held.plan
+                if current is None or held.life is not Life.ACTIVE:
+                    return
+                if current is not failed_plan:
+                    # A caller renewed meanwhile: the backoff belonged to the old token set.
+                    failures, retry_at = 0, None
+                try:
+                    wall, mono = clock.time(), clock.monotonic()
+                    until = current.until_due(wall, mono) if retry_at is None else retry_at - mono
+                    if held.degraded and not held.lapse_told():
+                        if current.expired(wall, mono):
+                            # Lapsed while renewals kept failing: say so now, not at the next try.
+                            self._reporter.lapse(held, self._reporter.last_error)
+                        else:
+                            until = min(until, current.until_expiry(wall, mono))
+                    wait = sleep_before_refresh(0.0, until, mono=mono)
+                    if wait > 0:
+                        await clock.sleep(wait)
+                        continue
+                    await self._renewer.join_flight()
+                except asyncio.CancelledError:
+                    raise
+                except FronteggError as error:
+                    if held.life is not Life.ACTIVE:
+                        return
+                    retry_at = clock.monotonic() + background_retry_wait(
+                        failures,
+                        jitter=self._rng(),
+                        retry_after=honoured_retry_after(error),
+                        until_expiry=current.until_expiry(clock.time(), clock.monotonic()),
+                    )
+                    failures, failed_plan = failures + 1, current
+                except Exception as error:  # a bug (ours or an injected clock's): survive, say so
+                    logger.exception("%s: unexpected error in the renewal task", self._name)
+                    self._reporter.last_error = FronteggError(
+                        f"unexpected {type(error).__name__} in the renewal task; it carries on"
+                    )
+                    # The floor keeps a persistent bug from spinning the loop.
+                    retry_at = clock.monotonic() + max(0.05, backoff(failures, jitter=self._rng()))
+                    failures, failed_plan = failures + 1, current
+                else:
+                    failures, retry_at = 0, None
         except asyncio.CancelledError:
             if self.task is asyncio.current_task():
                 # Cancelled by someone else, most likely asyncio.run() shutting its loop down
@@ -99,52 +146,3 @@ class Background:
                     with contextlib.suppress(Exception):
                         await self._on_orphaned()
             raise
-
-    async def _renew_forever(self) -> None:
-        held, clock = self._held, self._clock
-        failures = 0
-        retry_at: float | None = None  # on the monotonic clock
-        failed_plan: Plan | None = None
-        while True:
-            current = held.plan
-            if current is None or held.life is not Life.ACTIVE:
-                return
-            if current is not failed_plan:
-                # A caller renewed meanwhile: the backoff belonged to the old token set.
-                failures, retry_at = 0, None
-            try:
-                wall, mono = clock.time(), clock.monotonic()
-                until = current.until_due(wall, mono) if retry_at is None else retry_at - mono
-                if held.degraded and not held.lapse_told():
-                    if current.expired(wall, mono):
-                        # Lapsed while renewals kept failing: say so now, not at the next try.
-                        self._reporter.lapse(held, self._reporter.last_error)
-                    else:
-                        until = min(until, current.until_expiry(wall, mono))
-                wait = sleep_before_refresh(0.0, until, mono=mono)
-                if wait > 0:
-                    await clock.sleep(wait)
-                    continue
-                await self._renewer.join_flight()
-            except asyncio.CancelledError:
-                raise
-            except FronteggError as error:
-                if held.life is not Life.ACTIVE:
-                    return
-                retry_at = clock.monotonic() + background_retry_wait(
-                    failures,
-                    jitter=self._rng(),
-                    retry_after=honoured_retry_after(error),
-                    until_expiry=current.until_expiry(clock.time(), clock.monotonic()),
-                )
-                failures, failed_plan = failures + 1, current
-            except Exception as error:  # a bug (ours or an injected clock's): survive, say so
-                logger.exception("%s: unexpected error in the renewal task", self._name)
-                self._reporter.last_error = FronteggError(
-                    f"unexpected {type(error).__name__} in the renewal task; it carries on"
-                )
-                # The floor keeps a persistent bug from spinning the loop.
-                retry_at = clock.monotonic() + max(0.05, backoff(failures, jitter=self._rng()))
-                failures, failed_plan = failures + 1, current
-            else:
-                failures, retry_at = 0, None

@@ -34,12 +34,14 @@ from ._models import (
     MfaEmailDevice,
     MfaPhoneDevice,
     MfaWebAuthnDevice,
+    OAuthTokens,
     Permission,
     Role,
     User,
     UserTenant,
     VendorToken,
 )
+from ._oauth import OAuthSession, hosted_login
 from ._regions import Region
 from ._stores import FileStore, MemoryStore, RedisStore, TokenStore
 from ._user import FronteggSession
@@ -72,6 +74,8 @@ __all__ = [
     "MfaRequiredError",
     "MfaWebAuthnDevice",
     "NotFoundError",
+    "OAuthSession",
+    "OAuthTokens",
     "Permission",
     "RateLimitedError",
     "RedisStore",
@@ -94,6 +98,7 @@ __all__ = [
     "WrongLoopError",
     "WrongSessionError",
     "__version__",
+    "hosted_login",
 ]
 
 

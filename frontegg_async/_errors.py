@@ -325,6 +325,12 @@ def _server_messages(body: bytes) -> tuple[tuple[str, ...], bool]:
             messages.append(message)
         elif isinstance(message, list):
             messages.extend(str(m) for m in message if isinstance(m, str))
+        # RFC 6749's error body, as the hosted login's /oauth endpoints answer.
+        oauth_error, description = data.get("error"), data.get("error_description")
+        if isinstance(oauth_error, str):
+            messages.append(
+                f"{oauth_error}: {description}" if isinstance(description, str) else oauth_error
+            )
     return tuple(messages), True
 
 

@@ -117,9 +117,11 @@ class EventHub:
 
     def __init__(self, name: str) -> None:
         self._name = name
-        self._subscriptions: set[Subscription] = set()
+        # Dicts used as ordered sets: an empty dict is a third of an empty set, and a fleet
+        # keeps two of them a session.
+        self._subscriptions: dict[Subscription, None] = {}
         self._callbacks: dict[EventCallback, float] = {}
-        self._running: set[asyncio.Task[None]] = set()
+        self._running: dict[asyncio.Task[None], None] = {}
         self._closed = False
 
     @property
@@ -135,12 +137,12 @@ class EventHub:
         if self._closed:
             subscription.end()
         else:
-            self._subscriptions.add(subscription)
+            self._subscriptions[subscription] = None
         return subscription
 
     def unsubscribe(self, subscription: Subscription) -> None:
         """Forget a subscription."""
-        self._subscriptions.discard(subscription)
+        self._subscriptions.pop(subscription, None)
 
     def on_event(self, callback: EventCallback, timeout: float) -> Callable[[], None]:
         """Call ``callback`` for every event; returns a function that removes it."""
@@ -167,8 +169,11 @@ class EventHub:
                 self._call(callback, event, timeout),
                 name=f"frontegg_async event callback: {self._name}",
             )
-            self._running.add(task)
-            task.add_done_callback(self._running.discard)
+            self._running[task] = None
+            task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._running.pop(task, None)
 
     async def _call(self, callback: EventCallback, event: TokenEvent, limit: float) -> None:
         try:

@@ -139,6 +139,23 @@ class ApiTokenResponse:
 
 
 @frozen
+class OAuthTokens:
+    """Frontegg's answer at ``POST /oauth/token`` (hosted login: a code exchanged, or a refresh
+    token renewed), OAuth-shaped and snake_case on the wire.
+
+    ``id_token`` is the JWT Frontegg's web SDK uses as the user's bearer (its
+    ``setAccessToken(oauthResponse.id_token)``), and the session hands it out likewise; the
+    SDK takes a missing ``expires_in`` as 300 seconds, and so does the session.
+    """
+
+    access_token: str = field(repr=False, metadata={"json": "access_token"})
+    id_token: str = field(default="", repr=False, metadata={"json": "id_token"})
+    refresh_token: str = field(default="", repr=False, metadata={"json": "refresh_token"})
+    expires_in: float | None = field(default=None, metadata={"json": "expires_in"})
+    token_type: str = field(default="Bearer", repr=False, metadata={"json": "token_type"})
+
+
+@frozen
 class Role:
     """A role as Frontegg lists it on a user."""
 

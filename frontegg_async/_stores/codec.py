@@ -23,7 +23,7 @@ from .._claims import issued_and_expires
 from .._core.tokens import TokenSet
 from .._core.wire import RefreshCookie
 from .._errors import StoreError
-from .._models import ApiTokenResponse, AuthResponse, VendorToken
+from .._models import ApiTokenResponse, AuthResponse, OAuthTokens, VendorToken
 from .._secrets import Secret
 
 #: The layout written; a set of any other layout is ignored (and replaced by the next save).
@@ -72,7 +72,7 @@ class StoreIdentity:
 
 
 def _answer_type(answer: object) -> str | None:
-    for cls in (AuthResponse, VendorToken, ApiTokenResponse):
+    for cls in (AuthResponse, VendorToken, ApiTokenResponse, OAuthTokens):
         if isinstance(answer, cls):
             return cls.__name__
     return None
@@ -119,6 +119,11 @@ def _rebuilt_answer(kind: object, tokens: TokenSet[Any]) -> Any:
     if kind == "ApiTokenResponse":
         return ApiTokenResponse(
             access_token=access, refresh_token=refresh, expires_in=tokens.lifetime, expires=""
+        )
+    if kind == "OAuthTokens":
+        # The bearer a session hands out is the ID token: stored as the access token.
+        return OAuthTokens(
+            access_token=access, id_token=access, refresh_token=refresh, expires_in=tokens.lifetime
         )
     return None
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import attrs
@@ -14,11 +14,14 @@ from frontegg_async import (
     ApiTokenSession,
     EnvironmentSession,
     FronteggSession,
+    OAuthSession,
     SessionState,
+    hosted_login,
 )
 from frontegg_async.testing import FakeFrontegg, JumpingClock
 
 from ..conftest import EMAIL, PASSWORD, exp_of, wait_for
+from .test_oauth_session import FormFiller
 
 API_CLIENT_ID = "api-client-1"
 API_SECRET = "canary-api-secret-51c2"
@@ -31,6 +34,22 @@ class Kind:
     obtain: str
     renew: str
     make: Callable[[FakeFrontegg, dict[str, Any]], Any]
+    #: What the kind needs before a session is made (the keywords it adds), if anything.
+    prepare: Callable[[FakeFrontegg], Awaitable[dict[str, Any]]] | None = None
+
+
+async def signed_in_elsewhere(fake: FakeFrontegg) -> dict[str, Any]:
+    """A refresh token from a hosted login (a web app's, handed over), the fake's counts and
+    records cleared so that they count the adopting session alone."""
+    browser = await hosted_login(
+        fake.url, client_id=fake.client_id, open_browser=FormFiller(), timeout=10
+    )
+    answer = browser.auth
+    assert answer is not None
+    await browser.aclose()
+    fake.calls.clear()
+    fake.requests.clear()
+    return {"refresh_token": answer.refresh_token}
 
 
 KINDS = [
@@ -56,6 +75,15 @@ KINDS = [
             fake.identity_url, client_id=API_CLIENT_ID, secret=API_SECRET, **kw
         ),
     ),
+    # A session that started in a browser obtains nothing by itself: it adopts a refresh token
+    # and renews at /oauth/token, which is both of its endpoints.
+    Kind(
+        "oauth",
+        "oauth_token",
+        "oauth_token",
+        lambda fake, kw: OAuthSession(fake.url, client_id=fake.client_id, **kw),
+        prepare=signed_in_elsewhere,
+    ),
 ]
 
 
@@ -64,7 +92,7 @@ def kind(request: pytest.FixtureRequest) -> Kind:
     return request.param  # type: ignore[no-any-return]
 
 
-AnySession = FronteggSession | EnvironmentSession | ApiTokenSession
+AnySession = FronteggSession | EnvironmentSession | ApiTokenSession | OAuthSession
 
 
 @pytest.fixture
@@ -73,9 +101,10 @@ async def make_any(
 ) -> AsyncIterator[Callable[..., AnySession]]:
     fake.add_api_token(API_CLIENT_ID, API_SECRET)
     made: list[AnySession] = []
+    prepared = {} if kind.prepare is None else await kind.prepare(fake)
 
     def make(**overrides: Any) -> AnySession:
-        options: dict[str, Any] = {"clock": clock, "timeout": 2.0, **overrides}
+        options: dict[str, Any] = {"clock": clock, "timeout": 2.0, **prepared, **overrides}
         session = kind.make(fake, options)
         made.append(session)
         return session

@@ -17,6 +17,7 @@ from frontegg_async._claims import Claims, decode_claims
 from frontegg_async.testing import FakeFrontegg
 
 from ..conftest import PASSWORD, SessionFactory
+from ..integration.test_oauth_session import FormFiller
 
 
 @pytest.fixture
@@ -112,6 +113,15 @@ async def test_no_public_type_shows_a_secret(
         *[e async for e in events],
     ]
     secrets = {PASSWORD, token, auth.refresh_token}
+    # A session that started in a browser, and its OAuth answer.
+    oauth = await frontegg_async.hosted_login(
+        fake.url, client_id=fake.client_id, open_browser=FormFiller(), timeout=10
+    )
+    oauth_answer = oauth.auth
+    assert oauth_answer is not None
+    instances += [oauth, oauth_answer]
+    secrets |= {oauth_answer.id_token, oauth_answer.access_token, oauth_answer.refresh_token}
+    await oauth.aclose()
     for instance in instances:
         for text in (repr(instance), str(instance)):
             for secret in secrets:

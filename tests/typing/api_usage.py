@@ -246,3 +246,27 @@ async def use_the_api_client(
         await admin.roles.get()
     except (WrongSessionError, InvalidRequestError, NotFoundError) as error:
         problems: tuple[str, ...] = error.errors
+
+
+async def use_hosted_login(fake: FakeFrontegg, store: frontegg_async.TokenStore) -> None:
+    opened: list[str] = []
+
+    async def open_in_browser(url: str) -> None:
+        opened.append(url)
+
+    session: frontegg_async.OAuthSession = await frontegg_async.hosted_login(
+        fake.url, client_id=fake.client_id, open_browser=open_in_browser, store=store, timeout=60.0
+    )
+    token: str = await session.access_token()
+    answer: frontegg_async.OAuthTokens | None = session.auth
+    if answer is not None:
+        bearer: str = answer.id_token
+        lifetime: float | None = answer.expires_in
+    renewed: frontegg_async.OAuthTokens = await session.refresh()
+    domain: URL = session.domain
+    await session.logout()
+    async with frontegg_async.OAuthSession(
+        "https://app-xxxx.frontegg.com", client_id="c", refresh_token="r", store=store
+    ) as adopted:
+        again: frontegg_async.OAuthTokens = await adopted.login()
+        me: object = await adopted.request("GET", "resources/users/v2/me")

@@ -18,6 +18,7 @@ from aiohttp import ClientHandlerType, ClientRequest, ClientResponse, hdrs
 from yarl import URL
 
 from ._clock import Clock
+from ._convert import read_json
 from ._core.policy import (
     API_RETRY_WINDOW,
     bounded_retry_delay,
@@ -33,7 +34,6 @@ from ._errors import (
     has_control_character,
     restated,
 )
-from ._models import read_json
 from ._secrets import Secret
 from ._transport import Transport, scrub_credentials
 

@@ -10,9 +10,10 @@ import aiohttp
 from yarl import URL
 
 from ._clock import Clock
+from ._convert import structure
 from ._core.flows import Strategy, UserPassword
 from ._errors import ConfigurationError, FronteggError, MfaRequiredError, SessionExpiredError
-from ._models import AuthResponse, User, structure
+from ._models import AuthResponse, User
 from ._regions import Region
 from ._secrets import Secret
 from ._session import _require, _TokenSession, _url_of

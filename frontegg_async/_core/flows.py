@@ -16,19 +16,14 @@ from typing import Protocol
 
 from yarl import URL
 
+from .._convert import parse_body
 from .._errors import (
     AuthenticationError,
     MfaRequiredError,
     NotFoundError,
     ResponseFormatError,
 )
-from .._models import (
-    ApiTokenResponse,
-    AuthResponse,
-    VendorToken,
-    parse_auth_response,
-    parse_body,
-)
+from .._models import ApiTokenResponse, AuthResponse, VendorToken, parse_auth_response
 from .._secrets import Secret
 from .._totp import decode_secret, totp
 from .policy import is_refresh_rejection

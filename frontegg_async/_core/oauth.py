@@ -28,13 +28,14 @@ from attrs import field, frozen
 from yarl import URL
 
 from .._claims import decode_claims
+from .._convert import parse_body
 from .._errors import (
     AuthenticationError,
     FronteggError,
     ResponseFormatError,
     SessionExpiredError,
 )
-from .._models import OAuthTokens, parse_body
+from .._models import OAuthTokens
 from .._secrets import Secret
 from .policy import Verdict, classify
 from .tokens import TokenSet, issued

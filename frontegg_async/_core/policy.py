@@ -26,6 +26,7 @@ from .._errors import (
     RateLimitedError,
     ResponseFormatError,
     TransportError,
+    restated,
 )
 from .tokens import Deadline
 
@@ -367,3 +368,14 @@ def classify(error: FronteggError, *, renewing: bool) -> Verdict:
     if error.retryable or isinstance(error, ResponseFormatError):
         return Verdict.RETRY
     return Verdict.FATAL
+
+
+def still_renewing(name: str, bound: float | None, last: FronteggError | None) -> FronteggError:
+    """The error for a caller that waited ``bound`` s on a renewal that goes on failing: the
+    last try's error restated (its family kept), saying that renewal carries on."""
+    message = (
+        f"{name}: no new token within {bound:g} s"
+        + ("" if last is None else f" (the last try: {last})")
+        + "; renewal goes on in the background, and the next call tries again"
+    )
+    return restated(last, message) if last is not None else TransportError(message)

@@ -2,23 +2,15 @@
 
 Theory of operation
 -------------------
-The engine holds one ``TokenSet`` (or none) and its ``Plan`` (deadlines on two clocks), in a
-``Holding`` (``_core/holding.py``), which is also where the session's life and failures are
-kept. Three kinds of caller want a token renewed: ``access_token()`` when the current one is no
-longer usable, ``refresh()`` (and a 401 seen by ``request()`` or the middleware) when asked to,
-and the background task (``background.py``) when the refresh is due. All of them *join the
-flight* (``flight.py``): if a renewal task is running they await it, otherwise they start one;
-it is awaited through ``asyncio.shield``, so cancelling any caller never cancels the renewal that
-others wait on, and N callers at expiry make one request.
-
-A flight (``renewing.py``) renews with the refresh token, or obtains a token from the
-credentials when there is none to renew with. With a store, each try first looks in it under
-its lease and takes up a newer set a sharer stored; without the lease it never renews (see
-``_sharing.py``); a set the store could not take is kept and stored later. If the server refuses
-the refresh token, or answers so that it cannot be known whether it was rotated, the token is
-marked spent (never sent again) and, with ``relogin``, the strategy authenticates afresh.
-Transient failures are retried with capped, jittered backoff while the current token is still
-alive, never sleeping past its expiry. A flight ends with a new token set installed, or with:
+The engine holds one ``TokenSet`` (or none), its ``Plan`` and the session's life in a
+``Holding`` (``_core/holding.py``). Three kinds of caller want a token renewed: ``access_token()``
+when the current one is no longer usable, ``refresh()`` (and a 401 seen by ``request()`` or the
+middleware), and the background task (``background.py``) when the refresh is due. All of them
+*join the flight* (``flight.py``): one renewal task at a time, awaited through
+``asyncio.shield``, so that cancelling a caller never cancels what others wait on and N callers
+at expiry make one request. What a flight does (``renewing.py``): a look at the store under its
+lease, then renew with the refresh token or obtain afresh, retrying transient failures while
+the token lives. It ends with a set installed, or with:
 
 * a transient error, the token lapsed (or Retry-After reaching past it): raised to the flight's
   waiters; the background task backs off and tries again later.
@@ -27,7 +19,7 @@ alive, never sleeping past its expiry. A flight ends with a new token set instal
 
 Every failure is logged on the ``frontegg_async`` logger, kept as ``last_error`` and published
 as an event (``Reporter`` in ``_events.py``); the background task survives anything but
-cancellation. Events are handed to the hub without waiting.
+cancellation.
 """
 
 from __future__ import annotations
@@ -43,7 +35,7 @@ from .._clock import Clock, boottime
 from .._core.flows import Strategy
 from .._core.holding import Holding
 from .._core.lifecycle import Life, SessionState
-from .._core.policy import plan
+from .._core.policy import plan, still_renewing
 from .._core.tokens import AnswerT, HotToken, TokenSet
 from .._core.wire import Driver
 from .._errors import (
@@ -51,9 +43,7 @@ from .._errors import (
     SessionClosedError,
     SessionExpiredError,
     StoreError,
-    TransportError,
     WrongLoopError,
-    restated,
 )
 from .._events import EventHub, EventKind, Reporter
 from .._sharing import SharedStore
@@ -366,13 +356,7 @@ class TokenEngine(Generic[AnswerT]):
             return await self._flight.join(self._renewer.fly, bound)
         except WaitedTooLong:
             pass
-        last = self.last_error
-        message = (
-            f"{self._name}: no new token within {bound:g} s"
-            + ("" if last is None else f" (the last try: {last})")
-            + "; renewal goes on in the background, and the next call tries again"
-        )
-        raise restated(last, message) if last is not None else TransportError(message)
+        raise still_renewing(self._name, bound, self.last_error)
 
     # -- helpers ----------------------------------------------------------------------------
 

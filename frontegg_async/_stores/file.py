@@ -51,7 +51,8 @@ class FileStore:
             raise StoreError(
                 "FileStore needs POSIX file locks (fcntl); this system has none", retryable=False
             )
-        self._path = os.fspath(path)
+        # "~/.config/..." means the user's home, as it would in a shell.
+        self._path = os.path.expanduser(os.fspath(path))
         if os.path.isdir(self._path):
             raise StoreError(
                 f"the token store {self._path} is a directory; give the path of a file "

@@ -4,7 +4,7 @@ The generated methods only describe an operation (method, path, which token, par
 hand it to ``ApiCore``; everything that could go wrong lives here once: refusing a session of
 the wrong kind before anything is sent, quoting path parameters, spelling query parameters the
 way Frontegg reads them, leaving unset fields out of bodies, and reading answers with the
-library's one strict private converter (``_models``), whose failures become
+library's one strict private converter (``_convert``), whose failures become
 ``ResponseFormatError`` naming the field. It is written by hand; the rest of the package is
 generated.
 """
@@ -22,9 +22,9 @@ from urllib.parse import quote
 from attrs import field, frozen
 from yarl import URL
 
+from .._convert import structure_as, unstructure
 from .._errors import InvalidRequestError, ResponseFormatError, WrongSessionError
 from .._machine import ApiTokenSession, EnvironmentSession
-from .._models import structure_as, unstructure
 from .._session import _TokenSession
 from .._user import FronteggSession
 

@@ -305,6 +305,7 @@ def test_one_of_reads_the_shape_that_keeps_every_key() -> None:
 def test_each_shape_the_session_reads_itself_has_one_definition_with_the_schemas_fields() -> None:
     import frontegg_async
     from frontegg_async import _models
+    from frontegg_async._convert import wire_name
     from frontegg_async.api import models
 
     shared = generator().models.SHARED
@@ -316,7 +317,7 @@ def test_each_shape_the_session_reads_itself_has_one_definition_with_the_schemas
         assert getattr(models, schema) is cls is getattr(frontegg_async, hand_written)
         # Not lossy: every property the spec gives is read (by the same wire name), and no
         # field is invented.
-        wire = {_models.wire_name(a) for a in attrs.fields(cls)} - {"groups"}
+        wire = {wire_name(a) for a in attrs.fields(cls)} - {"groups"}
         assert wire == set(schemas[schema]["properties"]) - {"groups"}, schema
 
 

@@ -69,6 +69,16 @@ def test_a_store_path_that_is_a_directory_is_refused_at_once(tmp_path: pathlib.P
     assert not caught.value.retryable
 
 
+async def test_a_path_under_the_home_directory_is_read_as_a_shell_would(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    store = FileStore("~/identity.json")
+    await store.save({"version": 1})
+    assert (tmp_path / "identity.json").is_file()
+    assert not pathlib.Path("~").exists()
+
+
 async def test_lease_is_exclusive_and_times_out(store_path: pathlib.Path) -> None:
     first, second = FileStore(store_path), FileStore(store_path)
     async with first.lease(1.0) as held:

@@ -136,7 +136,7 @@ class Models:
         lines = [
             *module_head(
                 "Every shape the identity API sends or takes, as frozen attrs classes.",
-                "Fields are snake_case; the library's one converter (``frontegg_async._models``)",
+                "Fields are snake_case; the library's one converter (``frontegg_async._convert``)",
                 "reads and writes the spec's camelCase names (kept in each field's",
                 "``metadata['json']``). Arrays",
                 "are sequences (read back as tuples); optional fields default to None and are left",

@@ -19,6 +19,7 @@ from yarl import URL
 
 from ._clock import Clock
 from ._convert import read_json
+from ._core.bearer import Discard, FreshToken, Send, bearer_flow
 from ._core.policy import (
     API_RETRY_WINDOW,
     bounded_retry_delay,
@@ -203,17 +204,33 @@ class BearerHttp:
         can_resend: Callable[[], bool] = lambda: True,
         discard: Callable[[SentT], None] = lambda _: None,
     ) -> SentT:
-        """The one 401 flow, for ``request()`` and the middleware alike: send with a fresh
-        token; on a 401, renew once (unless a newer token already replaced the refused one:
-        many 401s, one renewal) and send once more, if what was sent can be sent again.
-        Otherwise the 401 is returned as it came."""
-        token = await self._access_token()
-        sent = await send(token)
-        if status(sent) != 401 or not can_resend():
-            return sent
-        discard(sent)
-        await self._renew_if_current(token)
-        return await send(await self._access_token())
+        """Run the one 401 flow (``_core.bearer``) for ``request()`` and the middleware alike:
+        ``send(token)`` sends, ``status`` reads what came back, ``discard`` lets go of an
+        answer that will not be returned. Returns what was sent last."""
+        flow = bearer_flow(can_resend=can_resend)
+        reply: str | int | None = None
+        sent: SentT | None = None
+        try:
+            while True:
+                step = flow.send(reply)
+                if isinstance(step, FreshToken):
+                    reply = await self._access_token()
+                elif isinstance(step, Send):
+                    sent = await send(step.token)
+                    reply = status(sent)
+                elif isinstance(step, Discard):
+                    assert sent is not None
+                    discard(sent)
+                    reply = None
+                else:
+                    await self._renew_if_current(step.rejected)
+                    reply = None
+        except StopIteration:
+            pass
+        finally:
+            flow.close()
+        assert sent is not None
+        return sent
 
     def middleware_for(self, *hosts: str) -> Middleware:
         """The middleware for ``hosts`` (see ``FronteggSession.middleware_for``)."""

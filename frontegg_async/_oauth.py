@@ -16,7 +16,6 @@ import inspect
 import socket
 import webbrowser
 from collections.abc import Callable
-from types import TracebackType
 
 import aiohttp
 from aiohttp import web
@@ -131,12 +130,6 @@ class OAuthSession(_TokenSession[OAuthTokens]):
         """The Frontegg domain the session signs in and renews at."""
         return self._domain
 
-    @property
-    def auth(self) -> OAuthTokens | None:
-        """The latest answer of ``/oauth/token`` (tokens hidden from its repr), or None."""
-        tokens = self._engine.tokens
-        return None if tokens is None else tokens.answer
-
     async def login(self) -> OAuthTokens:
         """Start from the set held, the store's, or the refresh token handed over (renewing
         when its token lapsed: never the browser while a refresh token lives)."""
@@ -163,14 +156,6 @@ class OAuthSession(_TokenSession[OAuthTokens]):
         )
         check_nonce(tokens, sign_in)
         return tokens.answer
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
 
 class _Listener:

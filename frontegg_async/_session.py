@@ -196,6 +196,13 @@ class _TokenSession(Generic[AnswerT]):
         return tokens.answer
 
     @property
+    def auth(self) -> AnswerT | None:
+        """The latest answer that carried the token (a login, a renewal, an MFA verification,
+        a code exchanged), tokens hidden from its repr; None before the first."""
+        tokens = self._engine.tokens
+        return None if tokens is None else tokens.answer
+
+    @property
     def claims(self) -> Claims | None:
         """The current token's payload, decoded but not verified; None before the first token.
 

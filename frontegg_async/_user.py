@@ -137,12 +137,6 @@ class FronteggSession(_TokenSession[AuthResponse]):
         """The identity base URL requests go to."""
         return self._identity_url
 
-    @property
-    def auth(self) -> AuthResponse | None:
-        """The latest answer from a login, MFA verification or refresh, or None."""
-        tokens = self._engine.tokens
-        return None if tokens is None else tokens.answer
-
     async def login(self) -> AuthResponse:
         """Log in with the stored credentials and start background renewal.
 

@@ -12,32 +12,77 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator
 
-from attrs import field, frozen
 
-
-@frozen
 class FreshToken:
     """Ask for a token that is valid now (the session's ``access_token()``)."""
 
+    __slots__ = ()
 
-@frozen
+    def __eq__(self, other: object) -> bool:
+        return type(other) is FreshToken
+
+    def __hash__(self) -> int:
+        return hash(FreshToken)
+
+    def __repr__(self) -> str:
+        return "FreshToken()"
+
+
 class Send:
     """Send the request with this bearer; answer with the status it got."""
 
-    token: str = field(repr=False)
+    __slots__ = ("token",)
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Send and other.token == self.token
+
+    def __hash__(self) -> int:
+        return hash((Send, self.token))
+
+    def __repr__(self) -> str:
+        return "Send(token=<hidden>)"
 
 
-@frozen
 class Discard:
     """Let go of what was sent last (its answer will not be returned)."""
 
+    __slots__ = ()
 
-@frozen
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Discard
+
+    def __hash__(self) -> int:
+        return hash(Discard)
+
+    def __repr__(self) -> str:
+        return "Discard()"
+
+
 class Renew:
     """Renew because the server refused ``rejected``, unless a newer token replaced it."""
 
-    rejected: str = field(repr=False)
+    __slots__ = ("rejected",)
 
+    def __init__(self, rejected: str) -> None:
+        self.rejected = rejected
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Renew and other.rejected == self.rejected
+
+    def __hash__(self) -> int:
+        return hash((Renew, self.rejected))
+
+    def __repr__(self) -> str:
+        return "Renew(rejected=<hidden>)"
+
+
+# Plain slotted classes, not attrs: every request through request() or the middleware takes
+# these steps, and the two without a value are made once.
+_FRESH_TOKEN = FreshToken()
+_DISCARD = Discard()
 
 Step = FreshToken | Send | Discard | Renew
 #: What a shell drives: it yields steps and receives a token (for ``FreshToken``), a status (for
@@ -48,13 +93,13 @@ BearerFlow = Generator[Step, str | int | None, None]
 def bearer_flow(*, can_resend: Callable[[], bool] = lambda: True) -> BearerFlow:
     """The 401 rule; ``can_resend()`` says whether what was sent can be sent again (a streamed
     body cannot: resent, it would go out empty)."""
-    token = yield FreshToken()
+    token = yield _FRESH_TOKEN
     assert isinstance(token, str)
     status = yield Send(token)
     if status != 401 or not can_resend():
         return
-    yield Discard()
+    yield _DISCARD
     yield Renew(token)
-    fresh = yield FreshToken()
+    fresh = yield _FRESH_TOKEN
     assert isinstance(fresh, str)
     yield Send(fresh)

@@ -56,7 +56,11 @@ def s256(verifier: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-def _page(title: str, fields: str, params: dict[str, str], problem: str = "") -> web.Response:
+def _page(
+    title: str, fields: str, params: dict[str, str], action: str, problem: str = ""
+) -> web.Response:
+    """A page whose form posts to ``action``: an absolute path, so that the second step (the
+    MFA code, or a retry after a wrong password) posts to the same place as the first."""
     hidden = "".join(
         f'<input type="hidden" name="{name}" value="{html.escape(value)}">'
         for name, value in params.items()
@@ -64,7 +68,7 @@ def _page(title: str, fields: str, params: dict[str, str], problem: str = "") ->
     warning = f'<p role="alert">{html.escape(problem)}</p>' if problem else ""
     body = (
         f"<!doctype html><html><head><title>{title}</title></head><body><h1>{title}</h1>"
-        f'{warning}<form method="post" action="authorize/login">{hidden}{fields}'
+        f'{warning}<form method="post" action="{html.escape(action)}">{hidden}{fields}'
         '<button type="submit">Continue</button></form></body></html>'
     )
     return web.Response(text=body, content_type="text/html", status=401 if problem else 200)
@@ -95,7 +99,7 @@ class OAuthRoutes(AuthRoutes):
         params = self._authorize_params(dict(request.query))
         if isinstance(params, web.Response):
             return params
-        return _page("Sign in", _LOGIN_FIELDS, params)
+        return _page("Sign in", _LOGIN_FIELDS, params, request.path + "/login")
 
     async def _oauth_login(self, request: web.Request, body: Any) -> web.StreamResponse:
         """The login form's post: the password, then (for MFA) the code; then the redirect."""
@@ -112,7 +116,7 @@ class OAuthRoutes(AuthRoutes):
             if not isinstance(code, str) or not totp_matches(
                 user.totp_secret, code, now=self._clock()
             ):
-                return _mfa_page(challenge, params, "That code is not valid")
+                return _mfa_page(challenge, params, request.path, "That code is not valid")
             del self._oauth_challenges[challenge]
             return self._signed_in(user, params)
         email, password = form.get("email"), form.get("password")
@@ -122,11 +126,13 @@ class OAuthRoutes(AuthRoutes):
             or not isinstance(password, str)
             or not hmac.compare_digest(user.password, password)
         ):
-            return _page("Sign in", _LOGIN_FIELDS, params, "Incorrect email or password")
+            return _page(
+                "Sign in", _LOGIN_FIELDS, params, request.path, "Incorrect email or password"
+            )
         if user.totp_secret is not None:
             challenge = secrets.token_urlsafe(24)
             self._oauth_challenges[challenge] = user
-            return _mfa_page(challenge, params)
+            return _mfa_page(challenge, params, request.path)
         return self._signed_in(user, params)
 
     def _signed_in(self, user: FakeUser, params: dict[str, str]) -> web.StreamResponse:
@@ -214,10 +220,13 @@ _LOGIN_FIELDS = (
 )
 
 
-def _mfa_page(challenge: str, params: dict[str, str], problem: str = "") -> web.Response:
+def _mfa_page(
+    challenge: str, params: dict[str, str], action: str, problem: str = ""
+) -> web.Response:
     return _page(
         "Two-factor authentication",
         '<input name="code" inputmode="numeric" autocomplete="one-time-code">',
         {**params, "mfa_token": challenge},
+        action,
         problem,
     )

@@ -55,17 +55,27 @@ class FormFiller:
                 assert answer.status == 200, await answer.text()
                 page = await answer.text()
             fields = {**hidden_fields(page), "email": self.email, "password": self.password}
-            action = URL(url).with_query(None).join(URL("authorize/login"))
+            action = form_action(url, page)
             async with http.post(action, data=fields, allow_redirects=False) as answer:
                 page = await answer.text()
                 location = answer.headers.get("Location")
             if location is None and self.totp_key is not None:
                 fields = {**hidden_fields(page), "code": totp(self.totp_key, self.now())}
-                async with http.post(action, data=fields, allow_redirects=False) as answer:
+                # As a browser does: the second form posts where it says, from where it is.
+                async with http.post(
+                    form_action(str(action), page), data=fields, allow_redirects=False
+                ) as answer:
                     location = answer.headers.get("Location")
             assert location is not None, page
             async with http.get(location) as answer:
                 self.landing = await answer.text()
+
+
+def form_action(page_url: str, page: str) -> URL:
+    """Where the page's form posts, resolved against the page's address."""
+    found = re.search(r'<form method="post" action="([^"]+)"', page)
+    assert found is not None, page
+    return URL(page_url).join(URL(found.group(1)))
 
 
 def hidden_fields(page: str) -> dict[str, str]:

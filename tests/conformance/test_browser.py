@@ -1,0 +1,105 @@
+"""Hosted login in a real browser: Debian's headless Chromium, driven by Playwright, types into
+the fake's login page (and its MFA step), follows the redirect to ``hosted_login``'s loopback
+listener, and the session that comes back holds a token the fake's API accepts. Needs
+``/usr/bin/chromium`` (``.ci/run`` installs Debian's package when it is missing) and the
+``playwright`` package; without them these tests fail, saying so: they never skip, and
+Playwright never downloads a browser of its own."""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+from collections.abc import AsyncIterator
+
+import pytest
+
+from frontegg_async import hosted_login
+from frontegg_async._totp import totp
+from frontegg_async.testing import FakeFrontegg
+
+CHROMIUM = "/usr/bin/chromium"
+EMAIL, PASSWORD = "browser@example.com", "browser-password-4b1c"
+MFA_EMAIL, TOTP_KEY = "browser-mfa@example.com", b"browser-totp-key-0000001"
+#: As the machine's notes say: no background traffic to hosts a closed network refuses.
+FLAGS = [
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+CALLBACK = re.compile(r"^http://127\.0\.0\.1:\d+/callback\?")
+
+
+@pytest.fixture
+async def chromium() -> AsyncIterator[object]:
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package (.ci/run does)")
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=FLAGS
+        )
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+def user_at(browser: object, email: str, *, totp_key: bytes | None = None, fake: FakeFrontegg):
+    """An ``open_browser`` for hosted_login: a new tab where the user signs in by typing."""
+
+    async def open_browser(url: str) -> None:
+        page = await browser.new_page()  # type: ignore[attr-defined]
+        try:
+            await page.goto(url)
+            await page.fill('input[name="email"]', email)
+            await page.fill('input[name="password"]', PASSWORD)
+            await page.click('button[type="submit"]')
+            if totp_key is not None:
+                await page.wait_for_selector('input[name="code"]')
+                await page.fill('input[name="code"]', totp(totp_key, fake.now()))
+                await page.click('button[type="submit"]')
+            await page.wait_for_url(CALLBACK)
+            assert "close this tab" in await page.inner_text("body")
+        finally:
+            await page.close()
+
+    return open_browser
+
+
+async def test_a_user_signs_in_in_chromium_and_the_session_calls_the_api(
+    chromium: object,
+) -> None:
+    async with FakeFrontegg() as fake:
+        fake.add_user(EMAIL, PASSWORD)
+        session = await hosted_login(
+            fake.url,
+            client_id=fake.client_id,
+            open_browser=user_at(chromium, EMAIL, fake=fake),
+            timeout=30,
+        )
+        async with session:
+            me = await session.request("GET", "resources/users/v2/me")
+            assert me["email"] == EMAIL
+            await session.refresh()  # renews at /oauth/token, rotating
+            assert fake.reused_refresh_tokens == 0
+        assert fake.calls["oauth_authorize"] == 1
+        assert fake.calls["oauth_token"] == 2
+
+
+async def test_a_user_with_mfa_signs_in_with_the_code_in_chromium(chromium: object) -> None:
+    async with FakeFrontegg() as fake:
+        fake.add_user(MFA_EMAIL, PASSWORD, totp_secret=base64.b32encode(TOTP_KEY).decode())
+        session = await hosted_login(
+            fake.url,
+            client_id=fake.client_id,
+            open_browser=user_at(chromium, MFA_EMAIL, totp_key=TOTP_KEY, fake=fake),
+            timeout=30,
+        )
+        async with session:
+            me = await session.request("GET", "resources/users/v2/me")
+            assert me["email"] == MFA_EMAIL

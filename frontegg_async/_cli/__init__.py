@@ -1,5 +1,6 @@
-"""The ``frontegg-async`` command line: a token sidecar (``token``), the fake server
-(``fake``), the demo (``demo``), one module each; this one parses and dispatches.
+"""The ``frontegg-async`` command line: a token sidecar (``token``), sign-in through the
+browser (``login``, ``logout``), the fake server (``fake``), the demo (``demo``), one module
+each; this one parses and dispatches.
 
 Exit codes: 0 success (``--exec``: the command's own status; ``--watch``: stopped by SIGTERM),
 1 a Frontegg, store or system error (for ``--watch`` and ``--exec``: the session is over, its
@@ -20,6 +21,7 @@ from collections.abc import Sequence
 from .._errors import FronteggError
 from .._version import __version__
 from .fake import run_fake
+from .login import default_store, run_login, run_logout
 from .token import PASSWORD_ENV, TOKEN_ENV, run_token
 from .usage import UsageError
 
@@ -61,11 +63,13 @@ def build_parser() -> argparse.ArgumentParser:
         "prints a fresh JWT.",
     )
     token.add_argument(
-        "--base-url",
-        required=True,
-        help="identity base URL, e.g. https://app-xxxx.frontegg.com/identity",
+        "--base-url", help="identity base URL, e.g. https://app-xxxx.frontegg.com/identity"
     )
-    token.add_argument("--email", required=True)
+    token.add_argument(
+        "--email",
+        help="log in with this email and a password; without it, --store names the identity "
+        "that `frontegg-async login` kept (no password)",
+    )
     token.add_argument("--vendor-host", help="frontegg-vendor-host (default: the URL's host)")
     token.add_argument(
         "--password-env",
@@ -92,6 +96,30 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help=f"last: --exec -- CMD ...: run CMD with a fresh {TOKEN_ENV} in its environment "
         "and exit with its status (with --out, FILE stays fresh while it runs)",
+    )
+
+    login = commands.add_parser(
+        "login",
+        help="sign in through Frontegg's hosted login in a browser and keep the identity",
+        description="Opens Frontegg's hosted login in a browser (SSO, social login, MFA: "
+        "whatever the environment offers) and keeps the identity in a store (mode 0600) that "
+        "`token --store` and `logout --store` take up with no password.",
+    )
+    login.add_argument(
+        "--base-url", required=True, help="the Frontegg domain, e.g. https://app-xxxx.frontegg.com"
+    )
+    login.add_argument("--client-id", required=True, help="the client id or application id")
+    login.add_argument(
+        "--store", metavar="FILE", help=f"where to keep the identity (default {default_store()})"
+    )
+    login.add_argument(
+        "--timeout", type=_positive, default=300.0, help="seconds to wait for the user (300)"
+    )
+    logout = commands.add_parser(
+        "logout", help="revoke the identity `login` kept, at Frontegg, and forget it"
+    )
+    logout.add_argument(
+        "--store", metavar="FILE", help=f"the store `login` wrote (default {default_store()})"
     )
 
     fake = commands.add_parser(
@@ -132,6 +160,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(run_demo(args.duration, args.lifetime))
         if args.command == "token":
             return asyncio.run(run_token(args))
+        if args.command == "login":
+            return asyncio.run(run_login(args))
+        if args.command == "logout":
+            return asyncio.run(run_logout(args))
         return asyncio.run(run_fake(args))
     except (UsageError, ValueError) as error:
         print(f"frontegg-async: {error}", file=sys.stderr)

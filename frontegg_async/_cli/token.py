@@ -1,5 +1,6 @@
 """``frontegg-async token``: a fresh token printed, written to a file and kept fresh
-(``--watch``, the Kubernetes sidecar), or handed to a command (``--exec``)."""
+(``--watch``, the Kubernetes sidecar), or handed to a command (``--exec``); from an email and a
+password, or from the identity ``frontegg-async login`` kept in a store."""
 
 from __future__ import annotations
 
@@ -14,12 +15,16 @@ from typing import Any
 
 from .._core.lifecycle import SessionState
 from .._errors import FronteggError, SessionExpiredError
+from .._oauth import OAuthSession
 from .._stores import FileStore
 from .._stores.files import write_private
 from .._user import FronteggSession
+from .login import session_from_store
 from .usage import UsageError
 
 PASSWORD_ENV = "FRONTEGG_PASSWORD"
+#: What the sidecar keeps fresh: a user's session from a password, or one from the browser.
+AnySession = FronteggSession | OAuthSession
 TOKEN_ENV = "FRONTEGG_ACCESS_TOKEN"
 
 
@@ -58,7 +63,7 @@ def _check_out_path(path: str, what: str) -> None:
         raise UsageError(f"{what} {path} is a directory; give the path of a file")
 
 
-async def next_token(session: FronteggSession, failures: int) -> str | None:
+async def next_token(session: AnySession, failures: int) -> str | None:
     """A fresh token, or None after a transient failure (said in one line on stderr).
 
     Raises ``SessionOver`` when the session cannot go on, whatever is retried.
@@ -83,7 +88,7 @@ def _remove(path: str) -> None:
 
 
 async def keep_fresh(
-    session: FronteggSession, path: str | None, health: str | None, stop: asyncio.Event
+    session: AnySession, path: str | None, health: str | None, stop: asyncio.Event
 ) -> None:
     """Rewrite ``path`` whenever the token changes, through any outage, until ``stop``.
 
@@ -110,7 +115,7 @@ async def keep_fresh(
             await asyncio.wait_for(stop.wait(), delay)
 
 
-async def _first_token(session: FronteggSession, stop: asyncio.Event) -> str | None:
+async def _first_token(session: AnySession, stop: asyncio.Event) -> str | None:
     """The first token of a long-running command, waiting out an outage; None if stopped."""
     failures = 0
     while not stop.is_set():
@@ -135,13 +140,24 @@ async def run_token(args: argparse.Namespace) -> int:
     for path, what in ((args.out, "--out"), (args.health_file, "--health-file")):
         if path:
             _check_out_path(path, what)
-    session = FronteggSession(
-        args.base_url,
-        email=args.email,
-        password=read_password(args.password_env),
-        vendor_host=args.vendor_host,
-        store=FileStore(args.store) if args.store else None,
-    )
+    session: AnySession
+    if args.email is None:
+        if not args.store:
+            raise UsageError(
+                "give --email and --base-url to log in with a password, or --store FILE "
+                "written by `frontegg-async login`"
+            )
+        session = await session_from_store(args.store)
+    else:
+        if not args.base_url:
+            raise UsageError("--email needs --base-url (the identity base URL)")
+        session = FronteggSession(
+            args.base_url,
+            email=args.email,
+            password=read_password(args.password_env),
+            vendor_host=args.vendor_host,
+            store=FileStore(args.store) if args.store else None,
+        )
     if not command and not args.watch:
         # A one-shot token is for someone else to use after we exit: close without logging
         # out, which would revoke the session behind the token just handed over.
@@ -157,7 +173,7 @@ async def run_token(args: argparse.Namespace) -> int:
     return await _run_long(session, args, command)
 
 
-async def _run_long(session: FronteggSession, args: argparse.Namespace, command: list[str]) -> int:
+async def _run_long(session: AnySession, args: argparse.Namespace, command: list[str]) -> int:
     """``--watch`` and ``--exec``: until interrupted, the command ends, or the session does."""
     stop = asyncio.Event()
     interrupted: list[int] = []
@@ -223,7 +239,7 @@ def _interrupted_status(interrupted: list[int]) -> int:
     return 130 if signal.SIGINT in interrupted else 0
 
 
-async def _leave(session: FronteggSession, *, shared: bool) -> None:
+async def _leave(session: AnySession, *, shared: bool) -> None:
     """Log out (a private session ends with the process) and close; a shared store's identity
     belongs to every sharer, so then only close."""
     try:

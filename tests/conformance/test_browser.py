@@ -7,9 +7,12 @@ Playwright never downloads a browser of its own."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import os
+import pathlib
 import re
+import sys
 from collections.abc import AsyncIterator
 
 import pytest
@@ -103,3 +106,64 @@ async def test_a_user_with_mfa_signs_in_with_the_code_in_chromium(chromium: obje
         async with session:
             me = await session.request("GET", "resources/users/v2/me")
             assert me["email"] == MFA_EMAIL
+
+
+async def run_cli(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "frontegg_async",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        stdin=asyncio.subprocess.DEVNULL,
+        env={**os.environ, **env},
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+async def test_the_command_line_signs_in_in_chromium_then_serves_tokens_then_signs_out(
+    chromium: object, tmp_path: pathlib.Path
+) -> None:
+    script = pathlib.Path(__file__).with_name("browser_sign_in.py")
+    # $BROWSER names one program (the webbrowser module runs it with the URL): a wrapper that
+    # runs the script with this interpreter, which has Playwright.
+    browser = tmp_path / "browser"
+    browser.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{script}" "$@"\n')
+    browser.chmod(0o700)
+    env = {
+        "BROWSER": str(browser),
+        "SIGN_IN_EMAIL": EMAIL,
+        "SIGN_IN_PASSWORD": PASSWORD,
+    }
+    store = tmp_path / "config" / "identity.json"
+    async with FakeFrontegg() as fake:
+        fake.add_user(EMAIL, PASSWORD)
+        status, out, err = await run_cli(
+            "login",
+            "--base-url",
+            str(fake.url),
+            "--client-id",
+            fake.client_id,
+            "--store",
+            str(store),
+            "--timeout",
+            "45",
+            env=env,
+        )
+        assert status == 0, err
+        assert f"Signed in as {EMAIL}" in out
+        assert "Sign in at: " in err
+        assert store.stat().st_mode & 0o777 == 0o600
+        # No password anywhere from here on: the stored identity is enough.
+        status, out, err = await run_cli("token", "--store", str(store), env={})
+        assert status == 0, err
+        assert fake.decode(out.strip())["email"] == EMAIL
+        status, out, err = await run_cli("logout", "--store", str(store), env={})
+        assert status == 0, err
+        assert fake.calls["oauth_logout"] == 1
+        status, out, err = await run_cli("token", "--store", str(store), env={})
+        assert status == 2
+        assert "frontegg-async login" in err

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, Generic, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
 import aiohttp
 from yarl import URL
@@ -33,6 +33,9 @@ from ._regions import Region
 from ._stores import TokenStore
 from ._stores.codec import StoreIdentity
 from ._transport import Transport
+
+if TYPE_CHECKING:
+    import httpx
 
 # The hot path's clock, bound once: module globals are the cheapest calls there are.
 _clock_gettime = time.clock_gettime
@@ -308,6 +311,20 @@ class _TokenSession(Generic[AnswerT]):
         if self._middleware is None:
             self._middleware = self.middleware_for()
         return self._middleware
+
+    @property
+    def httpx_auth(self) -> httpx.Auth:
+        """An ``httpx.Auth`` running the same bearer flow as ``request()`` and the middleware:
+        ``httpx.AsyncClient(auth=session.httpx_auth)`` sends every request with a fresh token,
+        and on a 401 renews once (only if the refused token is still the current one) and
+        sends once more. Needs httpx (``pip install 'frontegg-async[httpx]'``)."""
+        try:
+            from ._httpx import FronteggAuth
+        except ImportError:
+            raise ConfigurationError(
+                "session.httpx_auth needs httpx: pip install 'frontegg-async[httpx]'"
+            ) from None
+        return FronteggAuth(self.access_token, self._engine.renew_if_current)
 
     def middleware_for(self, *hosts: str) -> Middleware:
         """Like ``middleware``, for requests to the hosts you name (on any port; plain http

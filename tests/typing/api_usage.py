@@ -270,3 +270,12 @@ async def use_hosted_login(fake: FakeFrontegg, store: frontegg_async.TokenStore)
     ) as adopted:
         again: frontegg_async.OAuthTokens = await adopted.login()
         me: object = await adopted.request("GET", "resources/users/v2/me")
+
+
+async def use_httpx(session: FronteggSession) -> None:
+    import httpx
+
+    auth: httpx.Auth = session.httpx_auth
+    async with httpx.AsyncClient(auth=auth) as http:
+        answer: httpx.Response = await http.get("https://app-xxxx.frontegg.com/identity/x")
+        status: int = answer.status_code

@@ -13,22 +13,40 @@ from __future__ import annotations
 from collections.abc import Callable, Generator
 
 
-class FreshToken:
+class _Step:
+    """A step: equal to another of its kind with the same value; its value (a token) is never
+    shown."""
+
+    __slots__ = ()
+
+    def _value(self) -> str | None:
+        return None
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, _Step)
+            and type(other) is type(self)
+            and other._value() == self._value()
+        )
+
+    def __hash__(self) -> int:
+        return hash((type(self), self._value()))
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}()"
+            if self._value() is None
+            else f"{type(self).__name__}(<hidden>)"
+        )
+
+
+class FreshToken(_Step):
     """Ask for a token that is valid now (the session's ``access_token()``)."""
 
     __slots__ = ()
 
-    def __eq__(self, other: object) -> bool:
-        return type(other) is FreshToken
 
-    def __hash__(self) -> int:
-        return hash(FreshToken)
-
-    def __repr__(self) -> str:
-        return "FreshToken()"
-
-
-class Send:
+class Send(_Step):
     """Send the request with this bearer; answer with the status it got."""
 
     __slots__ = ("token",)
@@ -36,32 +54,17 @@ class Send:
     def __init__(self, token: str) -> None:
         self.token = token
 
-    def __eq__(self, other: object) -> bool:
-        return type(other) is Send and other.token == self.token
-
-    def __hash__(self) -> int:
-        return hash((Send, self.token))
-
-    def __repr__(self) -> str:
-        return "Send(token=<hidden>)"
+    def _value(self) -> str | None:
+        return self.token
 
 
-class Discard:
+class Discard(_Step):
     """Let go of what was sent last (its answer will not be returned)."""
 
     __slots__ = ()
 
-    def __eq__(self, other: object) -> bool:
-        return type(other) is Discard
 
-    def __hash__(self) -> int:
-        return hash(Discard)
-
-    def __repr__(self) -> str:
-        return "Discard()"
-
-
-class Renew:
+class Renew(_Step):
     """Renew because the server refused ``rejected``, unless a newer token replaced it."""
 
     __slots__ = ("rejected",)
@@ -69,14 +72,8 @@ class Renew:
     def __init__(self, rejected: str) -> None:
         self.rejected = rejected
 
-    def __eq__(self, other: object) -> bool:
-        return type(other) is Renew and other.rejected == self.rejected
-
-    def __hash__(self) -> int:
-        return hash((Renew, self.rejected))
-
-    def __repr__(self) -> str:
-        return "Renew(rejected=<hidden>)"
+    def _value(self) -> str | None:
+        return self.rejected
 
 
 # Plain slotted classes, not attrs: every request through request() or the middleware takes

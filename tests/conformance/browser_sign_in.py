@@ -11,6 +11,7 @@ import sys
 
 from playwright.sync_api import sync_playwright
 
+#: As the machine's notes say: no background traffic to hosts a closed network refuses.
 FLAGS = [
     "--disable-gpu",
     "--disable-quic",

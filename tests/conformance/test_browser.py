@@ -7,7 +7,6 @@ Playwright never downloads a browser of its own."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import os
 import pathlib
@@ -21,18 +20,12 @@ from frontegg_async import hosted_login
 from frontegg_async._totp import totp
 from frontegg_async.testing import FakeFrontegg
 
+from ..integration.test_cli import run
+from .browser_sign_in import FLAGS
+
 CHROMIUM = "/usr/bin/chromium"
 EMAIL, PASSWORD = "browser@example.com", "browser-password-4b1c"
 MFA_EMAIL, TOTP_KEY = "browser-mfa@example.com", b"browser-totp-key-0000001"
-#: As the machine's notes say: no background traffic to hosts a closed network refuses.
-FLAGS = [
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 CALLBACK = re.compile(r"^http://127\.0\.0\.1:\d+/callback\?")
 
 
@@ -108,22 +101,6 @@ async def test_a_user_with_mfa_signs_in_with_the_code_in_chromium(chromium: obje
             assert me["email"] == MFA_EMAIL
 
 
-async def run_cli(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "frontegg_async",
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        stdin=asyncio.subprocess.DEVNULL,
-        env={**os.environ, **env},
-    )
-    out, err = await asyncio.wait_for(process.communicate(), 60)
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
-
-
 async def test_the_command_line_signs_in_in_chromium_then_serves_tokens_then_signs_out(
     chromium: object, tmp_path: pathlib.Path
 ) -> None:
@@ -141,7 +118,7 @@ async def test_the_command_line_signs_in_in_chromium_then_serves_tokens_then_sig
     store = tmp_path / "config" / "identity.json"
     async with FakeFrontegg() as fake:
         fake.add_user(EMAIL, PASSWORD)
-        status, out, err = await run_cli(
+        status, out, err = await run(
             "login",
             "--base-url",
             str(fake.url),
@@ -158,12 +135,12 @@ async def test_the_command_line_signs_in_in_chromium_then_serves_tokens_then_sig
         assert "Sign in at: " in err
         assert store.stat().st_mode & 0o777 == 0o600
         # No password anywhere from here on: the stored identity is enough.
-        status, out, err = await run_cli("token", "--store", str(store), env={})
+        status, out, err = await run("token", "--store", str(store), env={})
         assert status == 0, err
         assert fake.decode(out.strip())["email"] == EMAIL
-        status, out, err = await run_cli("logout", "--store", str(store), env={})
+        status, out, err = await run("logout", "--store", str(store), env={})
         assert status == 0, err
         assert fake.calls["oauth_logout"] == 1
-        status, out, err = await run_cli("token", "--store", str(store), env={})
+        status, out, err = await run("token", "--store", str(store), env={})
         assert status == 2
         assert "frontegg-async login" in err

@@ -282,3 +282,26 @@ async def test_no_token_in_reprs_errors_or_the_debug_log(
             await session.access_token()
         shown = [repr(session), repr(auth), *exception_texts(caught.value), caplog.text]
         assert not [s for s in secrets if any(s in text for text in shown)]
+
+
+async def test_sessions_sharing_the_stored_identity_renew_once_between_them(
+    fake: FakeFrontegg, clock: JumpingClock, tmp_path: pathlib.Path
+) -> None:
+    path = tmp_path / "identity.json"
+    await (await signed_in(fake, clock, store=FileStore(path))).aclose()
+    # Separate stores on one path behave like separate processes: one lock, one file.
+    sessions = [
+        OAuthSession(fake.url, client_id=fake.client_id, store=FileStore(path), clock=clock)
+        for _ in range(4)
+    ]
+    for session in sessions:
+        await session.__aenter__()
+    assert fake.calls["oauth_token"] == 1  # the sign-in's exchange: every sharer took it up
+    for _ in range(3):
+        clock.jump(59)  # everyone's token is past its usable window at once
+        tokens = await asyncio.gather(*(s.access_token() for s in sessions for _ in range(25)))
+        assert len(set(tokens)) == 1
+    assert fake.calls["oauth_token"] == 4  # one renewal a round, for all of them
+    assert fake.reused_refresh_tokens == 0
+    for session in sessions:
+        await session.aclose()

@@ -56,6 +56,16 @@ def is_loopback_host(host: str | None) -> bool:
         return False
 
 
+def check_bearer_transport(scheme: str, host: str | None) -> None:
+    """Refuse to send a bearer over plain http anywhere but loopback (``ConfigurationError``,
+    raised before anything is sent): the one rule for the middleware and httpx alike."""
+    if scheme != "https" and not is_loopback_host(host):
+        raise ConfigurationError(
+            f"refusing to send the Frontegg token over plain http to {host or ''}; use https "
+            "(plain http is allowed on loopback only); nothing was sent"
+        )
+
+
 class BearerHttp:
     """A session's HTTP side: what it sends with its token, and how a refused token is renewed."""
 
@@ -247,12 +257,7 @@ class BearerHttp:
         async def frontegg_auth(req: ClientRequest, handler: ClientHandlerType) -> ClientResponse:
             if not allowed(req.url):
                 return await handler(req)
-            host = req.url.host or ""
-            if req.url.scheme != "https" and not is_loopback_host(host):
-                raise ConfigurationError(
-                    f"refusing to send the Frontegg token over plain http to {host}; use https "
-                    "(plain http is allowed on loopback only); nothing was sent"
-                )
+            check_bearer_transport(req.url.scheme, req.url.host)
 
             async def send(token: str) -> ClientResponse:
                 req.headers[hdrs.AUTHORIZATION] = f"Bearer {token}"

@@ -10,7 +10,7 @@ import httpx
 
 from ._core.bearer import Discard, FreshToken, Send, bearer_flow
 from ._errors import ConfigurationError
-from ._http import is_loopback_host
+from ._http import check_bearer_transport
 
 
 class FronteggAuth(httpx.Auth):
@@ -32,12 +32,7 @@ class FronteggAuth(httpx.Auth):
     async def async_auth_flow(
         self, request: httpx.Request
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        host = request.url.host
-        if request.url.scheme != "https" and not is_loopback_host(host):
-            raise ConfigurationError(
-                f"refusing to send the Frontegg token over plain http to {host}; use https "
-                "(plain http is allowed on loopback only); nothing was sent"
-            )
+        check_bearer_transport(request.url.scheme, request.url.host)
         flow = bearer_flow()
         reply: str | int | None = None
         try:

@@ -309,8 +309,6 @@ class TokenEngine(Generic[AnswerT]):
         ``obtained_mono`` is the monotonic time at which the request that produced it was sent,
         as ``tokens.obtained_at`` is on the wall clock.
         """
-        if self._held.closed:
-            return  # a renewal that finished as the session closed: nothing to keep it for
         current = plan(
             tokens.obtained_at,
             obtained_mono,
@@ -319,6 +317,8 @@ class TokenEngine(Generic[AnswerT]):
             jitter=self._rng(),
         )
         recovered = self._held.installed(tokens, current)
+        if recovered is None:
+            return  # a renewal that finished as the session closed: nothing to keep it for
         self._shared.seen(tokens)
         self._publish_hot()
         if logger.isEnabledFor(logging.DEBUG):

@@ -13,6 +13,10 @@ from ._errors import ConfigurationError
 from ._http import check_bearer_transport
 
 
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    return url.scheme, url.host, url.port
+
+
 class FronteggAuth(httpx.Auth):
     """Sends each request with the session's fresh token; on a 401, renews once (only if the
     refused token is still the current one) and sends once more. For ``httpx.AsyncClient``."""
@@ -46,6 +50,10 @@ class FronteggAuth(httpx.Auth):
                 elif isinstance(step, Send):
                     request.headers["Authorization"] = f"Bearer {step.token}"
                     response = yield request
+                    if _origin(response.request.url) != _origin(request.url):
+                        # Redirected to another origin (httpx dropped the token on the way):
+                        # whatever it answers, a 401 included, is not about our token.
+                        return
                     reply = response.status_code
                 elif isinstance(step, Discard):
                     reply = None  # httpx closes an answer it will not return

@@ -6,6 +6,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 from aiohttp import web
 from hypothesis import given
@@ -22,13 +23,15 @@ from ..integration.test_oauth_session import FormFiller
 
 @pytest.fixture
 async def elsewhere() -> AsyncIterator[tuple[str, list[web.Request]]]:
-    """Another host (named differently, on loopback) that records whatever reaches it."""
+    """Another host (named differently, on loopback) that records whatever reaches it and
+    answers with the status its ``?status=`` asks for (200 by default)."""
     seen: list[web.Request] = []
 
     async def record(request: web.Request) -> web.Response:
         await request.read()
         seen.append(request)
-        return web.json_response({"errors": ["you should not be here"]}, status=200)
+        status = int(request.query.get("status", "200"))
+        return web.json_response({"errors": ["you should not be here"]}, status=status)
 
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", record)
@@ -211,3 +214,23 @@ async def test_a_refresh_answer_too_large_to_read_is_never_followed_by_the_same_
     assert fake.calls["refresh"] == 1
     assert fake.calls["login"] == 2
     assert fake.reused_refresh_tokens == 0
+
+
+@pytest.mark.parametrize("status_there", [200, 401])
+async def test_httpx_auth_never_carries_the_token_through_a_redirect_to_another_host(
+    status_there: int,
+    fake: FakeFrontegg,
+    make_session: SessionFactory,
+    elsewhere: tuple[str, list[web.Request]],
+) -> None:
+    target, seen = elsewhere
+    session = make_session()
+    await session.login()
+    fake.fail_next("api", status=302, headers={"Location": f"{target}?status={status_there}"})
+    async with httpx.AsyncClient(auth=session.httpx_auth, follow_redirects=True) as http:
+        answer = await http.get(f"{fake.identity_url}/resources/users/v3/me")
+    assert answer.status_code == status_there
+    assert [r.headers.get("Authorization") for r in seen] == [None]
+    # A 401 from the other host is its own answer, not a refusal of our token: no renewal,
+    # and nothing resent.
+    assert fake.calls["refresh"] == 0

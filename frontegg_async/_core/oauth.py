@@ -34,6 +34,7 @@ from .._errors import (
     FronteggError,
     ResponseFormatError,
     SessionExpiredError,
+    restated,
 )
 from .._models import OAuthTokens
 from .._secrets import Secret
@@ -126,10 +127,17 @@ def check_nonce(tokens: TokenSet[OAuthTokens], sign_in: SignIn) -> None:
         )
 
 
+def _is_refusal(error: FronteggError) -> bool:
+    """Whether ``/oauth/token`` refused the grant itself (OAuth's ``invalid_grant`` and kin:
+    a 400 or 401), rather than failing to answer it."""
+    return error.status in (400, 401) and not error.retryable
+
+
 class HostedLogin:
     """A session that started in a browser: renews and revokes at Frontegg's ``/oauth``."""
 
     __slots__ = ("_adopted", "_client_id", "_clock", "_domain", "_headers")
+    start_again = SIGN_IN_AGAIN
 
     def __init__(
         self,
@@ -183,10 +191,14 @@ class HostedLogin:
             headers=self._headers,
         )
         error = decipher_answer(answer, "sign-in")
-        if error is not None:
+        if error is not None and _is_refusal(error):
             raise AuthenticationError(
                 f"{error}; {SIGN_IN_AGAIN}", status=error.status, errors=error.errors
             )
+        if error is not None:
+            # Frontegg or the wire failed, not the user: the family says so. The code may be
+            # spent all the same, and nothing here tries it again.
+            raise restated(error, f"{error}; the sign-in did not complete: {SIGN_IN_AGAIN}")
         return self._token_set(answer, started, what="sign-in")
 
     def renew(self, tokens: TokenSet[OAuthTokens]) -> Flow[TokenSet[OAuthTokens]]:
@@ -227,7 +239,7 @@ class HostedLogin:
             headers=self._headers,
         )
         error = decipher_answer(answer, what)
-        if error is not None and error.status in (400, 401) and not error.retryable:
+        if error is not None and _is_refusal(error):
             # invalid_grant: spent, revoked or expired. Nothing but a browser mends it.
             raise AuthenticationError(
                 f"{error}; the refresh token was refused: {SIGN_IN_AGAIN}",

@@ -11,7 +11,14 @@ from typing import Any
 import pytest
 from yarl import URL
 
-from frontegg_async import AuthenticationError, ResponseFormatError, SessionExpiredError
+from frontegg_async import (
+    AuthenticationError,
+    FronteggError,
+    RateLimitedError,
+    ResponseFormatError,
+    ServerError,
+    SessionExpiredError,
+)
 from frontegg_async._core.oauth import (
     HostedLogin,
     SignIn,
@@ -161,6 +168,23 @@ def test_a_refused_exchange_says_to_sign_in_again() -> None:
         AuthenticationError, match=r"invalid_grant: the code is used.*sign in again"
     ):
         flow.send(answer(400, {"error": "invalid_grant", "error_description": "the code is used"}))
+
+
+@pytest.mark.parametrize(
+    ("status", "family"), [(503, ServerError), (429, RateLimitedError), (502, ServerError)]
+)
+def test_an_exchange_that_frontegg_failed_keeps_its_family_and_promises_no_retry(
+    status: int, family: type[FronteggError]
+) -> None:
+    flow = hosted().exchange("code-1", SIGN_IN, "http://127.0.0.1:5/callback")
+    next(flow)
+    with pytest.raises(family) as caught:
+        flow.send(answer(status, {"errors": ["down for a moment"]}))
+    assert not isinstance(caught.value, AuthenticationError)
+    assert caught.value.status == status
+    assert "the sign-in did not complete: sign in again in a browser" in str(caught.value)
+    assert caught.value.__cause__ is None
+    assert caught.value.__context__ is None
 
 
 def test_renewal_trades_the_refresh_token_and_a_refusal_is_final() -> None:

@@ -49,8 +49,15 @@ API_TOKEN_PATH = "resources/auth/v2/api-token"
 API_TOKEN_REFRESH_PATH = "resources/auth/v2/api-token/token/refresh"
 
 
+#: What to do once a session cannot renew, for kinds whose credentials log in again.
+LOGIN_AGAIN = "call login() again"
+
+
 class Strategy(Protocol[AnswerT]):
-    """What the engine needs from a kind of token: three flows and one question."""
+    """What the engine needs from a kind of token: three flows, one question, and what to tell
+    a caller once renewing cannot help (``start_again``)."""
+
+    start_again: str
 
     def obtain(self) -> Flow[TokenSet[AnswerT]]:
         """Authenticate from the stored credentials."""
@@ -102,6 +109,7 @@ class UserPassword:
         "_urls",
         "_vendor_host",
     )
+    start_again = LOGIN_AGAIN
 
     def __init__(
         self,
@@ -271,6 +279,7 @@ class ClientCredentials:
     """What the machine strategies share: a client id and secret, sent to one base URL."""
 
     __slots__ = ("_base_url", "_client_id", "_clock", "_secret")
+    start_again = LOGIN_AGAIN
 
     def __init__(
         self,

@@ -9,6 +9,8 @@ follows from what happened to it, so it changes here and nowhere else:
 
 * ``installed()``: a new set is current; a refusal and a run of failures are forgotten, and so
   is the refresh token that must not be sent again (the new set carries its own).
+* ``rotated()``: an answer refused for its access token named a new refresh token: the set
+  held keeps it, and the next try renews with it.
 * ``failed()``: a try at renewing failed; while a set is held the session is *degraded*; a
   failure that is not transient ends an ACTIVE session (EXPIRED), and its error is kept as the
   *refusal* every later caller is told about.
@@ -25,6 +27,7 @@ from typing import Generic
 
 from .._errors import FronteggError, SessionExpiredError
 from .._secrets import Secret
+from .flows import LOGIN_AGAIN
 from .lifecycle import Happening, Life, SessionState, after, public_state
 from .policy import Plan
 from .tokens import AnswerT, TokenSet
@@ -33,9 +36,21 @@ from .tokens import AnswerT, TokenSet
 class Holding(Generic[AnswerT]):
     """A session's token set, its plan, its life, and the failures that bear on them."""
 
-    __slots__ = ("_lapse_told", "degraded", "life", "plan", "refusal", "spent", "tokens")
+    __slots__ = (
+        "_lapse_told",
+        "degraded",
+        "life",
+        "plan",
+        "refusal",
+        "spent",
+        "start_again",
+        "tokens",
+    )
 
-    def __init__(self) -> None:
+    def __init__(self, *, start_again: str = LOGIN_AGAIN) -> None:
+        #: What a caller is told to do once renewing cannot help (the kind's: a browser for a
+        #: session that started in one, ``login()`` for the others).
+        self.start_again = start_again
         self.life = Life.NEW
         self.tokens: TokenSet[AnswerT] | None = None
         self.plan: Plan | None = None
@@ -68,6 +83,17 @@ class Holding(Generic[AnswerT]):
         self.degraded = False
         self.life = after(self.life, Happening.INSTALLED)
         return recovered
+
+    def rotated(self, tokens: TokenSet[AnswerT]) -> None:
+        """An answer was refused for its access token but named a new refresh token: hold
+        ``tokens`` (``_core.renewal.kept_from_refused``), so that the next try renews with it.
+        The plan stays (the access token handed out is the same one, or none), and the refresh
+        token marked spent is no longer held."""
+        if self.life is Life.CLOSED:
+            return
+        if self.spent is not None and self.spent == tokens.access_token:
+            self.spent = None
+        self.tokens = tokens
 
     def failed(self, error: FronteggError, *, transient: bool, had_tokens: bool) -> bool:
         """A try at a token set failed with ``error``; returns whether it ended the session."""
@@ -105,21 +131,26 @@ class Holding(Generic[AnswerT]):
     def unusable(self, name: str) -> SessionExpiredError | None:
         """Why nothing may be handed out without renewing first, if renewing cannot help."""
         if self.life is Life.LOGGED_OUT:
-            return SessionExpiredError(
-                f"{name} was logged out; call login() to start a new session"
-            )
+            return SessionExpiredError(f"{name} was logged out; {self._advice()}")
         if self.refusal is not None:
             return self.expired(
-                f"{name} has no usable token and could not renew it ({self.refusal}); "
-                "call login() again"
+                f"{name} has no usable token and could not renew it ({self.refusal})"
+                + self._advice(after=self.refusal)
             )
         return None
+
+    def _advice(self, after: FronteggError | None = None) -> str:
+        """What to do now, unless the error told already (a refusal of a browser's session
+        says to sign in again itself)."""
+        if after is None:
+            return self.start_again
+        return "" if self.start_again in str(after) else f"; {self.start_again}"
 
     def unrenewable(self, name: str) -> SessionExpiredError | None:
         """Why ``refresh()`` cannot be done, if it cannot."""
         if self.refusal is not None or self.life is Life.LOGGED_OUT:
             return self.expired(
-                f"{name} cannot refresh: it has no live refresh token; call login()"
+                f"{name} cannot refresh: it has no live refresh token; {self.start_again}"
             )
         return None
 
@@ -127,7 +158,9 @@ class Holding(Generic[AnswerT]):
         """The expiry to report to a caller whose wait ended with ``error``, if it ended the
         session."""
         if self.life is Life.EXPIRED and error is self.refusal:
-            return self.expired(f"{name} could not renew its token ({error}); call login() again")
+            return self.expired(
+                f"{name} could not renew its token ({error})" + self._advice(after=error)
+            )
         return None
 
     def expired(self, message: str) -> SessionExpiredError:

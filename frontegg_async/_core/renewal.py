@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import enum
 
-from attrs import define
+from attrs import define, evolve
 
 from .._errors import FronteggError
 from .._secrets import Secret
@@ -77,6 +77,19 @@ class Learned:
 
     spent: Secret | None = None
     refusal: FronteggError | None = None
+
+
+def kept_from_refused(
+    fresh: TokenSet[AnswerT], previous: TokenSet[AnswerT] | None
+) -> TokenSet[AnswerT]:
+    """What a session holds after an answer ``fresh`` that was ``refused`` for its access token
+    but named a new refresh token or cookie: the set it renewed (``previous``, whose access token
+    stays good until its own deadline) with what renews replaced by the answer's, or with no
+    previous set the answer's own, never usable. Either way the next try renews with the new
+    refresh token instead of sending the one the server may have rotated already."""
+    if previous is None:
+        return evolve(fresh, refused=None)
+    return evolve(previous, refresh_token=fresh.refresh_token, cookie=fresh.cookie)
 
 
 def renew_or_obtain(

@@ -117,6 +117,10 @@ class TokenSet(Generic[AnswerT]):
     #: Counts the sets of one identity in a shared store: each login or renewal stores the
     #: highest generation seen plus one, so "newer" never depends on a machine's clock.
     generation: int = 0
+    #: Why its access token may never be used (``issued``: the answer's lifetime was refused),
+    #: kept instead of raised when the answer named a refresh token or a cookie: the server
+    #: may have rotated the one sent, and the new one must not be lost with the answer.
+    refused: str | None = None
 
     @property
     def fingerprint(self) -> str:
@@ -172,12 +176,26 @@ def issued(
     clock: Callable[[], float],
 ) -> TokenSet[AnswerT]:
     """The token set an answer carries: obtained when its request was sent (``started``, so
-    that its lifetime is never overestimated), trusted for ``token_lifetime``."""
+    that its lifetime is never overestimated), trusted for ``token_lifetime``.
+
+    A lifetime that cannot be trusted is a ``ResponseFormatError``, unless the answer also
+    names what renews (a refresh token, a cookie): then the set comes back ``refused`` (the
+    reason) and never usable (a lifetime of 0), so that the renewal that asked for it keeps
+    its refresh token (``_core.renewal.kept_from_refused``) before raising the reason.
+    """
+    refused = None
+    try:
+        lifetime = token_lifetime(expires_in, access_token, what=what, took=clock() - started)
+    except ResponseFormatError as error:
+        if not refresh_token and cookie is None:
+            raise
+        lifetime, refused = 0.0, error.message
     return TokenSet(
         access_token=Secret(access_token),
         refresh_token=Secret(refresh_token) if refresh_token else None,
         cookie=cookie,
         obtained_at=started,
-        lifetime=token_lifetime(expires_in, access_token, what=what, took=clock() - started),
+        lifetime=lifetime,
         answer=answer,
+        refused=refused,
     )

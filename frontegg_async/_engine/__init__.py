@@ -105,7 +105,7 @@ class TokenEngine(Generic[AnswerT]):
         self._ratio = refresh_ratio
         self._rng = rng
         self._wait_budget = wait_budget
-        self._held: Holding[AnswerT] = Holding()
+        self._held: Holding[AnswerT] = Holding(start_again=strategy.start_again)
         held = self._held
         self._reporter = Reporter(name, clock)
         # Without a store, nothing is written: nothing would read it.

@@ -14,10 +14,10 @@ from .._core.flows import Strategy
 from .._core.holding import Holding
 from .._core.lifecycle import Life
 from .._core.policy import backoff, is_transient, renewal_delay
-from .._core.renewal import How, Learned, renew_or_obtain
+from .._core.renewal import How, Learned, kept_from_refused, renew_or_obtain
 from .._core.tokens import AnswerT, TokenSet
 from .._core.wire import Driver
-from .._errors import FronteggError, StoreError
+from .._errors import FronteggError, ResponseFormatError, StoreError
 from .._events import EventKind, Reporter
 from .._sharing import SharedStore
 
@@ -165,8 +165,13 @@ class Renewer(Generic[AnswerT]):
 
         async def renew(tokens: TokenSet[AnswerT] | None) -> tuple[TokenSet[AnswerT], EventKind]:
             if obtain is not None:
-                return await obtain(), EventKind.LOGGED_IN
-            return await self._renew_or_obtain(tokens)
+                fresh, kind = await obtain(), EventKind.LOGGED_IN
+            else:
+                fresh, kind = await self._renew_or_obtain(tokens)
+            if fresh.refused is not None:
+                await self._keep_rotated(fresh, None if obtain is not None else tokens)
+                raise ResponseFormatError(fresh.refused)
+            return fresh, kind
 
         tokens, kind, unsaved = await self._shared.renewed(
             self._held.tokens, renew, obtaining=obtain is not None
@@ -178,6 +183,26 @@ class Renewer(Generic[AnswerT]):
                     self._keep_storing(), name=f"frontegg_async store: {self._name}"
                 )
         return tokens, EventKind.RESUMED if kind is None else kind
+
+    async def _keep_rotated(
+        self, refused: TokenSet[AnswerT], renewed: TokenSet[AnswerT] | None
+    ) -> None:
+        """Hold (and store, under the lease this runs in) the new refresh token of an answer
+        refused for its access token, so that neither this session nor a sharer sends the one
+        the server may have rotated already. A login's refused answer is kept only when
+        nothing else is held (the set held still renews)."""
+        if renewed is None and self._held.tokens is not None:
+            return
+        kept = self._shared.next_generation(kept_from_refused(refused, renewed))
+        self._held.rotated(kept)
+        unsaved = await self._shared.save(kept)
+        if unsaved is not None:
+            self._reporter.record(unsaved)
+        logger.warning(
+            "%s: an answer was refused (%s); renewing with the refresh token it named",
+            self._name,
+            refused.refused,
+        )
 
     async def _renew_or_obtain(
         self, tokens: TokenSet[AnswerT] | None

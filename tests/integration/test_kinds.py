@@ -38,11 +38,12 @@ class Kind:
     prepare: Callable[[FakeFrontegg], Awaitable[dict[str, Any]]] | None = None
 
 
-async def signed_in_elsewhere(fake: FakeFrontegg) -> dict[str, Any]:
-    """A refresh token from a hosted login (a web app's, handed over), the fake's counts and
-    records cleared so that they count the adopting session alone."""
+async def signed_in_elsewhere(fake: FakeFrontegg, user: FormFiller | None = None) -> dict[str, Any]:
+    """A refresh token from a hosted login (a web app's, handed over; ``user`` signs in, the
+    suite's user by default), the fake's counts and records cleared so that they count the
+    adopting session alone."""
     browser = await hosted_login(
-        fake.url, client_id=fake.client_id, open_browser=FormFiller(), timeout=10
+        fake.url, client_id=fake.client_id, open_browser=user or FormFiller(), timeout=10
     )
     answer = browser.auth
     assert answer is not None

@@ -27,9 +27,11 @@ from frontegg_async import (
     FronteggError,
     FronteggSession,
     MfaRequiredError,
+    OAuthSession,
     RateLimitedError,
     ResponseFormatError,
     ServerError,
+    SessionExpiredError,
     SessionState,
     TransportError,
 )
@@ -38,6 +40,8 @@ from frontegg_async._totp import totp
 from frontegg_async.testing import FakeFrontegg
 
 from ..conftest import after_a_fault, exception_texts, wait_for
+from ..integration.test_kinds import signed_in_elsewhere
+from ..integration.test_oauth_session import FormFiller
 
 #: Bursts of processes or of concurrent scenarios: run one at a time on one pytest-xdist worker,
 #: never two of them at once on a two-core machine.
@@ -170,6 +174,7 @@ def all_secrets(fakes: list[FakeFrontegg]) -> set[str]:
                     "refreshToken",
                     "mfaToken",
                     "access_token",
+                    "id_token",
                     "refresh_token",
                     "token",
                 ):
@@ -313,6 +318,21 @@ class RenewalCall:
     make: Callable[..., Any]
     #: Makes the next renewal go through ``endpoint`` (e.g. refuse the refresh to force a login).
     steer: Callable[[FakeFrontegg], None] = lambda fake: None
+    #: What the kind needs before a session is made (the keywords it adds), if anything.
+    prepare: Callable[[FakeFrontegg], Awaitable[dict[str, Any]]] | None = None
+    #: The faults this kind cannot ride out, and why: the session must end, saying so.
+    ends_on: dict[str, str] = attrs.field(factory=dict)
+
+
+def hosted(fake: FakeFrontegg, **kw: Any) -> OAuthSession:
+    return OAuthSession(fake.url, client_id=fake.client_id, timeout=TIMEOUT, **kw)
+
+
+#: A session from a browser has nothing to log in again with, so an answer lost after Frontegg
+#: rotated its refresh token ends it (the README says so); every other fault it rides out.
+LOST_ROTATION = (
+    "the answer came after the session gave up, and the refresh token it sent was spent by it"
+)
 
 
 RENEWALS = [
@@ -326,16 +346,25 @@ RENEWALS = [
     ),
     RenewalCall("api-token refresh", "api_token_refresh", machine),
     RenewalCall("vendor", "vendor", environment),
+    RenewalCall(
+        "hosted login refresh",
+        "oauth_token",
+        hosted,
+        prepare=lambda fake: signed_in_elsewhere(fake, FormFiller(EMAIL, PASSWORD)),
+        ends_on={"slower than the timeout": LOST_ROTATION},
+    ),
 ]
 
 
 async def renewal_scenario(call: RenewalCall, case: Case, seen: list[Any]) -> list[str]:
     problems: list[str] = []
     lifetime = 1.5
+    ends = case.name in call.ends_on
     async with new_fake(lifetime) as fake:
         seen.append(fake)
+        more = {} if call.prepare is None else await call.prepare(fake)
         # Renewal after 30 % of a 1.5 s life: a second of retries before the token lapses.
-        async with call.make(fake, refresh_ratio=0.3) as session:
+        async with call.make(fake, refresh_ratio=0.3, **more) as session:
             loop = asyncio.get_running_loop()
             start = loop.time()
             call.steer(fake)
@@ -351,13 +380,22 @@ async def renewal_scenario(call: RenewalCall, case: Case, seen: list[Any]) -> li
                     token = await session.access_token()
                 except FronteggError as error:
                     seen += exception_texts(error)
-                    problems.append(f"{case.name}: a caller saw {error!r}")
+                    if not ends:
+                        problems.append(f"{case.name}: a caller saw {error!r}")
+                    elif not isinstance(error, SessionExpiredError) or "sign in again" not in str(
+                        error
+                    ):
+                        problems.append(f"{case.name}: ended with {error!r}")
                 else:
                     if float(fake.decode(token)["exp"]) <= fake.now():
                         problems.append(f"{case.name}: an expired token was handed out")
                 await asyncio.sleep(0.02)
             if session.last_error is not None:
                 seen += exception_texts(session.last_error)
+            if ends:
+                if session.state is not SessionState.EXPIRED:
+                    problems.append(f"{case.name}: {session.state.value}, expected expired")
+                return problems
             # Recovery: the renewal task is alive and renews again through the same call.
             call.steer(fake)
             try:

@@ -20,7 +20,7 @@ from frontegg_async import (
     TransportError,
 )
 from frontegg_async._core.flows import ApiToken, Environment, UserPassword
-from frontegg_async._core.renewal import How, Learned, renew_or_obtain
+from frontegg_async._core.renewal import How, Learned, kept_from_refused, renew_or_obtain
 from frontegg_async._core.tokens import TokenSet
 from frontegg_async._core.wire import Answer, Flow, RefreshCookie, Request, find_refresh_cookie
 from frontegg_async._secrets import Secret
@@ -219,11 +219,17 @@ def test_an_auth_answer_that_does_not_fit_is_never_kept_on_the_error() -> None:
 
 
 @pytest.mark.parametrize("expires_in", [0, -30])
-def test_a_lifetime_that_is_not_positive_is_refused(expires_in: int) -> None:
+def test_a_lifetime_that_is_not_positive_is_refused_and_what_renews_is_kept(
+    expires_in: int,
+) -> None:
     flow = user().obtain()
     next(flow)
-    with pytest.raises(ResponseFormatError, match="must be positive"):
-        flow.send(answer(200, tokens_body(expiresIn=expires_in), cookie="r"))
+    tokens = finish(flow, answer(200, tokens_body(expiresIn=expires_in), cookie="r"))
+    assert tokens.refused is not None
+    assert "must be positive" in tokens.refused
+    assert tokens.lifetime == 0
+    assert tokens.cookie == RefreshCookie("fe_refresh_abcdef", Secret("r"))
+    assert "access-1" not in tokens.refused
 
 
 def test_a_token_that_lives_no_longer_than_its_round_trip_is_refused() -> None:
@@ -231,8 +237,33 @@ def test_a_token_that_lives_no_longer_than_its_round_trip_is_refused() -> None:
     flow = user(clock).obtain()
     next(flow)
     clock.now += 2.0  # the answer took two seconds, and the token lives one
-    with pytest.raises(ResponseFormatError, match="lapse before it could be used"):
-        flow.send(answer(200, tokens_body(expiresIn=1), cookie="r"))
+    tokens = finish(flow, answer(200, tokens_body(expiresIn=1), cookie="r"))
+    assert tokens.refused is not None
+    assert "lapse before it could be used" in tokens.refused
+
+
+def test_a_refused_lifetime_with_nothing_that_renews_is_raised() -> None:
+    flow = machine(Environment).obtain()
+    next(flow)
+    with pytest.raises(ResponseFormatError, match="must be positive"):
+        flow.send(answer(200, {"token": "v1", "expiresIn": 0}))
+
+
+def test_after_a_refused_renewal_the_new_refresh_token_is_kept_with_the_old_access_token() -> None:
+    previous = signed_in()
+    flow = user().renew(previous)
+    next(flow)
+    refused = finish(flow, answer(200, tokens_body("access-2", "refresh-2", expiresIn=0)))
+    kept = kept_from_refused(refused, previous)
+    assert kept.access_token == previous.access_token
+    assert kept.lifetime == previous.lifetime
+    assert kept.refresh_token == Secret("refresh-2")
+    assert kept.cookie is not None
+    assert kept.cookie.value == Secret("refresh-2")
+    assert kept.refused is None
+    # With nothing renewed before (a login), the answer's own set, never usable.
+    alone = kept_from_refused(refused, None)
+    assert (alone.access_token, alone.lifetime, alone.refused) == (Secret("access-2"), 0, None)
 
 
 def test_logout_is_one_call_with_the_bearer_and_the_cookie() -> None:

@@ -7,11 +7,15 @@ import json
 import pathlib
 import sys
 import time
+from typing import Any
 
 import pytest
+import redis.asyncio
 
-from frontegg_async.testing import FakeFrontegg
+from frontegg_async import FileStore, RedisStore, hosted_login
+from frontegg_async.testing import FakeFrontegg, RedisServer
 
+from ..integration.test_oauth_session import FormFiller
 from .worker import EMAIL, PASSWORD
 
 #: Bursts of processes or of concurrent scenarios: run one at a time on one pytest-xdist worker,
@@ -22,18 +26,26 @@ WORKER = pathlib.Path(__file__).with_name("worker.py")
 
 
 async def run_fleet(
-    fake: FakeFrontegg, store: pathlib.Path | str, processes: int, seconds: float, tasks: int
+    fake: FakeFrontegg,
+    store: pathlib.Path | str,
+    processes: int,
+    seconds: float,
+    tasks: int,
+    *,
+    oauth: bool = False,
 ) -> list[dict[str, int]]:
+    """``processes`` workers on ``store`` for ``seconds``; ``oauth``: OAuthSessions resuming
+    the identity a hosted login stored there, instead of password sessions."""
+    kind = [str(fake.url), str(store), str(seconds), str(tasks), fake.client_id]
+    if not oauth:
+        kind = [str(fake.identity_url), str(store), str(seconds), str(tasks)]
     workers = [
         await asyncio.create_subprocess_exec(
             sys.executable,
             "-W",
             "error",
             str(WORKER),
-            str(fake.identity_url),
-            str(store),
-            str(seconds),
-            str(tasks),
+            *kind,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
         )
@@ -146,3 +158,41 @@ async def test_eight_processes_share_one_identity_through_redis(redis_port: int)
         assert fake.reused_refresh_tokens == 0
         assert sum(r["errors"] for r in results) == 0
         assert sum(r["expired"] for r in results) == 0
+
+
+@pytest.mark.parametrize("where", ["file", "redis"])
+async def test_processes_share_one_identity_signed_in_once_in_a_browser(
+    where: str, tmp_path: pathlib.Path, redis_server: RedisServer
+) -> None:
+    """``frontegg-async login`` once, then a fleet of workers resumes it from the store: one
+    renewal a period between them, no refresh token sent twice, nothing to sign in with."""
+    lifetime, ratio, seconds = 1.2, 0.8, 2.0
+    async with FakeFrontegg(token_lifetime=lifetime) as fake:
+        fake.add_user(EMAIL, PASSWORD)
+        if where == "file":
+            address: pathlib.Path | str = tmp_path / "identity.json"
+            store: Any = FileStore(address)
+        else:
+            address = f"redis://127.0.0.1:{redis_server.port}/frontegg:browser"
+            client = redis.asyncio.Redis(host="127.0.0.1", port=redis_server.port)
+            store = RedisStore(client, "frontegg:browser")
+        signed_in = await hosted_login(
+            fake.url,
+            client_id=fake.client_id,
+            open_browser=FormFiller(EMAIL, PASSWORD),
+            store=store,
+            timeout=10,
+        )
+        await signed_in.aclose()
+        if where == "redis":
+            await client.aclose()
+        fake.calls.clear()
+        began = time.monotonic()
+        results = await run_fleet(fake, address, 4, seconds, tasks=20, oauth=True)
+        span = time.monotonic() - began
+        period = ratio * lifetime
+        assert seconds / period - 2 <= fake.calls["oauth_token"] <= span / period + 3, fake.calls
+        assert fake.reused_refresh_tokens == 0
+        assert sum(r["errors"] for r in results) == 0
+        assert sum(r["expired"] for r in results) == 0
+        assert all(r["calls"] > 0 for r in results)

@@ -58,9 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
     token = commands.add_parser(
         "token",
         help="log in and print a fresh JWT, keep a file fresh, or run a command with one",
-        description="Prints a fresh JWT: logs in with email and password (the password comes "
-        f"from the {PASSWORD_ENV} environment variable, or a prompt; never from the command "
-        "line), or with --store alone takes up the identity `frontegg-async login` kept.",
+        description="Logs in with email and password (the password comes from the "
+        f"{PASSWORD_ENV} environment variable, or a prompt; never from the command line) and "
+        "prints a fresh JWT; with --store alone, it takes up the identity that "
+        "`frontegg-async login` kept instead.",
     )
     token.add_argument(
         "--base-url", help="identity base URL, e.g. https://app-xxxx.frontegg.com/identity"

@@ -10,7 +10,9 @@ from ._errors import (
     ConfigurationError,
     ForbiddenError,
     FronteggError,
+    InsufficientAccessError,
     InvalidRequestError,
+    InvalidTokenError,
     MfaRequiredError,
     NotFoundError,
     RateLimitedError,
@@ -45,6 +47,7 @@ from ._oauth import OAuthSession, hosted_login
 from ._regions import Region
 from ._stores import FileStore, MemoryStore, RedisStore, TokenStore
 from ._user import FronteggSession
+from ._verify import TokenVerifier, VerifiedToken
 from ._version import __version__
 
 if TYPE_CHECKING:
@@ -65,7 +68,9 @@ __all__ = [
     "FronteggClient",
     "FronteggError",
     "FronteggSession",
+    "InsufficientAccessError",
     "InvalidRequestError",
+    "InvalidTokenError",
     "MemoryStore",
     "MfaAuthenticatorApp",
     "MfaDevices",
@@ -91,10 +96,12 @@ __all__ = [
     "Subscription",
     "TokenEvent",
     "TokenStore",
+    "TokenVerifier",
     "TransportError",
     "User",
     "UserTenant",
     "VendorToken",
+    "VerifiedToken",
     "WrongLoopError",
     "WrongSessionError",
     "__version__",

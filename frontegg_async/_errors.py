@@ -21,8 +21,17 @@ The tree::
     ├── NotFoundError             404: the user, role, tenant... does not exist
     ├── ConfigurationError        a session or store was given what cannot work (also a
     │                             ValueError): raised by the constructor, nothing sent
-    └── StoreError                a token store could not be read or written (transient), or
-                                  holds another identity's tokens (not retryable)
+    ├── StoreError                a token store could not be read or written (transient), or
+    │                             holds another identity's tokens (not retryable)
+    ├── InvalidTokenError         TokenVerifier: a token your app received is not valid (a 401
+    │                             for its caller): .reason says why, never the token
+    └── InsufficientAccessError   TokenVerifier: a valid token lacks a permission or a role the
+                                  route requires (a 403): .missing_permissions, .missing_roles
+
+The last two are about tokens sent *to* your application, not about the session's own: they
+are the caller's doing, and never retryable. When a verifier cannot get Frontegg's signing keys,
+it raises the fetch's own family (``TransportError``, ``ServerError``, ``ResponseFormatError``...):
+the service is failing, not the token.
 
 ``retryable`` is the library's own verdict: transient errors (``RateLimitedError``,
 ``ServerError``, ``TransportError``, most ``StoreError``) are retried by the background task with
@@ -47,7 +56,9 @@ __all__ = [
     "ConfigurationError",
     "ForbiddenError",
     "FronteggError",
+    "InsufficientAccessError",
     "InvalidRequestError",
+    "InvalidTokenError",
     "MfaRequiredError",
     "NotFoundError",
     "RateLimitedError",
@@ -271,6 +282,52 @@ class StoreError(FronteggError):
     def __init__(self, message: str, *, retryable: bool = True) -> None:
         super().__init__(message)
         self.retryable = retryable
+
+
+class InvalidTokenError(FronteggError):
+    """A token given to ``TokenVerifier.verify`` is not a valid Frontegg token: malformed, signed
+    by no key of the environment, expired, not yet valid, for another audience or issuer, or of a
+    type the verifier does not accept. Answer its sender 401; it must get a new token.
+
+    ``reason`` says which check failed, in words fit for a log (``"the token has expired"``);
+    neither it nor the message ever holds the token.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(
+            f"the token was refused: {reason}; its sender must present a valid Frontegg token",
+            status=401,
+        )
+        self.reason = reason
+
+
+class InsufficientAccessError(FronteggError):
+    """A valid token lacks permissions or roles that were required of it. Answer its sender
+    403: a new token of the same identity would not help, more access would.
+
+    ``missing_permissions`` and ``missing_roles`` name what it lacks (the token's claims, not
+    secrets); ``token`` is the ``VerifiedToken`` that was checked.
+    """
+
+    def __init__(
+        self,
+        *,
+        missing_permissions: tuple[str, ...],
+        missing_roles: tuple[str, ...],
+        token: Any = None,
+    ) -> None:
+        lacking = [
+            f"{kind} {', '.join(names)}"
+            for kind, names in (("permissions", missing_permissions), ("roles", missing_roles))
+            if names
+        ]
+        super().__init__(
+            f"the token is valid but lacks the {' and the '.join(lacking)} this requires",
+            status=403,
+        )
+        self.missing_permissions = missing_permissions
+        self.missing_roles = missing_roles
+        self.token = token
 
 
 def restated(error: FronteggError, message: str) -> FronteggError:

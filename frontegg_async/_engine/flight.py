@@ -44,13 +44,7 @@ class SingleFlight(Generic[T]):
         Raises what the flight raised, ``WaitedTooLong`` when ``bound`` passed first, and
         ``SessionClosedError`` when the flight was cancelled (the session closed under it).
         """
-        task = self._task
-        if task is None or task.done():
-            task = asyncio.get_running_loop().create_task(
-                fly(), name=f"frontegg_async refresh: {self._name}"
-            )
-            task.add_done_callback(self._landed)
-            self._task = task
+        task = self.start(fly)
         waited = asyncio.timeout(bound)
         try:
             async with waited:
@@ -66,6 +60,18 @@ class SingleFlight(Generic[T]):
             if not waited.expired():
                 raise
         raise WaitedTooLong
+
+    def start(self, fly: Callable[[], Coroutine[Any, Any, T]]) -> asyncio.Task[T]:
+        """The flight under way, or ``fly()`` started as one: for a caller that does not wait
+        (what it raises is retrieved when it lands, so that it never warns unawaited)."""
+        task = self._task
+        if task is None or task.done():
+            task = asyncio.get_running_loop().create_task(
+                fly(), name=f"frontegg_async flight: {self._name}"
+            )
+            task.add_done_callback(self._landed)
+            self._task = task
+        return task
 
     async def settle(self) -> None:
         """Wait for a flight under way to land, however it ends."""

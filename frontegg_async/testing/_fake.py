@@ -13,8 +13,8 @@ import json
 import random
 import time
 import urllib.parse
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from yarl import URL
@@ -54,6 +54,9 @@ from ._identity import SigningKeys
 from ._oauth import AuthorizationCode, OAuthRoutes
 from ._routes import ResourceRoutes
 from ._spec import SpecTable
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import rsa
 
 __all__ = ["FakeApiToken", "FakeFrontegg", "FakeUser", "Fault", "RecordedRequest"]
 
@@ -293,6 +296,21 @@ class FakeFrontegg(FaultControls, OAuthRoutes, ResourceRoutes):
     def signing_kid(self) -> str:
         """The ``kid`` of the key that signs the fake's tokens now."""
         return self._keys.kid
+
+    @property
+    def signing_key(self) -> rsa.RSAPrivateKey:
+        """The private key that signs now (a ``cryptography`` RSA key): for tests that forge
+        tokens with it (another algorithm, a tampered header)."""
+        return self._keys.current_key
+
+    def sign_token(
+        self, claims: Mapping[str, Any], *, header: Mapping[str, Any] | None = None
+    ) -> str:
+        """An RS256 JWT of exactly ``claims``, signed with the current key and its ``kid``
+        (``header`` adds to or overrides the header): a token the fake would never issue
+        (expired, for another audience...) that still carries a genuine signature, for tests
+        of a verifier."""
+        return self._keys.sign(dict(claims), header=header)
 
     def public_key_pem(self) -> str:
         """The current signing key's public half, as PEM (what Frontegg's configuration

@@ -18,6 +18,7 @@ import json
 import math
 import secrets
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 try:
@@ -129,14 +130,21 @@ class SigningKeys:
             if until is None or now < until
         }
 
-    def sign(self, claims: dict[str, Any]) -> str:
-        """An RS256 JWT of ``claims``, signed with the current key."""
+    @property
+    def current_key(self) -> rsa.RSAPrivateKey:
+        """The private key that signs now."""
+        return self._current[1]
+
+    def sign(self, claims: dict[str, Any], *, header: Mapping[str, Any] | None = None) -> str:
+        """An RS256 JWT of ``claims``, signed with the current key (``header`` adds to its
+        header or overrides it)."""
         kid, key = self._current
-        header = _b64url(json.dumps({"alg": "RS256", "typ": "JWT", "kid": kid}).encode())
+        fields = {"alg": "RS256", "typ": "JWT", "kid": kid, **(header or {})}
+        head = _b64url(json.dumps(fields).encode())
         payload = _b64url(json.dumps(claims, separators=(",", ":")).encode())
-        signing_input = f"{header}.{payload}".encode()
+        signing_input = f"{head}.{payload}".encode()
         signature = key.sign(signing_input, padding.PKCS1v15(), hashes.SHA256())
-        return f"{header}.{payload}.{_b64url(signature)}"
+        return f"{head}.{payload}.{_b64url(signature)}"
 
     def verify(self, token: str, *, now: float) -> dict[str, Any]:
         """The claims of a token this fake signed with a key still published; ValueError

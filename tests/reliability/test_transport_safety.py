@@ -125,6 +125,9 @@ async def test_no_public_type_shows_a_secret(
     instances += [oauth, oauth_answer]
     secrets |= {oauth_answer.id_token, oauth_answer.access_token, oauth_answer.refresh_token}
     await oauth.aclose()
+    # The verifier, and what it makes of the session's token.
+    async with frontegg_async.TokenVerifier(str(fake.url)) as verifier:
+        instances += [verifier, await verifier.verify(token)]
     for instance in instances:
         for text in (repr(instance), str(instance)):
             for secret in secrets:

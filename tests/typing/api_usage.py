@@ -279,3 +279,66 @@ async def use_httpx(session: FronteggSession) -> None:
     async with httpx.AsyncClient(auth=auth) as http:
         answer: httpx.Response = await http.get("https://app-xxxx.frontegg.com/identity/x")
         status: int = answer.status_code
+
+
+async def use_the_verifier(fake: FakeFrontegg, http: aiohttp.ClientSession, clock: Clock) -> None:
+    from aiohttp import web
+    from fastapi import Depends, FastAPI
+
+    from frontegg_async import (
+        InsufficientAccessError,
+        InvalidTokenError,
+        TokenVerifier,
+        VerifiedToken,
+    )
+    from frontegg_async.fastapi import require
+
+    verifier = TokenVerifier(
+        "https://app-xxxx.frontegg.com",
+        audience="client-id",
+        issuer=None,
+        leeway=30.0,
+        http=http,
+        token_types=("userToken",),
+        cache_size=1024,
+        refetch_interval=5.0,
+        timeout=5.0,
+        clock=clock,
+    )
+    async with verifier:
+        try:
+            claims: VerifiedToken = await verifier.verify(
+                "Bearer x", permissions=("fe.secure.read.users",), roles="Admin"
+            )
+        except InvalidTokenError as invalid:
+            reason: str = invalid.reason
+        except InsufficientAccessError as insufficient:
+            lacking: tuple[str, ...] = insufficient.missing_permissions + insufficient.missing_roles
+        else:
+            sub: str | None = claims.sub
+            tenant: str | None = claims.tenant_id
+            kinds: tuple[tuple[str, ...], str | None] = (
+                claims.roles + claims.permissions,
+                claims.type,
+            )
+            email: str | None = claims.email
+            raw: object = claims.raw
+    kept: int = verifier.cached_tokens
+    fetched: int = verifier.fetches
+    where: URL = verifier.jwks_url
+    app = web.Application(middlewares=[verifier.aiohttp_middleware(permissions="fe.x")])
+
+    @verifier.require(roles=["Admin"])
+    async def handler(request: web.Request) -> web.StreamResponse:
+        token: VerifiedToken = request["frontegg"]
+        return web.json_response({"sub": token.sub})
+
+    api = FastAPI()
+    readers = require(verifier, permissions=["fe.secure.read.users"])
+
+    @api.get("/me")
+    async def me(token: VerifiedToken = Depends(readers)) -> dict[str, str | None]:  # noqa: B008
+        return {"sub": token.sub}
+
+    signed: str = fake.sign_token({"sub": "x"}, header={"kid": fake.signing_kid})
+    key: object = fake.signing_key

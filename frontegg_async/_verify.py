@@ -1,0 +1,569 @@
+"""``TokenVerifier``: checks the Frontegg tokens that requests bring to your application.
+
+The shell around ``_core.keys``: it owns the HTTP client, the one flight that fetches the key
+set for every caller, the key objects, and a bounded cache of tokens already verified. PyJWT
+(with its crypto extra, ``frontegg-async[verify]``) checks every signature; nothing here does
+cryptography of its own.
+"""
+
+from __future__ import annotations
+
+import collections
+import functools
+import logging
+import math
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
+from types import ModuleType
+from typing import Any, Final
+
+import aiohttp
+from aiohttp import web
+from aiohttp.typedefs import Middleware as ServerMiddleware
+from attrs import frozen
+from yarl import URL
+
+from ._claims import Claims, read_claims
+from ._clock import Clock, SystemClock
+from ._core.keys import (
+    MAX_REFETCH_INTERVAL,
+    MIN_REFETCH_INTERVAL,
+    KeySchedule,
+    KeySet,
+    Step,
+    fetch_keys,
+)
+from ._engine.flight import SingleFlight, WaitedTooLong
+from ._errors import (
+    ConfigurationError,
+    FronteggError,
+    InsufficientAccessError,
+    InvalidTokenError,
+    ResponseFormatError,
+    TransportError,
+    restated,
+)
+from ._session import check_base_url
+from ._transport import Transport
+
+logger = logging.getLogger("frontegg_async")
+
+#: The token types Frontegg's SDKs accept on a route: users', and API tokens of both kinds.
+DEFAULT_TOKEN_TYPES: Final = ("userToken", "userApiToken", "tenantApiToken")
+#: Algorithms a key may announce; any other key in the set is ignored. A key that announces
+#: none is taken as RS256 when it is an RSA key (what Frontegg signs with), else ignored.
+ALLOWED_ALGORITHMS: Final = frozenset({"RS256", "PS256", "ES256"})
+#: Longer than any real token; a longer one is refused before it is parsed.
+MAX_TOKEN_LENGTH: Final = 16 * 1024
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@frozen
+class VerifiedToken(Claims):
+    """The claims of a token a ``TokenVerifier`` verified: its signature, its times, its
+    issuer, its audience (when one is configured) and its type were checked.
+
+    The fields are ``Claims``' (``sub``, ``tenant_id``, ``roles``, ``permissions``, ``type``,
+    ``email``...); ``raw`` holds the whole payload, Frontegg's other claims included. The token
+    itself is not kept.
+    """
+
+
+def _require_pyjwt() -> ModuleType:
+    try:
+        import jwt
+        from jwt.algorithms import has_crypto
+    except ImportError:
+        has_crypto = False
+    if not has_crypto:
+        raise ConfigurationError(
+            "TokenVerifier checks signatures with PyJWT and its crypto extra, which are not "
+            "installed: pip install 'frontegg-async[verify]'"
+        )
+    return jwt
+
+
+def _number(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ConfigurationError(f"{name} must be a finite number, not {value!r}")
+    return float(value)
+
+
+def names_of(value: str | Iterable[str], what: str) -> tuple[str, ...]:
+    # A lone string is one name, not its characters.
+    names = (value,) if isinstance(value, str) else tuple(value)
+    if not all(isinstance(name, str) for name in names):
+        raise ConfigurationError(f"{what} must be strings")
+    return names
+
+
+def bearer_token(value: str) -> str:
+    """The token of ``"Bearer <token>"`` or of a bare token; ``InvalidTokenError`` for
+    anything else."""
+    if not isinstance(value, str):
+        raise InvalidTokenError(f"a token is a string, not {type(value).__name__}")
+    text = value.strip()
+    scheme, _, rest = text.partition(" ")
+    if rest and scheme.lower() == "bearer":
+        text = rest.strip()
+    elif rest:
+        raise InvalidTokenError(f"the Authorization scheme is {scheme[:20]!r}, not Bearer")
+    if not text or text.lower() == "bearer":
+        raise InvalidTokenError("no token was given")
+    if len(text) > MAX_TOKEN_LENGTH:
+        raise InvalidTokenError(f"it is longer than {MAX_TOKEN_LENGTH:,} characters")
+    return text
+
+
+@frozen
+class _Key:
+    """A usable key of the set: PyJWT's key object and the one algorithm it verifies."""
+
+    kid: str | None
+    algorithm: str
+    key: Any = None  # jwt.PyJWK
+
+
+@frozen
+class _Cached:
+    token: VerifiedToken
+    key: _Key
+    until: float
+
+
+class TokenVerifier:
+    """Verifies the Frontegg JWTs that requests bring, against the environment's signing keys.
+
+    Args:
+        domain: your Frontegg domain (``https://app-xxxx.frontegg.com``, or a custom one); the
+            keys come from its ``/.well-known/jwks.json``.
+        audience: when given, the ``aud`` a token must carry (a string, or any of several);
+            None skips the check, as Frontegg's SDKs do.
+        issuer: the ``iss`` a token must carry; by default the domain itself.
+        leeway: seconds of clock skew allowed on ``exp``, ``nbf`` and ``iat``.
+        http: an aiohttp ClientSession to fetch the keys with; it is never closed here.
+        token_types: the ``type`` claims accepted (users' tokens and API tokens by default);
+            None accepts any.
+        cache_size: how many verified tokens are kept, so that a token seen again costs a
+            dictionary look-up, not an RSA check (0 turns the cache off).
+        refetch_interval: a token with an unknown ``kid`` makes the verifier fetch the keys
+            again (a new key after a rotation), at most once in this many seconds (1 to 10).
+        timeout: seconds a fetch of the keys may take.
+        clock: where the time comes from (tests pass a ``JumpingClock``).
+
+    One verifier serves any number of concurrent requests: the keys are fetched once for all of
+    them, kept for the ``max-age`` the server gives (at least a minute, at most a day), and kept
+    when a later fetch fails. Use it in one event loop; ``aclose()`` (or ``async with``) closes
+    the connections it opened.
+    """
+
+    def __init__(
+        self,
+        domain: str | URL,
+        *,
+        audience: str | Sequence[str] | None = None,
+        issuer: str | None = None,
+        leeway: float = 30.0,
+        http: aiohttp.ClientSession | None = None,
+        token_types: Collection[str] | None = DEFAULT_TOKEN_TYPES,
+        cache_size: int = 4096,
+        refetch_interval: float = 5.0,
+        timeout: float = 5.0,
+        clock: Clock | None = None,
+    ) -> None:
+        self._jwt: Any = _require_pyjwt()
+        if not isinstance(domain, str | URL):
+            raise ConfigurationError(f"domain must be a URL, not {type(domain).__name__}")
+        base = check_base_url(URL(domain) if isinstance(domain, str) else domain, what="domain")
+        self._domain = base
+        self._jwks_url = base / ".well-known" / "jwks.json"
+        self._issuer = issuer if issuer is not None else str(base).rstrip("/")
+        if audience is not None and not isinstance(audience, str):
+            audience = list(names_of(audience, "audience"))
+        self._audience: str | list[str] | None = audience
+        self._leeway = _number(leeway, "leeway")
+        if self._leeway < 0:
+            raise ConfigurationError(f"leeway must not be negative, not {leeway!r}")
+        self._types = None if token_types is None else frozenset(names_of(token_types, "types"))
+        if isinstance(cache_size, bool) or not isinstance(cache_size, int) or cache_size < 0:
+            raise ConfigurationError(f"cache_size must be a whole number >= 0, not {cache_size!r}")
+        self._cache_size = cache_size
+        interval = _number(refetch_interval, "refetch_interval")
+        if not MIN_REFETCH_INTERVAL <= interval <= MAX_REFETCH_INTERVAL:
+            raise ConfigurationError(
+                f"refetch_interval must be between {MIN_REFETCH_INTERVAL:g} and "
+                f"{MAX_REFETCH_INTERVAL:g} seconds, not {refetch_interval!r}"
+            )
+        self._timeout = _number(timeout, "timeout")
+        if not self._timeout > 0:
+            raise ConfigurationError(f"timeout must be positive, not {timeout!r}")
+        if http is not None and not isinstance(http, aiohttp.ClientSession):
+            raise ConfigurationError(
+                f"http must be an aiohttp.ClientSession (or None), not {type(http).__name__}"
+            )
+        self._transport = Transport(http, timeout=self._timeout)
+        self._clock = clock if clock is not None else SystemClock()
+        self._schedule = KeySchedule(refetch_interval=interval)
+        self._keys: dict[str | None, _Key] = {}
+        self._flight: SingleFlight[None] = SingleFlight("the token verifier")
+        self._cache: collections.OrderedDict[str, _Cached] = collections.OrderedDict()
+        #: How many fetches of the keys were started (one per flight, whatever the callers).
+        self.fetches = 0
+
+    def __repr__(self) -> str:
+        return f"TokenVerifier({str(self._domain)!r}, keys={len(self._keys)})"
+
+    async def __aenter__(self) -> TokenVerifier:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Stop a fetch under way and close the ClientSession this verifier created (one you
+        passed as ``http`` is left open)."""
+        await self._flight.cancel()
+        await self._transport.aclose()
+
+    @property
+    def cached_tokens(self) -> int:
+        """How many verified tokens are kept now (never more than ``cache_size``)."""
+        return len(self._cache)
+
+    @property
+    def jwks_url(self) -> URL:
+        """Where the keys come from."""
+        return self._jwks_url
+
+    async def verify(
+        self,
+        token: str,
+        *,
+        permissions: str | Iterable[str] = (),
+        roles: str | Iterable[str] = (),
+    ) -> VerifiedToken:
+        """The claims of ``token`` (a JWT, or an ``Authorization`` header's ``Bearer <JWT>``)
+        once it is verified, and has every permission and role named.
+
+        Raises ``InvalidTokenError`` (answer 401) when it is not a valid token of this
+        environment, ``InsufficientAccessError`` (answer 403) when it lacks a permission or a
+        role, and the fetch's own error (``TransportError``, ``ServerError``...; answer 503)
+        when no key is at hand to decide it. Waits at most ``timeout`` seconds, for a fetch
+        of the keys.
+        """
+        raw = bearer_token(token)
+        verified = self._cached(raw)
+        if verified is None:
+            verified = await self._verified(raw)
+        check_access(verified, names_of(permissions, "permissions"), names_of(roles, "roles"))
+        return verified
+
+    def _cached(self, raw: str) -> VerifiedToken | None:
+        entry = self._cache.get(raw)
+        if entry is None:
+            return None
+        if entry.until <= self._clock.time() or self._keys.get(entry.key.kid) is not entry.key:
+            # Expired, or its key was dropped from the set since (the end of a rotation's grace).
+            del self._cache[raw]
+            return None
+        self._cache.move_to_end(raw)
+        if self._schedule.step(self._clock.monotonic(), kid_known=True) is Step.USE_AND_REFRESH:
+            # A hot token must not keep stale keys alive: a rotation's end is seen all the same.
+            self._flight.start(self._fetch)
+        return entry.token
+
+    async def _verified(self, raw: str) -> VerifiedToken:
+        jwt: Any = self._jwt
+        header: Any = None
+        try:
+            header = jwt.get_unverified_header(raw)
+        except jwt.PyJWTError:
+            header = None
+        if not isinstance(header, dict):
+            raise InvalidTokenError("it is not a well-formed JWT")
+        algorithm, kid = header.get("alg"), header.get("kid")
+        if kid is not None and not isinstance(kid, str):
+            raise InvalidTokenError("its header's kid is not a string")
+        if not isinstance(algorithm, str) or algorithm.lower() == "none":
+            raise InvalidTokenError("it is not signed (alg none)")
+        key = await self._key_for(kid)
+        if algorithm != key.algorithm:
+            raise InvalidTokenError(
+                f"it says it is signed with {algorithm[:10]!r}, where its key is for "
+                f"{key.algorithm}"
+            )
+        payload = self._decode(raw, key)
+        self._check_times(payload)
+        if self._types is not None and payload.get("type") not in self._types:
+            said = payload.get("type")
+            shown = repr(said[:40]) if isinstance(said, str) else "missing"
+            raise InvalidTokenError(
+                f"its type ({shown}) is not one this verifier accepts "
+                f"({', '.join(sorted(self._types))})"
+            )
+        verified = read_claims(payload, VerifiedToken)
+        self._remember(raw, verified, key)
+        return verified
+
+    def _decode(self, raw: str, key: _Key) -> dict[str, Any]:
+        jwt: Any = self._jwt
+        reason: str | None = None
+        payload: Any = None
+        try:
+            payload = jwt.decode(
+                raw,
+                key.key,
+                algorithms=[key.algorithm],
+                audience=self._audience,
+                issuer=self._issuer,
+                # The times are checked below, on the verifier's clock, the cache's too.
+                options={
+                    "verify_exp": False,
+                    "verify_nbf": False,
+                    "verify_iat": False,
+                    "verify_aud": self._audience is not None,
+                    "require": ["exp", "sub"],
+                },
+            )
+        except jwt.PyJWTError as error:
+            reason = _reason(jwt, error)
+        # Raised outside the handler: PyJWT's exception, and its traceback's frames holding
+        # the token, stay out of the error's context.
+        if reason is not None:
+            raise InvalidTokenError(reason)
+        if not isinstance(payload, dict):
+            raise InvalidTokenError("its payload is not a JSON object")
+        return payload
+
+    def _check_times(self, payload: Mapping[str, Any]) -> None:
+        now, leeway = self._clock.time(), self._leeway
+        times: dict[str, float] = {}
+        for claim in ("exp", "nbf", "iat"):
+            value = payload.get(claim)
+            if value is None and claim != "exp":
+                continue
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise InvalidTokenError(f"its '{claim}' claim is not a number")
+            times[claim] = float(value)
+        if now > times["exp"] + leeway:
+            raise InvalidTokenError(f"it expired {now - times['exp']:.0f} s ago")
+        if "nbf" in times and now + leeway < times["nbf"]:
+            raise InvalidTokenError(f"it is not valid for another {times['nbf'] - now:.0f} s")
+        if "iat" in times and now + leeway < times["iat"]:
+            raise InvalidTokenError(f"it says it was issued {times['iat'] - now:.0f} s from now")
+
+    def _remember(self, raw: str, verified: VerifiedToken, key: _Key) -> None:
+        if not self._cache_size or verified.exp is None:
+            return
+        # Never kept past its exp: after it, the token is checked again (leeway and all).
+        self._cache[raw] = _Cached(token=verified, key=key, until=verified.exp)
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+
+    def _lookup(self, kid: str | None) -> _Key | None:
+        if kid is None:
+            # A token naming no key: decided by the only key, if the set holds only one.
+            return next(iter(self._keys.values())) if len(self._keys) == 1 else None
+        return self._keys.get(kid)
+
+    async def _key_for(self, kid: str | None) -> _Key:
+        fetched = False
+        while True:
+            key = self._lookup(kid)
+            now = self._clock.monotonic()
+            step = self._schedule.step(now, kid_known=key is not None)
+            if key is not None:
+                if step is Step.USE_AND_REFRESH:
+                    self._flight.start(self._fetch)
+                return key
+            if step is Step.FAIL:
+                raise self._schedule.unavailable(now)
+            if fetched or step is Step.REFUSE or (kid is None and self._schedule.held):
+                held = len(self._keys)
+                if kid is None:
+                    raise InvalidTokenError(f"it names no key (kid), and the key set holds {held}")
+                raise InvalidTokenError(
+                    f"its kid {kid[:40]!r} is none of the {held} signing keys of {self._domain}"
+                )
+            if self._schedule.held:
+                self._schedule.looking_for_kid(now)
+            await self._join_fetch()
+            fetched = True
+
+    async def _join_fetch(self) -> None:
+        try:
+            # The fetch's own timeout ends it first; the bound is the promise that no wait is
+            # longer, whatever happens inside.
+            await self._flight.join(self._fetch, bound=self._timeout + 1.0)
+        except WaitedTooLong:
+            raise TransportError(
+                f"the signing keys' fetch from {self._jwks_url} took longer than "
+                f"{self._timeout:g} s"
+            ) from None
+        except FronteggError as error:
+            # One failure, many callers: each gets an error of its own.
+            raise restated(error, error.message) from None
+
+    async def _fetch(self) -> None:
+        self.fetches += 1
+        failure: FronteggError | None = None
+        keys: dict[str | None, _Key] = {}
+        try:
+            key_set = await self._transport.drive(fetch_keys(self._jwks_url))
+            keys = self._usable(key_set)
+        except FronteggError as error:
+            failure = error
+        now = self._clock.monotonic()
+        if failure is not None:
+            delay = self._schedule.failed(now, failure)
+            kept = f"; the {len(self._keys)} keys held are kept" if self._keys else ""
+            logger.warning("%s%s; trying again in %.0f s or later", failure, kept, delay)
+            raise failure
+        self._keys = keys
+        self._schedule.fetched(now, key_set.lifetime)
+        logger.info(
+            "fetched %d signing key(s) from %s (kids %s); next fetch in %.0f s",
+            len(keys),
+            self._jwks_url,
+            ", ".join(sorted(str(kid) for kid in keys)),
+            key_set.lifetime,
+        )
+
+    def _usable(self, key_set: KeySet) -> dict[str | None, _Key]:
+        jwt: Any = self._jwt
+        keys: dict[str | None, _Key] = {}
+        for jwk in key_set.keys:
+            kid = jwk.get("kid")
+            algorithm = jwk.get("alg")
+            if algorithm is None and jwk.get("kty") == "RSA":
+                algorithm = "RS256"
+            if (
+                algorithm not in ALLOWED_ALGORITHMS
+                or jwk.get("use", "sig") != "sig"
+                or not (kid is None or isinstance(kid, str))
+            ):
+                continue
+            try:
+                key = jwt.PyJWK(dict(jwk), algorithm=algorithm)
+            except (jwt.PyJWTError, ValueError, TypeError, KeyError):
+                continue
+            keys[kid] = _Key(kid=kid, algorithm=str(algorithm), key=key)
+        if not keys:
+            raise ResponseFormatError(
+                f"the key set at {self._jwks_url} holds no usable signing key (RS256, PS256 or "
+                "ES256): tokens cannot be verified against it"
+            )
+        return keys
+
+    def aiohttp_middleware(
+        self, *, permissions: str | Iterable[str] = (), roles: str | Iterable[str] = ()
+    ) -> ServerMiddleware:
+        """An ``aiohttp.web`` middleware that lets through only requests whose bearer token
+        verifies (and has the permissions and roles named), with the ``VerifiedToken`` on
+        ``request["frontegg"]``.
+
+        Others get 401 with ``WWW-Authenticate: Bearer`` (``error="invalid_token"`` when a token
+        was sent), 403 with ``error="insufficient_scope"``, or 503 with ``Retry-After`` when
+        the keys cannot be fetched. The body is ``{"errors": [reason]}``.
+        """
+        wanted = (names_of(permissions, "permissions"), names_of(roles, "roles"))
+
+        @web.middleware
+        async def frontegg_verify(request: web.Request, handler: Handler) -> web.StreamResponse:
+            refused = await self._admit(request, *wanted)
+            return refused if refused is not None else await handler(request)
+
+        return frontegg_verify
+
+    def require(
+        self, *, permissions: str | Iterable[str] = (), roles: str | Iterable[str] = ()
+    ) -> Callable[[Handler], Handler]:
+        """A decorator for one ``aiohttp.web`` handler, with the middleware's semantics."""
+        wanted = (names_of(permissions, "permissions"), names_of(roles, "roles"))
+
+        def decorate(handler: Handler) -> Handler:
+            @functools.wraps(handler)
+            async def guarded(request: web.Request) -> web.StreamResponse:
+                refused = await self._admit(request, *wanted)
+                return refused if refused is not None else await handler(request)
+
+            return guarded
+
+        return decorate
+
+    async def _admit(
+        self, request: web.Request, permissions: tuple[str, ...], roles: tuple[str, ...]
+    ) -> web.Response | None:
+        try:
+            request["frontegg"] = await self.verify(
+                request.headers.get("Authorization", ""), permissions=permissions, roles=roles
+            )
+        except FronteggError as error:
+            refusal = refusal_for(error, token_sent="Authorization" in request.headers)
+            return web.json_response(
+                {"errors": [refusal.message]}, status=refusal.status, headers=refusal.headers
+            )
+        return None
+
+
+def check_access(
+    token: VerifiedToken, permissions: tuple[str, ...], roles: tuple[str, ...]
+) -> None:
+    """``InsufficientAccessError`` unless ``token`` has every permission and role named."""
+    missing_permissions = tuple(name for name in permissions if name not in token.permissions)
+    missing_roles = tuple(name for name in roles if name not in token.roles)
+    if missing_permissions or missing_roles:
+        raise InsufficientAccessError(
+            missing_permissions=missing_permissions, missing_roles=missing_roles, token=token
+        )
+
+
+@frozen
+class Refusal:
+    """The HTTP answer a server gives for a verification that failed: one mapping for the
+    aiohttp middleware and the FastAPI dependency."""
+
+    status: int
+    message: str
+    headers: Mapping[str, str]
+
+
+def refusal_for(error: FronteggError, *, token_sent: bool) -> Refusal:
+    """401, 403 or 503 for what ``verify`` raised, with RFC 6750's ``WWW-Authenticate``."""
+    if isinstance(error, InvalidTokenError):
+        if not token_sent:
+            return Refusal(401, "a bearer token is required", {"WWW-Authenticate": "Bearer"})
+        description = error.reason.replace('"', "'").replace("\\", "/")
+        return Refusal(
+            401,
+            error.message,
+            {
+                "WWW-Authenticate": (
+                    f'Bearer error="invalid_token", error_description="{description}"'
+                )
+            },
+        )
+    if isinstance(error, InsufficientAccessError):
+        return Refusal(
+            403, error.message, {"WWW-Authenticate": 'Bearer error="insufficient_scope"'}
+        )
+    # No key at hand to decide: the service is failing, not the token, so the client is not
+    # told to drop it.
+    return Refusal(503, f"tokens cannot be verified now: {error}", {"Retry-After": "5"})
+
+
+def _reason(jwt: ModuleType, error: Exception) -> str:
+    """Why PyJWT refused a token, in words that never quote it."""
+    if isinstance(error, jwt.InvalidSignatureError):
+        return "its signature is not its key's (forged, or signed by another environment)"
+    if isinstance(error, jwt.InvalidAudienceError):
+        return "it was issued for another audience"
+    if isinstance(error, jwt.InvalidIssuerError):
+        return "it was issued by another issuer"
+    if isinstance(error, jwt.MissingRequiredClaimError):
+        return f"it lacks the {str(error.claim)[:20]!r} claim"
+    if isinstance(error, jwt.InvalidAlgorithmError):
+        return "its algorithm is not its key's"
+    if isinstance(error, jwt.DecodeError):
+        return "it is not a well-formed JWT"
+    return f"PyJWT refused it ({type(error).__name__})"

@@ -54,7 +54,26 @@ def _texts(payload: Mapping[str, Any], key: str) -> tuple[str, ...]:
     value = payload.get(key)
     if not isinstance(value, list):
         return ()
+    if set(map(type, value)) <= {str}:  # the usual case, checked at C speed
+        return tuple(value)
     return tuple(item for item in value if isinstance(item, str))
+
+
+def json_segment(segment: str) -> dict[str, Any] | None:
+    """One base64url segment of a JWT as the JSON object it encodes, or None (never raising:
+    a decoder's error would hold the segment)."""
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return None
+    return decoded if isinstance(decoded, dict) else None
+
+
+def unverified_header(token: str) -> dict[str, Any] | None:
+    """A JWT's header, NOT verified (None for what is no JWT): which key the token names, so
+    that the verifier knows which one to check its signature with."""
+    parts = token.split(".")
+    return json_segment(parts[0]) if len(parts) == 3 else None
 
 
 def _payload(token: str) -> dict[str, Any]:
@@ -63,19 +82,10 @@ def _payload(token: str) -> dict[str, Any]:
         raise ResponseFormatError(
             f"the access token is not a JWT (it has {len(parts)} part(s), not 3)"
         )
-    segment = parts[1]
-    payload: Any = None
-    try:
-        raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
-        payload = json.loads(raw)
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        # Raised below, outside the handler: the decoder's error holds the token's payload.
-        payload = None
-    else:
-        if not isinstance(payload, dict):
-            raise ResponseFormatError("the access token's payload is not a JSON object")
-        return payload
-    raise ResponseFormatError("the access token's payload is not base64url JSON")
+    payload = json_segment(parts[1])
+    if payload is None:
+        raise ResponseFormatError("the access token's payload is not a base64url JSON object")
+    return payload
 
 
 def issued_and_expires(token: str) -> tuple[float | None, float | None]:

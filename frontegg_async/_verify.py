@@ -12,6 +12,7 @@ import collections
 import functools
 import logging
 import math
+import warnings
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from types import ModuleType
 from typing import Any, Final
@@ -22,7 +23,7 @@ from aiohttp.typedefs import Middleware as ServerMiddleware
 from attrs import frozen
 from yarl import URL
 
-from ._claims import Claims, read_claims
+from ._claims import Claims, read_claims, unverified_header
 from ._clock import Clock, SystemClock
 from ._core.keys import (
     MAX_REFETCH_INTERVAL,
@@ -123,6 +124,11 @@ class _Key:
     algorithm: str
     key: Any = None  # jwt.PyJWK
 
+    @property
+    def algorithms(self) -> list[str]:
+        """The allow-list PyJWT is given: this key's one algorithm."""
+        return [self.algorithm]
+
 
 @frozen
 class _Cached:
@@ -202,6 +208,14 @@ class TokenVerifier:
                 f"http must be an aiohttp.ClientSession (or None), not {type(http).__name__}"
             )
         self._transport = Transport(http, timeout=self._timeout)
+        self._decode_options = {
+            # The times are checked apart, on the verifier's clock: the cache's too.
+            "verify_exp": False,
+            "verify_nbf": False,
+            "verify_iat": False,
+            "verify_aud": self._audience is not None,
+            "require": ["exp", "sub"],
+        }
         self._clock = clock if clock is not None else SystemClock()
         self._schedule = KeySchedule(refetch_interval=interval)
         self._keys: dict[str | None, _Key] = {}
@@ -255,7 +269,8 @@ class TokenVerifier:
         verified = self._cached(raw)
         if verified is None:
             verified = await self._verified(raw)
-        check_access(verified, names_of(permissions, "permissions"), names_of(roles, "roles"))
+        if permissions or roles:
+            check_access(verified, names_of(permissions, "permissions"), names_of(roles, "roles"))
         return verified
 
     def _cached(self, raw: str) -> VerifiedToken | None:
@@ -273,13 +288,10 @@ class TokenVerifier:
         return entry.token
 
     async def _verified(self, raw: str) -> VerifiedToken:
-        jwt: Any = self._jwt
-        header: Any = None
-        try:
-            header = jwt.get_unverified_header(raw)
-        except jwt.PyJWTError:
-            header = None
-        if not isinstance(header, dict):
+        # Read here rather than by PyJWT's get_unverified_header, which decode() repeats: it
+        # costs as much as the RSA check (PyJWT 2.15 scans each segment character by character).
+        header = unverified_header(raw)
+        if header is None:
             raise InvalidTokenError("it is not a well-formed JWT")
         algorithm, kid = header.get("alg"), header.get("kid")
         if kid is not None and not isinstance(kid, str):
@@ -313,17 +325,10 @@ class TokenVerifier:
             payload = jwt.decode(
                 raw,
                 key.key,
-                algorithms=[key.algorithm],
+                algorithms=key.algorithms,
                 audience=self._audience,
                 issuer=self._issuer,
-                # The times are checked below, on the verifier's clock, the cache's too.
-                options={
-                    "verify_exp": False,
-                    "verify_nbf": False,
-                    "verify_iat": False,
-                    "verify_aud": self._audience is not None,
-                    "require": ["exp", "sub"],
-                },
+                options=self._decode_options,
             )
         except jwt.PyJWTError as error:
             reason = _reason(jwt, error)
@@ -342,7 +347,7 @@ class TokenVerifier:
             value = payload.get(claim)
             if value is None and claim != "exp":
                 continue
-            if isinstance(value, bool) or not isinstance(value, int | float):
+            if value.__class__ not in (int, float):  # a bool is an int, but no time
                 raise InvalidTokenError(f"its '{claim}' claim is not a number")
             times[claim] = float(value)
         if now > times["exp"] + leeway:
@@ -495,7 +500,7 @@ class TokenVerifier:
         self, request: web.Request, permissions: tuple[str, ...], roles: tuple[str, ...]
     ) -> web.Response | None:
         try:
-            request["frontegg"] = await self.verify(
+            verified = await self.verify(
                 request.headers.get("Authorization", ""), permissions=permissions, roles=roles
             )
         except FronteggError as error:
@@ -503,6 +508,11 @@ class TokenVerifier:
             return web.json_response(
                 {"errors": [refusal.message]}, status=refusal.status, headers=refusal.headers
             )
+        with warnings.catch_warnings():
+            # aiohttp 3.14 recommends typed keys (web.RequestKey, which 3.12 lacks); the
+            # documented place is the plain "frontegg" one, for every supported release.
+            warnings.simplefilter("ignore", web.NotAppKeyWarning)
+            request["frontegg"] = verified
         return None
 
 

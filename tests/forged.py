@@ -122,6 +122,7 @@ def forged_tokens(fake: FakeFrontegg, genuine: str, *, now: float) -> dict[str, 
         "no exp": Forged(
             fake.sign_token({key: value for key, value in claims.items() if key != "exp"}),
             "'exp'",
+            False,
         ),
         "not a JWT": Forged("not-a-jwt", "well-formed"),
         "two parts": Forged(f"{parts[0]}.{parts[1]}", "well-formed"),

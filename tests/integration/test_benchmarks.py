@@ -42,3 +42,12 @@ def test_soak_short_mode_sees_no_error() -> None:
     assert figures["expired_tokens_handed_out"] == "0"
     assert figures["reused_refresh_tokens"] == "0"
     assert int(figures["refreshes"]) > 60  # 50 sessions, 1 s tokens, 2 s: about two each
+
+
+def test_verify_benchmark_short_mode_runs() -> None:
+    out = run_benchmark("verify.py", "--short")
+    assert "10,000 concurrent first verifications -> 1 JWKS request(s)" in out
+    assert "20,000 distinct forged tokens: 20,000 refused" in out
+    assert "500 verified tokens cached of 500" in out
+    assert "hot token: TokenVerifier" in out
+    assert "distinct tokens: TokenVerifier" in out

@@ -6,8 +6,11 @@ import pathlib
 from types import ModuleType
 
 import aiohttp
+import pytest
 from aiohttp import web
 
+from frontegg_async import FronteggSession
+from frontegg_async._claims import decode_claims
 from frontegg_async.testing import FakeFrontegg
 
 from ..conftest import load_module
@@ -68,3 +71,80 @@ async def test_management_script_pages_through_users() -> None:
         )
         assert fake.calls["users"] == 3
         assert fake.calls["vendor"] == 1
+
+
+async def test_the_aiohttp_verifier_example_guards_its_routes() -> None:
+    example = load("verify_aiohttp")
+    async with FakeFrontegg() as fake:
+        fake.add_user("ada@example.com", "pw-ada", tenant_id="t-ada")
+        async with FronteggSession(
+            fake.identity_url, email="ada@example.com", password="pw-ada"
+        ) as session:
+            token = await session.access_token()
+        reader_less = fake.sign_token({**decode_claims(token).raw, "permissions": []})
+        runner = web.AppRunner(example.make_app(str(fake.url), fake.client_id))
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        base = f"http://127.0.0.1:{port}"
+        try:
+            async with aiohttp.ClientSession() as client:
+
+                async def get(path: str, bearer: str | None = None) -> tuple[int, object]:
+                    headers = {"Authorization": f"Bearer {bearer}"} if bearer else {}
+                    async with client.get(base + path, headers=headers) as answer:
+                        return answer.status, await answer.json()
+
+                assert await get("/health") == (200, {"ok": True})
+                assert (await get("/me"))[0] == 401
+                user = decode_claims(token).sub
+                assert await get("/me", token) == (200, {"user": user, "tenant": "t-ada"})
+                assert await get("/users", token) == (200, {"tenant": "t-ada", "users": []})
+                assert (await get("/users", reader_less))[0] == 403
+        finally:
+            await runner.cleanup()
+        assert fake.calls["jwks"] == 1
+
+
+async def test_the_fastapi_verifier_example_guards_its_routes() -> None:
+    import httpx
+
+    example = load("verify_fastapi")
+    async with FakeFrontegg() as fake:
+        fake.add_user("ada@example.com", "pw-ada", tenant_id="t-ada")
+        async with FronteggSession(
+            fake.identity_url, email="ada@example.com", password="pw-ada"
+        ) as session:
+            token = await session.access_token()
+        reader_less = fake.sign_token({**decode_claims(token).raw, "permissions": []})
+        app = example.make_app(str(fake.url), fake.client_id)
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1"
+            ) as client,
+        ):
+
+            async def get(path: str, bearer: str | None = None) -> tuple[int, object]:
+                headers = {"Authorization": f"Bearer {bearer}"} if bearer else {}
+                answer = await client.get(path, headers=headers)
+                return answer.status_code, answer.json()
+
+            assert (await get("/me"))[0] == 401
+            user = decode_claims(token).sub
+            assert await get("/me", token) == (200, {"user": user, "tenant": "t-ada"})
+            assert await get("/users", token) == (200, {"tenant": "t-ada", "users": []})
+            assert (await get("/users", reader_less))[0] == 403
+        assert fake.calls["jwks"] == 1
+
+
+@pytest.mark.parametrize("name", ["verify_aiohttp", "verify_fastapi"])
+def test_the_readme_shows_the_verifier_examples_as_they_run(name: str) -> None:
+    readme = (EXAMPLES.parent / "README.md").read_text()
+    section = readme.split("## Verifying incoming tokens")[1].split("\n## ")[0]
+    blocks = [block.split("```")[0] for block in section.split("```python\n")[1:]]
+    source = (EXAMPLES / f"{name}.py").read_text()
+    shown = [block for block in blocks if "def make_app" in block and block in source]
+    assert any(f"examples/{name}.py" in line for line in section.splitlines())
+    assert len(shown) == 1, f"the README shows no block of examples/{name}.py as it is"

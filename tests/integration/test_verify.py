@@ -6,6 +6,8 @@ kids; the cache never outlives a token's exp nor its key."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -13,6 +15,8 @@ from collections.abc import AsyncIterator
 import aiohttp
 import jwt
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from frontegg_async import (
     ApiTokenSession,
@@ -418,3 +422,58 @@ async def test_what_is_not_a_token_is_refused_before_any_fetch(
         with pytest.raises(InvalidTokenError, match=says):
             await verifier.verify(given)
     assert fake.calls["jwks"] == 0
+
+
+def test_any_input_is_a_verified_token_or_an_invalid_token_error() -> None:
+    """Whatever arrives (any text, any three base64url JSON parts naming the right kid), the
+    verifier answers with a VerifiedToken or an InvalidTokenError that does not quote it:
+    never PyJWT's exceptions, nor a KeyError or a TypeError."""
+    loop = asyncio.new_event_loop()
+    fake = FakeFrontegg()
+    loop.run_until_complete(fake.start())
+    verifier = TokenVerifier(str(fake.url))
+    genuine = fake.sign_token(
+        {"sub": "s", "exp": time.time() + 600, "type": "userToken", "iss": fake.issuer}
+    )
+
+    def b64(value: object) -> str:
+        text = value if isinstance(value, bytes) else json.dumps(value).encode()
+        return base64.urlsafe_b64encode(text).rstrip(b"=").decode()
+
+    json_values = st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner),
+        max_leaves=8,
+    )
+    headers = st.fixed_dictionaries(
+        {"alg": st.sampled_from(["RS256", "none", "HS256", "ES256", "RS512", 7, None])},
+        optional={
+            "kid": st.sampled_from([fake.signing_kid, "other", 3, None]),
+            "b64": st.booleans(),
+            "crit": json_values,
+        },
+    )
+    payloads = st.dictionaries(
+        st.sampled_from(["sub", "exp", "nbf", "iat", "iss", "aud", "type", "roles"]), json_values
+    )
+    tokens = st.tuples(headers, payloads, st.binary(max_size=300)).map(
+        lambda parts: f"{b64(parts[0])}.{b64(parts[1])}.{b64(parts[2])}"
+    )
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.one_of(st.text(max_size=200), tokens))
+    def check(text: str) -> None:
+        try:
+            verified = loop.run_until_complete(verifier.verify(text))
+        except InvalidTokenError as refusal:
+            assert len(text) < 12 or text not in str(refusal)  # noqa: PT017
+        else:
+            assert isinstance(verified, VerifiedToken)
+
+    try:
+        loop.run_until_complete(verifier.verify(genuine))
+        check()
+    finally:
+        loop.run_until_complete(verifier.aclose())
+        loop.run_until_complete(fake.close())
+        loop.close()

@@ -66,6 +66,26 @@ def check_bearer_transport(scheme: str, host: str | None) -> None:
         )
 
 
+def check_base_url(url: URL, *, what: str = "base_url") -> URL:
+    """Validate a base URL: absolute, https (or http on loopback), no query or credentials."""
+    if not url.is_absolute() or url.host is None:
+        raise ConfigurationError(
+            f"{what} must be an absolute URL such as https://app-xxxx.frontegg.com/identity"
+        )
+    if url.scheme not in ("https", "http"):
+        raise ConfigurationError(f"{what} must use https, not {url.scheme!r}")
+    if url.scheme == "http" and not is_loopback_host(url.host):
+        raise ConfigurationError(
+            f"{what} uses plain http to {url.host}: credentials would travel unencrypted; "
+            "use https (plain http is allowed on loopback only, for tests)"
+        )
+    if url.user is not None or url.password is not None:
+        raise ConfigurationError(f"{what} must not carry credentials")
+    if url.query_string or url.fragment:
+        raise ConfigurationError(f"{what} must not have a query or a fragment")
+    return url.with_path(url.path.rstrip("/") or "/")
+
+
 class BearerHttp:
     """A session's HTTP side: what it sends with its token, and how a refused token is renewed."""
 

@@ -33,9 +33,10 @@ from ._core.oauth import (
     start_sign_in,
 )
 from ._errors import AuthenticationError, ConfigurationError
+from ._http import check_base_url
 from ._models import OAuthTokens
 from ._secrets import Secret
-from ._session import _require, _TokenSession, check_base_url
+from ._session import _require, _TokenSession
 from ._stores import TokenStore
 from ._stores.codec import StoreIdentity
 

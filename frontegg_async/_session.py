@@ -28,7 +28,7 @@ from ._errors import (
     check_header_value,
 )
 from ._events import EventCallback, Subscription
-from ._http import BearerHttp, Middleware, is_loopback_host
+from ._http import BearerHttp, Middleware, check_base_url
 from ._regions import Region
 from ._stores import TokenStore
 from ._stores.codec import StoreIdentity
@@ -41,26 +41,6 @@ if TYPE_CHECKING:
 _clock_gettime = time.clock_gettime
 
 AnswerT = TypeVar("AnswerT")
-
-
-def check_base_url(url: URL, *, what: str = "base_url") -> URL:
-    """Validate a base URL: absolute, https (or http on loopback), no query or credentials."""
-    if not url.is_absolute() or url.host is None:
-        raise ConfigurationError(
-            f"{what} must be an absolute URL such as https://app-xxxx.frontegg.com/identity"
-        )
-    if url.scheme not in ("https", "http"):
-        raise ConfigurationError(f"{what} must use https, not {url.scheme!r}")
-    if url.scheme == "http" and not is_loopback_host(url.host):
-        raise ConfigurationError(
-            f"{what} uses plain http to {url.host}: credentials would travel unencrypted; "
-            "use https (plain http is allowed on loopback only, for tests)"
-        )
-    if url.user is not None or url.password is not None:
-        raise ConfigurationError(f"{what} must not carry credentials")
-    if url.query_string or url.fragment:
-        raise ConfigurationError(f"{what} must not have a query or a fragment")
-    return url.with_path(url.path.rstrip("/") or "/")
 
 
 def _url_of(base: Region | URL | str, *, region_url: Callable[[Region], URL], what: str) -> URL:

@@ -1,13 +1,15 @@
 """``TokenVerifier``: checks the Frontegg tokens that requests bring to your application.
 
-The shell around ``_core.keys``: it owns the HTTP client, the one flight that fetches the key
-set for every caller, the key objects, and a bounded cache of tokens already verified. PyJWT
-(with its crypto extra, ``frontegg-async[verify]``) checks every signature; nothing here does
-cryptography of its own.
+The shell around ``_core.keys`` (when to fetch, and the fetch's flow): it owns the one flight
+that fetches the key set for every caller, the key objects, and a bounded cache of tokens
+already verified; the guards for aiohttp.web (and ``frontegg_async.fastapi``) share one mapping
+of its errors to answers. PyJWT (with its crypto extra, ``frontegg-async[verify]``) checks every
+signature; nothing here does cryptography of its own.
 """
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import functools
 import logging
@@ -41,9 +43,10 @@ from ._errors import (
     InvalidTokenError,
     ResponseFormatError,
     TransportError,
+    WrongLoopError,
     restated,
 )
-from ._session import check_base_url
+from ._http import check_base_url
 from ._transport import Transport
 
 logger = logging.getLogger("frontegg_async")
@@ -122,7 +125,8 @@ class _Key:
 
     kid: str | None
     algorithm: str
-    key: Any = None  # jwt.PyJWK
+    key: Any  # jwt.PyJWK
+    jwk: Mapping[str, Any]
 
     @property
     def algorithms(self) -> list[str]:
@@ -159,8 +163,10 @@ class TokenVerifier:
 
     One verifier serves any number of concurrent requests: the keys are fetched once for all of
     them, kept for the ``max-age`` the server gives (at least a minute, at most a day), and kept
-    when a later fetch fails. Use it in one event loop; ``aclose()`` (or ``async with``) closes
-    the connections it opened.
+    when a later fetch fails. It keeps no connection between fetches, so one made at import
+    time serves the event loops that run one after another (each ``asyncio.run()``, a test's
+    loop); from a second loop while the first still runs, it raises ``WrongLoopError``.
+    ``aclose()`` (or ``async with``) stops a fetch under way.
     """
 
     def __init__(
@@ -207,7 +213,8 @@ class TokenVerifier:
             raise ConfigurationError(
                 f"http must be an aiohttp.ClientSession (or None), not {type(http).__name__}"
             )
-        self._transport = Transport(http, timeout=self._timeout)
+        self._http = http
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._decode_options = {
             # The times are checked apart, on the verifier's clock: the cache's too.
             "verify_exp": False,
@@ -221,8 +228,7 @@ class TokenVerifier:
         self._keys: dict[str | None, _Key] = {}
         self._flight: SingleFlight[None] = SingleFlight("the token verifier")
         self._cache: collections.OrderedDict[str, _Cached] = collections.OrderedDict()
-        #: How many fetches of the keys were started (one per flight, whatever the callers).
-        self.fetches = 0
+        self._fetches = 0
 
     def __repr__(self) -> str:
         return f"TokenVerifier({str(self._domain)!r}, keys={len(self._keys)})"
@@ -234,10 +240,14 @@ class TokenVerifier:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Stop a fetch under way and close the ClientSession this verifier created (one you
-        passed as ``http`` is left open)."""
+        """Stop a fetch under way (a ClientSession you passed as ``http`` is left open; the
+        verifier keeps no other connection between its fetches)."""
         await self._flight.cancel()
-        await self._transport.aclose()
+
+    @property
+    def fetches(self) -> int:
+        """How many fetches of the keys were started (one per flight, whatever the callers)."""
+        return self._fetches
 
     @property
     def cached_tokens(self) -> int:
@@ -284,7 +294,7 @@ class TokenVerifier:
         self._cache.move_to_end(raw)
         if self._schedule.step(self._clock.monotonic(), kid_known=True) is Step.USE_AND_REFRESH:
             # A hot token must not keep stale keys alive: a rotation's end is seen all the same.
-            self._flight.start(self._fetch)
+            self._refresh_behind()
         return entry.token
 
     async def _verified(self, raw: str) -> VerifiedToken:
@@ -379,7 +389,7 @@ class TokenVerifier:
             step = self._schedule.step(now, kid_known=key is not None)
             if key is not None:
                 if step is Step.USE_AND_REFRESH:
-                    self._flight.start(self._fetch)
+                    self._refresh_behind()
                 return key
             if step is Step.FAIL:
                 raise self._schedule.unavailable(now)
@@ -395,7 +405,27 @@ class TokenVerifier:
             await self._join_fetch()
             fetched = True
 
+    def _this_loop(self) -> None:
+        """Check that the verifier's fetches may run in the running loop: its first loop, or
+        a later one once that has stopped (tests, and each ``asyncio.run()``, start loops one
+        after the other; the keys held go on serving in the next)."""
+        loop = asyncio.get_running_loop()
+        if self._loop is loop:
+            return
+        if self._loop is not None and self._loop.is_running():
+            raise WrongLoopError(
+                "the token verifier is in use in another event loop that is still running; "
+                "create a verifier for each event loop (each thread that runs one)"
+            )
+        self._loop = loop
+        self._flight.forget()  # a flight of a loop that has stopped will never land
+
+    def _refresh_behind(self) -> None:
+        self._this_loop()
+        self._flight.start(self._fetch)
+
     async def _join_fetch(self) -> None:
+        self._this_loop()
         try:
             # The fetch's own timeout ends it first; the bound is the promise that no wait is
             # longer, whatever happens inside.
@@ -410,14 +440,19 @@ class TokenVerifier:
             raise restated(error, error.message) from None
 
     async def _fetch(self) -> None:
-        self.fetches += 1
+        self._fetches += 1
         failure: FronteggError | None = None
         keys: dict[str | None, _Key] = {}
+        # A ClientSession for this fetch only, unless one was given: fetches are minutes apart,
+        # and a connection kept between them would tie the verifier to one event loop.
+        transport = Transport(self._http, timeout=self._timeout)
         try:
-            key_set = await self._transport.drive(fetch_keys(self._jwks_url))
+            key_set = await transport.drive(fetch_keys(self._jwks_url))
             keys = self._usable(key_set)
         except FronteggError as error:
             failure = error
+        finally:
+            await transport.aclose()
         now = self._clock.monotonic()
         if failure is not None:
             delay = self._schedule.failed(now, failure)
@@ -448,11 +483,16 @@ class TokenVerifier:
                 or not (kid is None or isinstance(kid, str))
             ):
                 continue
+            held = self._keys.get(kid)
+            if held is not None and held.jwk == jwk and held.algorithm == algorithm:
+                # The same key as before: the tokens cached under it stay cached.
+                keys[kid] = held
+                continue
             try:
                 key = jwt.PyJWK(dict(jwk), algorithm=algorithm)
             except (jwt.PyJWTError, ValueError, TypeError, KeyError):
                 continue
-            keys[kid] = _Key(kid=kid, algorithm=str(algorithm), key=key)
+            keys[kid] = _Key(kid=kid, algorithm=str(algorithm), key=key, jwk=dict(jwk))
         if not keys:
             raise ResponseFormatError(
                 f"the key set at {self._jwks_url} holds no usable signing key (RS256, PS256 or "

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import gc
 import importlib.util
@@ -13,6 +14,7 @@ from types import ModuleType
 from typing import Any, TypeVar
 
 import pytest
+from aiohttp import web
 
 from frontegg_async import FronteggError, FronteggSession
 from frontegg_async.testing import FakeFrontegg, JumpingClock
@@ -74,6 +76,33 @@ async def make_session(fake: FakeFrontegg, clock: JumpingClock) -> AsyncIterator
     yield make
     for session in made:
         await session.aclose()
+
+
+@contextlib.asynccontextmanager
+async def serving(app: web.Application) -> AsyncIterator[str]:
+    """``app`` served on 127.0.0.1 (a free port) while the block runs: its base URL."""
+    runner = web.AppRunner(app, shutdown_timeout=0.1)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
+
+
+async def token_of(
+    fake: FakeFrontegg,
+    clock: JumpingClock | None = None,
+    email: str = EMAIL,
+    password: str = PASSWORD,
+) -> str:
+    """A user's access token, from a real login to ``fake``."""
+    async with FronteggSession(
+        fake.identity_url, email=email, password=password, clock=clock
+    ) as session:
+        return await session.access_token()
 
 
 async def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> None:  # noqa: ASYNC109

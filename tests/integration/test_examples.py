@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import pathlib
+from collections.abc import AsyncIterator
 from types import ModuleType
 
 import aiohttp
 import pytest
-from aiohttp import web
 
-from frontegg_async import FronteggSession
 from frontegg_async._claims import decode_claims
 from frontegg_async.testing import FakeFrontegg
 
-from ..conftest import load_module
+from ..conftest import load_module, serving, token_of
 
 EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
 
@@ -27,21 +27,13 @@ async def test_web_app_calls_downstream_with_the_middleware() -> None:
     async with FakeFrontegg(token_lifetime=30) as fake:
         fake.add_user("svc@example.com", "svc-password", tenant_id="t-svc")
         app = web_app.make_app(str(fake.identity_url), "svc@example.com", "svc-password")
-        runner = web.AppRunner(app, shutdown_timeout=0.1)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        try:
-            async with aiohttp.ClientSession() as client:
-                async with client.get(f"http://127.0.0.1:{port}/whoami") as answer:
-                    assert await answer.json() == {"email": "svc@example.com", "tenant": "t-svc"}
-                fake.reject_access_tokens()  # the middleware renews once and retries
-                async with client.get(f"http://127.0.0.1:{port}/whoami") as answer:
-                    assert answer.status == 200
+        async with serving(app) as base, aiohttp.ClientSession() as client:
+            async with client.get(f"{base}/whoami") as answer:
+                assert await answer.json() == {"email": "svc@example.com", "tenant": "t-svc"}
+            fake.reject_access_tokens()  # the middleware renews once and retries
+            async with client.get(f"{base}/whoami") as answer:
+                assert answer.status == 200
             assert fake.calls["refresh"] == 1
-        finally:
-            await runner.cleanup()
         assert fake.calls["login"] == 1
         assert fake.calls["logout"] == 1
 
@@ -73,37 +65,34 @@ async def test_management_script_pages_through_users() -> None:
         assert fake.calls["vendor"] == 1
 
 
-async def test_the_aiohttp_verifier_example_guards_its_routes() -> None:
-    example = load("verify_aiohttp")
+@contextlib.asynccontextmanager
+async def ada_signed_in() -> AsyncIterator[tuple[FakeFrontegg, str, str]]:
+    """A fake with Ada, her token, and the same token without her permissions."""
     async with FakeFrontegg() as fake:
         fake.add_user("ada@example.com", "pw-ada", tenant_id="t-ada")
-        async with FronteggSession(
-            fake.identity_url, email="ada@example.com", password="pw-ada"
-        ) as session:
-            token = await session.access_token()
-        reader_less = fake.sign_token({**decode_claims(token).raw, "permissions": []})
-        runner = web.AppRunner(example.make_app(str(fake.url), fake.client_id))
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        base = f"http://127.0.0.1:{port}"
-        try:
-            async with aiohttp.ClientSession() as client:
+        token = await token_of(fake, email="ada@example.com", password="pw-ada")
+        yield fake, token, fake.sign_token({**decode_claims(token).raw, "permissions": []})
 
-                async def get(path: str, bearer: str | None = None) -> tuple[int, object]:
-                    headers = {"Authorization": f"Bearer {bearer}"} if bearer else {}
-                    async with client.get(base + path, headers=headers) as answer:
-                        return answer.status, await answer.json()
 
-                assert await get("/health") == (200, {"ok": True})
-                assert (await get("/me"))[0] == 401
-                user = decode_claims(token).sub
-                assert await get("/me", token) == (200, {"user": user, "tenant": "t-ada"})
-                assert await get("/users", token) == (200, {"tenant": "t-ada", "users": []})
-                assert (await get("/users", reader_less))[0] == 403
-        finally:
-            await runner.cleanup()
+async def test_the_aiohttp_verifier_example_guards_its_routes() -> None:
+    example = load("verify_aiohttp")
+    async with (
+        ada_signed_in() as (fake, token, reader_less),
+        serving(example.make_app(str(fake.url), fake.client_id)) as base,
+        aiohttp.ClientSession() as client,
+    ):
+
+        async def get(path: str, bearer: str | None = None) -> tuple[int, object]:
+            headers = {"Authorization": f"Bearer {bearer}"} if bearer else {}
+            async with client.get(base + path, headers=headers) as answer:
+                return answer.status, await answer.json()
+
+        assert await get("/health") == (200, {"ok": True})
+        assert (await get("/me"))[0] == 401
+        user = decode_claims(token).sub
+        assert await get("/me", token) == (200, {"user": user, "tenant": "t-ada"})
+        assert await get("/users", token) == (200, {"tenant": "t-ada", "users": []})
+        assert (await get("/users", reader_less))[0] == 403
         assert fake.calls["jwks"] == 1
 
 
@@ -111,13 +100,7 @@ async def test_the_fastapi_verifier_example_guards_its_routes() -> None:
     import httpx
 
     example = load("verify_fastapi")
-    async with FakeFrontegg() as fake:
-        fake.add_user("ada@example.com", "pw-ada", tenant_id="t-ada")
-        async with FronteggSession(
-            fake.identity_url, email="ada@example.com", password="pw-ada"
-        ) as session:
-            token = await session.access_token()
-        reader_less = fake.sign_token({**decode_claims(token).raw, "permissions": []})
+    async with ada_signed_in() as (fake, token, reader_less):
         app = example.make_app(str(fake.url), fake.client_id)
         async with (
             app.router.lifespan_context(app),

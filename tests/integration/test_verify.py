@@ -11,6 +11,7 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 import jwt
@@ -29,10 +30,11 @@ from frontegg_async import (
     TokenVerifier,
     TransportError,
     VerifiedToken,
+    WrongLoopError,
 )
 from frontegg_async.testing import FakeFrontegg, JumpingClock
 
-from ..conftest import EMAIL, PASSWORD
+from ..conftest import EMAIL, PASSWORD, token_of
 from ..forged import forged_tokens, other_key, unverified
 
 API_ID, API_SECRET = "verify-api-client", "verify-api-secret"
@@ -49,10 +51,7 @@ async def fake(clock: JumpingClock) -> AsyncIterator[FakeFrontegg]:
 
 @pytest.fixture
 async def user_token(fake: FakeFrontegg, clock: JumpingClock) -> str:
-    async with FronteggSession(
-        fake.identity_url, email=EMAIL, password=PASSWORD, clock=clock
-    ) as session:
-        return await session.access_token()
+    return await token_of(fake, clock)
 
 
 @pytest.fixture
@@ -477,3 +476,101 @@ def test_any_input_is_a_verified_token_or_an_invalid_token_error() -> None:
         loop.run_until_complete(verifier.aclose())
         loop.run_until_complete(fake.close())
         loop.close()
+
+
+def test_one_verifier_serves_event_loops_one_after_another() -> None:
+    """Made at import time, as apps do, and used by each asyncio.run() in turn (as tests do):
+    the keys it holds carry over; only a loop that still runs elsewhere is refused."""
+    import threading
+
+    served = asyncio.new_event_loop()
+    fake = FakeFrontegg()
+    served.run_until_complete(fake.start())
+    thread = threading.Thread(target=served.run_forever, daemon=True)
+    thread.start()
+
+    def on_served(coroutine: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, served).result(10)
+
+    try:
+        claims = {"sub": "s", "exp": time.time() + 600, "type": "userToken", "iss": fake.issuer}
+        token = fake.sign_token(claims)
+        unknown = jwt.encode(claims, other_key(), algorithm="RS256", headers={"kid": "new"})
+        verifier = TokenVerifier(str(fake.url))
+        assert asyncio.run(verifier.verify(token)).sub == "s"
+        assert asyncio.run(verifier.verify(f"Bearer {token}")).sub == "s"
+        with pytest.raises(InvalidTokenError, match="none of the 1"):
+            asyncio.run(verifier.verify(unknown))  # a fetch, in a third loop
+        assert fake.calls["jwks"] == 2
+        # In use by a loop that still runs: another loop's fetch is refused, clearly.
+        shared = TokenVerifier(str(fake.url))
+        on_served(shared.verify(token))
+        with pytest.raises(WrongLoopError, match="another event loop"):
+            asyncio.run(shared.verify(unknown))
+    finally:
+        on_served(fake.close())
+        served.call_soon_threadsafe(served.stop)
+        thread.join(5)
+        served.close()
+
+
+async def jwks_with(fake: FakeFrontegg, *extra: dict[str, Any]) -> bytes:
+    """The fake's key set with ``extra`` keys added, as a JWKS answer's body."""
+    async with aiohttp.ClientSession() as http, http.get(fake.jwks_url) as answer:
+        published = await answer.json()
+    fake.calls["jwks"] -= 1  # the tests count the verifier's fetches only
+    return json.dumps({"keys": [*published["keys"], *extra]}).encode()
+
+
+async def test_es256_and_ps256_only_for_keys_that_announce_them(
+    fake: FakeFrontegg, clock: JumpingClock
+) -> None:
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    ec_key = ec.generate_private_key(ec.SECP256R1())
+    ec_jwk = {**jwt.algorithms.ECAlgorithm.to_jwk(ec_key.public_key(), as_dict=True)}
+    ps_jwk = {**jwt.algorithms.RSAAlgorithm.to_jwk(other_key().public_key(), as_dict=True)}
+    unannounced = {**ec_jwk, "kid": "ec-quiet"}
+    body = await jwks_with(
+        fake,
+        {**ec_jwk, "kid": "ec-1", "alg": "ES256"},
+        {**ps_jwk, "kid": "ps-1", "alg": "PS256"},
+        unannounced,
+    )
+    fake.fail_next("jwks", times=2, status=200, body=body)  # the refetch for ec-quiet too
+    claims = {"sub": "s", "exp": clock.time() + 600, "type": "userToken", "iss": fake.issuer}
+    async with TokenVerifier(str(fake.url), clock=clock) as verifier:
+        signed_ec = jwt.encode(claims, ec_key, algorithm="ES256", headers={"kid": "ec-1"})
+        assert (await verifier.verify(signed_ec)).sub == "s"
+        signed_ps = jwt.encode(claims, other_key(), algorithm="PS256", headers={"kid": "ps-1"})
+        assert (await verifier.verify(signed_ps)).sub == "s"
+        # The same RSA key, the algorithm it did not announce.
+        rs_on_ps = jwt.encode(claims, other_key(), algorithm="RS256", headers={"kid": "ps-1"})
+        with pytest.raises(InvalidTokenError, match="where its key is for PS256"):
+            await verifier.verify(rs_on_ps)
+        # An EC key with no alg is not taken on faith: its tokens find no key.
+        quiet = jwt.encode(claims, ec_key, algorithm="ES256", headers={"kid": "ec-quiet"})
+        with pytest.raises(InvalidTokenError, match="none of the 3 signing keys"):
+            await verifier.verify(quiet)
+
+
+async def test_the_keys_live_as_long_as_the_servers_max_age(
+    fake: FakeFrontegg, user_token: str, clock: JumpingClock
+) -> None:
+    body = await jwks_with(fake)
+    fake.fail_next("jwks", status=200, body=body, headers={"Cache-Control": "max-age=120"})
+    async with TokenVerifier(str(fake.url), clock=clock) as verifier:
+        await verifier.verify(user_token)
+        clock.advance(100)
+        await verifier.verify(user_token)
+        await asyncio.sleep(0.05)
+        assert fake.calls["jwks"] == 1
+        clock.advance(21)  # past 120 s: fetched again, behind a request that is served at once
+        await verifier.verify(user_token)
+        await asyncio.sleep(0.1)
+        assert fake.calls["jwks"] == 2
+        # The fake's own answer says max-age=600.
+        clock.advance(590)
+        await verifier.verify(user_token)
+        await asyncio.sleep(0.05)
+        assert fake.calls["jwks"] == 2

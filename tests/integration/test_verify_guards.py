@@ -11,38 +11,23 @@ import pytest
 from aiohttp import web
 from fastapi import Depends, FastAPI, Request
 
-from frontegg_async import FronteggSession, TokenVerifier, VerifiedToken
+from frontegg_async import TokenVerifier, VerifiedToken
 from frontegg_async.fastapi import require
 from frontegg_async.testing import FakeFrontegg, JumpingClock
 
-from ..conftest import EMAIL, PASSWORD
+from ..conftest import EMAIL, serving, token_of
 from ..forged import forged_tokens, unverified
 
 
 @pytest.fixture
 async def user_token(fake: FakeFrontegg, clock: JumpingClock) -> str:
-    async with FronteggSession(
-        fake.identity_url, email=EMAIL, password=PASSWORD, clock=clock
-    ) as session:
-        return await session.access_token()
+    return await token_of(fake, clock)
 
 
 @pytest.fixture
 async def verifier(fake: FakeFrontegg, clock: JumpingClock) -> AsyncIterator[TokenVerifier]:
     async with TokenVerifier(str(fake.url), audience=fake.client_id, clock=clock) as made:
         yield made
-
-
-async def serve(app: web.Application) -> AsyncIterator[str]:
-    runner = web.AppRunner(app, shutdown_timeout=0.1)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
 
 
 async def whoami(request: web.Request) -> web.Response:
@@ -56,7 +41,7 @@ async def guarded_app(verifier: TokenVerifier) -> AsyncIterator[str]:
         middlewares=[verifier.aiohttp_middleware(permissions="fe.secure.read.users")]
     )
     app.router.add_get("/whoami", whoami)
-    async for url in serve(app):
+    async with serving(app) as url:
         yield url
 
 
@@ -98,7 +83,7 @@ async def test_no_keys_is_503_not_401(fake: FakeFrontegg, user_token: str) -> No
     async with TokenVerifier(str(fake.url)) as verifier:
         app = web.Application(middlewares=[verifier.aiohttp_middleware()])
         app.router.add_get("/whoami", whoami)
-        async for url in serve(app):
+        async with serving(app) as url:
             status, headers, body = await get(f"{url}/whoami", user_token)
             assert status == 503
             assert headers["Retry-After"] == "5"
@@ -119,7 +104,7 @@ async def test_the_decorator_guards_one_route_and_leaves_the_others(
     app.router.add_get("/health", health)
     app.router.add_get("/whoami", verifier.require()(whoami))
     app.router.add_get("/admin", admins_only)
-    async for url in serve(app):
+    async with serving(app) as url:
         assert (await get(f"{url}/health"))[0] == 200
         assert (await get(f"{url}/whoami"))[0] == 401
         assert (await get(f"{url}/whoami", user_token))[0] == 200

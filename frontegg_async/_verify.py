@@ -544,7 +544,7 @@ class TokenVerifier:
                 request.headers.get("Authorization", ""), permissions=permissions, roles=roles
             )
         except FronteggError as error:
-            refusal = refusal_for(error, token_sent="Authorization" in request.headers)
+            refusal = refusal_for(self, error, token_sent="Authorization" in request.headers)
             return web.json_response(
                 {"errors": [refusal.message]}, status=refusal.status, headers=refusal.headers
             )
@@ -578,8 +578,9 @@ class Refusal:
     headers: Mapping[str, str]
 
 
-def refusal_for(error: FronteggError, *, token_sent: bool) -> Refusal:
-    """401, 403 or 503 for what ``verify`` raised, with RFC 6750's ``WWW-Authenticate``."""
+def refusal_for(verifier: TokenVerifier, error: FronteggError, *, token_sent: bool) -> Refusal:
+    """401, 403 or 503 for what ``verifier.verify`` raised, with RFC 6750's
+    ``WWW-Authenticate``, and for a 503 the seconds until the verifier fetches the keys again."""
     if isinstance(error, InvalidTokenError):
         if not token_sent:
             return Refusal(401, "a bearer token is required", {"WWW-Authenticate": "Bearer"})
@@ -599,7 +600,9 @@ def refusal_for(error: FronteggError, *, token_sent: bool) -> Refusal:
         )
     # No key at hand to decide: the service is failing, not the token, so the client is not
     # told to drop it.
-    return Refusal(503, f"tokens cannot be verified now: {error}", {"Retry-After": "5"})
+    wait = verifier._schedule.retry_at - verifier._clock.monotonic()
+    retry_after = str(max(1, math.ceil(wait))) if math.isfinite(wait) else "1"
+    return Refusal(503, f"tokens cannot be verified now: {error}", {"Retry-After": retry_after})
 
 
 def _reason(jwt: ModuleType, error: Exception) -> str:

@@ -414,3 +414,71 @@ async def test_renewal_faults_are_invisible_and_recovered_from(
     # Every case at once, each against its own fake: the matrix costs one scenario's time.
     outcomes = await asyncio.gather(*(renewal_scenario(call, c, secret_watch) for c in CASES))
     assert [problem for problems in outcomes for problem in problems] == []
+
+
+# -- the token verifier's key fetches --------------------------------------------------------------
+
+#: The faults that can meet a JWKS fetch (the others change the tokens a session is issued).
+KEY_FAULTS = [case for case in CASES if case.lifetime is None and case.jwt_lifetime is None]
+
+
+async def verifier_scenario(case: Case, warm: bool, seen: list[Any]) -> list[str]:
+    """A verifier meets ``case`` on its first fetch (cold: the fetch's typed error, at once, and
+    then the keys once it clears) or on the refetch of stale keys (warm: nothing at all)."""
+    from frontegg_async import TokenVerifier
+    from frontegg_async.testing import JumpingClock
+
+    problems: list[str] = []
+    clock = JumpingClock()
+    async with new_fake(lifetime=3600) as fake:
+        seen.append(fake)
+        async with user(fake) as session:
+            token = await session.access_token()
+        verifier = TokenVerifier(str(fake.url), timeout=TIMEOUT, clock=clock)
+        try:
+            if warm:
+                await verifier.verify(token)
+                clock.advance(601)  # stale: the next verification refetches behind it
+            applied = await Applied(fake, case, "jwks", times=1).start()
+            started = clock.monotonic()
+            try:
+                await verifier.verify(token)
+                if warm:
+                    await wait_for(lambda: verifier.fetches == 2, timeout=3)
+                    await asyncio.sleep(TIMEOUT * 3)  # the refetch meets the fault, and fails
+                    await verifier.verify(token)
+            except FronteggError as error:
+                seen += exception_texts(error)
+                if warm or case.outcome is None or not isinstance(error, case.outcome):
+                    problems.append(f"{case.name}: got {error!r}")
+            else:
+                if not warm:
+                    problems.append(f"{case.name}: verified with no keys to verify with")
+            if clock.monotonic() - started > TIMEOUT * 5 + 2:
+                problems.append(f"{case.name}: waited {clock.monotonic() - started:.1f} s")
+            await applied.clear()
+            # Recovery: past the backoff, the keys are fetched, and they are fresh again.
+            clock.advance(61)
+            fetched = verifier.fetches
+            await after_a_fault(lambda: verifier.verify(token))
+            await wait_for(lambda: verifier.fetches > fetched, timeout=3)
+            await asyncio.sleep(0.05)
+            fetched = verifier.fetches
+            await verifier.verify(token)
+            if verifier.fetches != fetched:
+                problems.append(f"{case.name}: the keys were not fresh after the recovery")
+        except Exception as error:
+            problems.append(f"{case.name}: {error!r}")
+        finally:
+            await verifier.aclose()
+    return problems
+
+
+@pytest.mark.parametrize("warm", [False, True], ids=["cold verifier", "warm verifier"])
+async def test_a_verifier_rides_out_every_fault_on_its_keys(
+    warm: bool, secret_watch: list[Any]
+) -> None:
+    outcomes = await asyncio.gather(
+        *(verifier_scenario(case, warm, secret_watch) for case in KEY_FAULTS)
+    )
+    assert [problem for problems in outcomes for problem in problems] == []

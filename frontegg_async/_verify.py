@@ -241,7 +241,8 @@ class TokenVerifier:
 
     async def aclose(self) -> None:
         """Stop a fetch under way (a ClientSession you passed as ``http`` is left open; the
-        verifier keeps no other connection between its fetches)."""
+        verifier keeps no other connection between its fetches). The verifier may be used again
+        afterwards, keys and cache kept: an app's lifespan may run more than once (tests)."""
         await self._flight.cancel()
 
     @property
@@ -368,8 +369,8 @@ class TokenVerifier:
             raise InvalidTokenError(f"it says it was issued {times['iat'] - now:.0f} s from now")
 
     def _remember(self, raw: str, verified: VerifiedToken, key: _Key) -> None:
-        if not self._cache_size or verified.exp is None:
-            return
+        if not self._cache_size or verified.exp is None or verified.exp <= self._clock.time():
+            return  # a token inside its leeway would only push a live one out
         # Never kept past its exp: after it, the token is checked again (leeway and all).
         self._cache[raw] = _Cached(token=verified, key=key, until=verified.exp)
         if len(self._cache) > self._cache_size:

@@ -574,3 +574,24 @@ async def test_the_keys_live_as_long_as_the_servers_max_age(
         await verifier.verify(user_token)
         await asyncio.sleep(0.05)
         assert fake.calls["jwks"] == 2
+
+
+async def test_a_token_inside_its_leeway_verifies_but_is_not_cached(
+    fake: FakeFrontegg, user_token: str, clock: JumpingClock
+) -> None:
+    lapsed = fake.sign_token({**unverified(user_token), "exp": clock.time() - 5})
+    async with TokenVerifier(str(fake.url), clock=clock, leeway=30, cache_size=1) as verifier:
+        await verifier.verify(user_token)
+        await verifier.verify(lapsed)
+        assert verifier.cached_tokens == 1  # still the live one
+        clock.jump(26)
+        with pytest.raises(InvalidTokenError, match=r"expired 3\d s ago"):
+            await verifier.verify(lapsed)
+
+
+async def test_a_verifier_is_usable_again_after_aclose(fake: FakeFrontegg, user_token: str) -> None:
+    verifier = TokenVerifier(str(fake.url))
+    for _ in range(2):  # as an app's lifespan runs, once per test
+        async with verifier:
+            assert await verifier.verify(user_token)
+    assert fake.calls["jwks"] == 1

@@ -47,6 +47,7 @@ from ._errors import (
     restated,
 )
 from ._http import check_base_url
+from ._secrets import fingerprint
 from ._transport import Transport
 
 logger = logging.getLogger("frontegg_async")
@@ -545,7 +546,7 @@ class TokenVerifier:
                 request.headers.get("Authorization", ""), permissions=permissions, roles=roles
             )
         except FronteggError as error:
-            refusal = refusal_for(self, error, token_sent="Authorization" in request.headers)
+            refusal = refusal_for(self, error, authorization=request.headers.get("Authorization"))
             return web.json_response(
                 {"errors": [refusal.message]}, status=refusal.status, headers=refusal.headers
             )
@@ -579,9 +580,29 @@ class Refusal:
     headers: Mapping[str, str]
 
 
-def refusal_for(verifier: TokenVerifier, error: FronteggError, *, token_sent: bool) -> Refusal:
-    """401, 403 or 503 for what ``verifier.verify`` raised, with RFC 6750's
-    ``WWW-Authenticate``, and for a 503 the seconds until the verifier fetches the keys again."""
+def refusal_for(
+    verifier: TokenVerifier, error: FronteggError, *, authorization: str | None
+) -> Refusal:
+    """401, 403 or 503 for what ``verifier.verify`` raised about a request's ``Authorization``
+    header (None: it had none), with RFC 6750's ``WWW-Authenticate``, and for a 503 the seconds
+    until the verifier fetches the keys again. Logged at DEBUG, the token by fingerprint."""
+    refusal = _refusal(verifier, error, token_sent=authorization is not None)
+    logger.debug(
+        "answered %d to a request (token %s): %s",
+        refusal.status,
+        "none" if authorization is None else fingerprint(_without_scheme(authorization)),
+        refusal.message,
+    )
+    return refusal
+
+
+def _without_scheme(authorization: str) -> str:
+    # The token alone is fingerprinted, so that the label matches the session's own logs.
+    scheme, _, rest = authorization.strip().partition(" ")
+    return rest.strip() if rest and scheme.lower() == "bearer" else authorization
+
+
+def _refusal(verifier: TokenVerifier, error: FronteggError, *, token_sent: bool) -> Refusal:
     if isinstance(error, InvalidTokenError):
         if not token_sent:
             return Refusal(401, "a bearer token is required", {"WWW-Authenticate": "Bearer"})

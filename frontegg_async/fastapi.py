@@ -61,7 +61,7 @@ def require(
         except FronteggError as error:
             failure = error
         if failure is not None:
-            refusal = refusal_for(verifier, failure, token_sent=authorization is not None)
+            refusal = refusal_for(verifier, failure, authorization=authorization)
             # Raised outside the handler: nothing of the verification rides along as context.
             raise HTTPException(refusal.status, refusal.message, headers=dict(refusal.headers))
         request.state.frontegg = verified

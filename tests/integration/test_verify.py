@@ -595,3 +595,22 @@ async def test_a_verifier_is_usable_again_after_aclose(fake: FakeFrontegg, user_
         async with verifier:
             assert await verifier.verify(user_token)
     assert fake.calls["jwks"] == 1
+
+
+def test_the_package_imports_without_pyjwt_and_the_verifier_names_its_extra() -> None:
+    import subprocess
+    import sys
+
+    script = (
+        "import sys; sys.modules['jwt'] = None\n"
+        "import frontegg_async\n"
+        "assert 'fastapi' not in sys.modules\n"
+        "try:\n"
+        "    frontegg_async.TokenVerifier('https://app-xxxx.frontegg.com')\n"
+        "except frontegg_async.ConfigurationError as error:\n"
+        "    print(error)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert "pip install 'frontegg-async[verify]'" in done.stdout

@@ -3,6 +3,7 @@ and a FastAPI app (the dependency), each answered 200, 401, 403 or 503 as RFC 67
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -12,6 +13,7 @@ from aiohttp import web
 from fastapi import Depends, FastAPI, Request
 
 from frontegg_async import TokenVerifier, VerifiedToken
+from frontegg_async._secrets import fingerprint
 from frontegg_async.fastapi import require
 from frontegg_async.testing import FakeFrontegg, JumpingClock
 
@@ -60,8 +62,13 @@ async def test_the_middleware_lets_a_valid_token_through_with_its_claims(
 
 
 async def test_the_middleware_answers_401_403_as_rfc_6750_says(
-    guarded_app: str, user_token: str, fake: FakeFrontegg, clock: JumpingClock
+    guarded_app: str,
+    user_token: str,
+    fake: FakeFrontegg,
+    clock: JumpingClock,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.DEBUG, logger="frontegg_async")
     status, headers, body = await get(f"{guarded_app}/whoami")
     assert (status, headers["WWW-Authenticate"]) == (401, "Bearer")
     for name, forged in forged_tokens(fake, user_token, now=clock.time()).items():
@@ -69,6 +76,8 @@ async def test_the_middleware_answers_401_403_as_rfc_6750_says(
         assert status == 401, name
         assert headers["WWW-Authenticate"].startswith('Bearer error="invalid_token"'), name
         assert forged.token not in str(body)
+        assert f"answered 401 to a request (token {fingerprint(forged.token)})" in caplog.text
+        assert all(part not in caplog.text for part in forged.token.split(".") if len(part) > 8)
     lacking = fake.sign_token({**unverified(user_token), "permissions": ["fe.other"]})
     status, headers, body = await get(f"{guarded_app}/whoami", lacking)
     assert status == 403

@@ -112,7 +112,9 @@ def bearer_token(value: str) -> str:
     if rest and scheme.lower() == "bearer":
         text = rest.strip()
     elif rest:
-        raise InvalidTokenError(f"the Authorization scheme is {scheme[:20]!r}, not Bearer")
+        # The scheme is named only when it looks like one: it could be part of a token.
+        named = f" ({scheme!r})" if scheme.isalpha() and len(scheme) <= 20 else ""
+        raise InvalidTokenError(f"the Authorization scheme{named} is not Bearer")
     if not text or text.lower() == "bearer":
         raise InvalidTokenError("no token was given")
     if len(text) > MAX_TOKEN_LENGTH:
@@ -453,6 +455,12 @@ class TokenVerifier:
             keys = self._usable(key_set)
         except FronteggError as error:
             failure = error
+        except Exception as error:  # a bug here must not end a refresh behind requests unseen
+            logger.exception("the signing keys' fetch from %s failed unexpectedly", self._jwks_url)
+            failure = FronteggError(
+                f"the signing keys' fetch from {self._jwks_url} failed unexpectedly "
+                f"({type(error).__name__}); see the log"
+            )
         finally:
             await transport.aclose()
         now = self._clock.monotonic()
@@ -598,8 +606,10 @@ def refusal_for(
 
 def _without_scheme(authorization: str) -> str:
     # The token alone is fingerprinted, so that the label matches the session's own logs.
-    scheme, _, rest = authorization.strip().partition(" ")
-    return rest.strip() if rest and scheme.lower() == "bearer" else authorization
+    try:
+        return bearer_token(authorization)
+    except InvalidTokenError:
+        return authorization
 
 
 def _refusal(verifier: TokenVerifier, error: FronteggError, *, token_sent: bool) -> Refusal:

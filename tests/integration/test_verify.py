@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import logging
 import time
@@ -410,7 +411,8 @@ def test_a_verifier_refuses_what_cannot_work(kwargs: dict[str, object], says: st
     [
         ("", "no token"),
         ("Bearer ", "no token"),
-        ("Basic dXNlcjpwdw==", "not Bearer"),
+        ("Basic dXNlcjpwdw==", r"scheme \('Basic'\) is not Bearer"),
+        ("eyJhbGciOiJSUzI1NiJ9.e30 .sig", r"scheme is not Bearer"),
         ("x" * 20_000, "longer than"),
     ],
 )
@@ -614,3 +616,42 @@ def test_the_package_imports_without_pyjwt_and_the_verifier_names_its_extra() ->
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
     )
     assert "pip install 'frontegg-async[verify]'" in done.stdout
+
+
+def test_any_key_set_is_keys_or_a_response_format_error() -> None:
+    """Whatever a JWKS endpoint answers with (JSON of any shape, keys of any fields), a cold
+    verifier either takes the usable keys or says ResponseFormatError, never anything else."""
+    loop = asyncio.new_event_loop()
+    fake = FakeFrontegg()
+    loop.run_until_complete(fake.start())
+    genuine = fake.sign_token(
+        {"sub": "s", "exp": time.time() + 600, "type": "userToken", "iss": fake.issuer}
+    )
+    scalars = st.none() | st.booleans() | st.integers() | st.text(max_size=12)
+    fields = st.dictionaries(
+        st.sampled_from(["kty", "kid", "alg", "use", "n", "e", "crv", "x", "y", "k"]),
+        scalars | st.sampled_from(["RSA", "EC", "oct", "RS256", "ES256", "sig", "AQAB", "P-256"]),
+    )
+    bodies = st.one_of(
+        st.binary(max_size=40),
+        st.builds(lambda keys: json.dumps({"keys": keys}).encode(), st.lists(fields, max_size=4)),
+        st.builds(lambda value: json.dumps(value).encode(), st.lists(scalars, max_size=3)),
+    )
+
+    @settings(max_examples=150, deadline=None)
+    @given(bodies)
+    def check(body: bytes) -> None:
+        async def attempt() -> None:
+            fake.fail_next("jwks", status=200, body=body)
+            async with TokenVerifier(str(fake.url)) as verifier:
+                # No usable key; or some, and then the refetch for the kid brings the real one.
+                with contextlib.suppress(ResponseFormatError):
+                    await verifier.verify(genuine)
+
+        loop.run_until_complete(attempt())
+
+    try:
+        check()
+    finally:
+        loop.run_until_complete(fake.close())
+        loop.close()

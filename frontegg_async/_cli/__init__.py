@@ -1,13 +1,13 @@
 """The ``frontegg-async`` command line: a token sidecar (``token``), sign-in through the
-browser (``login``, ``logout``), the fake server (``fake``), the demo (``demo``), one module
-each; this one parses and dispatches.
+browser (``login``, ``logout``), checking a token (``verify``), the fake server (``fake``), the
+demo (``demo``), one module each; this one parses and dispatches.
 
 Exit codes: 0 success (``--exec``: the command's own status; ``--watch``: stopped by SIGTERM),
 1 a Frontegg, store or system error (for ``--watch`` and ``--exec``: the session is over, its
-credentials refused or revoked), 2 bad usage (bad arguments, no password, a missing folder),
-127 the ``--exec`` command could not be run, 130 interrupted (SIGINT). Errors are one line on
-stderr, never a traceback; ``--watch`` and ``--exec`` ride out outages, each failed try one
-line on stderr.
+credentials refused or revoked; for ``verify``: the token was refused), 2 bad usage (bad
+arguments, no password, a missing folder), 127 the ``--exec`` command could not be run, 130
+interrupted (SIGINT). Errors are one line on stderr, never a traceback; ``--watch`` and
+``--exec`` ride out outages, each failed try one line on stderr.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from .fake import run_fake
 from .login import default_store, run_login, run_logout
 from .token import PASSWORD_ENV, TOKEN_ENV, run_token
 from .usage import UsageError
+from .verify import run_verify
 
 __all__ = ["build_parser", "main"]
 
@@ -41,7 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="frontegg-async",
         description="An asyncio client for Frontegg's identity API that keeps its JWT fresh.",
         epilog="Exit codes: 0 success (--exec: the command's status; --watch: SIGTERM), "
-        "1 Frontegg or store error (--watch/--exec: the session is over), 2 bad usage, "
+        "1 Frontegg or store error (--watch/--exec: the session is over; verify: the token was "
+        "refused), 2 bad usage, "
         "127 the --exec command could not be run, 130 interrupted (SIGINT).",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -123,6 +125,29 @@ def build_parser() -> argparse.ArgumentParser:
         "--store", metavar="FILE", help=f"the store `login` wrote (default {default_store()})"
     )
 
+    verify = commands.add_parser(
+        "verify",
+        help="check a token (read from stdin) against a domain's keys and print its claims",
+        description="Reads a token from stdin (the JWT, or 'Bearer <JWT>'; never from the "
+        "command line), verifies it as TokenVerifier does (signature, times, issuer, type, "
+        "and the audience, permissions and roles given) and prints its claims as JSON; "
+        "a refused token is one line on stderr saying why, and exit status 1.",
+    )
+    verify.add_argument(
+        "--domain", required=True, help="the Frontegg domain, e.g. https://app-xxxx.frontegg.com"
+    )
+    verify.add_argument("--audience", help="the aud the token must carry (default: unchecked)")
+    verify.add_argument("--issuer", help="the iss the token must carry (default: the domain)")
+    verify.add_argument(
+        "--leeway", type=float, default=30.0, help="seconds of clock skew allowed (default 30)"
+    )
+    verify.add_argument(
+        "--permission", action="append", default=[], help="a permission it must have (repeatable)"
+    )
+    verify.add_argument(
+        "--role", action="append", default=[], help="a role it must have (repeatable)"
+    )
+
     fake = commands.add_parser(
         "fake", help="run the fake Frontegg on loopback, for testing other programs against it"
     )
@@ -165,6 +190,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(run_login(args))
         if args.command == "logout":
             return asyncio.run(run_logout(args))
+        if args.command == "verify":
+            return asyncio.run(run_verify(args))
         return asyncio.run(run_fake(args))
     except (UsageError, ValueError) as error:
         print(f"frontegg-async: {error}", file=sys.stderr)

@@ -160,3 +160,56 @@ async def test_help_documents_exit_codes() -> None:
     assert "Exit codes" in out
     assert "--exec" in token_help
     assert "never from the command line" in token_help
+
+
+async def run_with_input(*args: str, given: str) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "frontegg_async",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        stdin=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(given.encode()), 30)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+async def test_verify_checks_a_token_from_stdin() -> None:
+    import json
+
+    async with FakeFrontegg(token_lifetime=600) as fake:
+        fake.add_user("cli@example.com", PASSWORD)
+        code, token, _ = await run(
+            "token",
+            "--base-url",
+            str(fake.identity_url),
+            "--email",
+            "cli@example.com",
+            env={"FRONTEGG_PASSWORD": PASSWORD},
+        )
+        token = token.strip()
+        domain = ("--domain", str(fake.url), "--audience", fake.client_id)
+        code, out, err = await run_with_input("verify", *domain, given=f"Bearer {token}\n")
+        assert (code, err) == (0, "")
+        claims = json.loads(out)
+        assert claims["email"] == "cli@example.com"
+        assert claims["type"] == "userToken"
+        head, payload, signature = token.split(".")
+        forged = f"{head}.{payload}.{signature[:-6]}AAAAAA"
+        code, out, err = await run_with_input("verify", *domain, given=forged)
+        assert code == 1
+        assert out == ""
+        assert err.count("\n") == 1
+        assert "the token was refused: its signature" in err
+        assert signature[:-6] not in err
+        code, _, err = await run_with_input(
+            "verify", *domain, "--permission", "fe.secure.delete.all", given=token
+        )
+        assert code == 1
+        assert "lacks the permissions fe.secure.delete.all" in err
+        code, _, err = await run_with_input("verify", *domain, given="")
+        assert code == 2
+        assert "on stdin" in err

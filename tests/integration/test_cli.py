@@ -18,7 +18,10 @@ from frontegg_async.testing import FakeFrontegg
 PASSWORD = "cli-canary-password"
 
 
-async def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+async def run(
+    *args: str, env: dict[str, str] | None = None, given: str | None = None
+) -> tuple[int, str, str]:
+    """The command's status, stdout and stderr; ``given`` is its stdin (none by default)."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -26,10 +29,11 @@ async def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, 
         *args,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
-        stdin=asyncio.subprocess.DEVNULL,
+        stdin=asyncio.subprocess.DEVNULL if given is None else asyncio.subprocess.PIPE,
         env={**os.environ, **(env or {})},
     )
-    out, err = await asyncio.wait_for(process.communicate(), 30)
+    sent = None if given is None else given.encode()
+    out, err = await asyncio.wait_for(process.communicate(sent), 30)
     assert process.returncode is not None
     return process.returncode, out.decode(), err.decode()
 
@@ -162,21 +166,6 @@ async def test_help_documents_exit_codes() -> None:
     assert "never from the command line" in token_help
 
 
-async def run_with_input(*args: str, given: str) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "frontegg_async",
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        stdin=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(given.encode()), 30)
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
-
-
 async def test_verify_checks_a_token_from_stdin() -> None:
     import json
 
@@ -192,24 +181,24 @@ async def test_verify_checks_a_token_from_stdin() -> None:
         )
         token = token.strip()
         domain = ("--domain", str(fake.url), "--audience", fake.client_id)
-        code, out, err = await run_with_input("verify", *domain, given=f"Bearer {token}\n")
+        code, out, err = await run("verify", *domain, given=f"Bearer {token}\n")
         assert (code, err) == (0, "")
         claims = json.loads(out)
         assert claims["email"] == "cli@example.com"
         assert claims["type"] == "userToken"
         head, payload, signature = token.split(".")
         forged = f"{head}.{payload}.{signature[:-6]}AAAAAA"
-        code, out, err = await run_with_input("verify", *domain, given=forged)
+        code, out, err = await run("verify", *domain, given=forged)
         assert code == 1
         assert out == ""
         assert err.count("\n") == 1
         assert "the token was refused: its signature" in err
         assert signature[:-6] not in err
-        code, _, err = await run_with_input(
+        code, _, err = await run(
             "verify", *domain, "--permission", "fe.secure.delete.all", given=token
         )
         assert code == 1
         assert "lacks the permissions fe.secure.delete.all" in err
-        code, _, err = await run_with_input("verify", *domain, given="")
+        code, _, err = await run("verify", *domain, given="")
         assert code == 2
         assert "on stdin" in err

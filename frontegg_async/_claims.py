@@ -1,4 +1,6 @@
-"""Reading a JWT's payload, without verifying it: the server that receives it verifies it."""
+"""Reading JWTs without verifying them: a session's own token (the server that receives it
+verifies it), and what ``TokenVerifier`` reads of an incoming one before PyJWT checks it (the
+token in an ``Authorization`` header, and the JWT header that names its key)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from typing import Any, TypeVar
 
 from attrs import field, frozen
 
-from ._errors import ResponseFormatError
+from ._errors import InvalidTokenError, ResponseFormatError
 
 
 @frozen
@@ -57,6 +59,30 @@ def _texts(payload: Mapping[str, Any], key: str) -> tuple[str, ...]:
     if set(map(type, value)) <= {str}:  # the usual case, checked at C speed
         return tuple(value)
     return tuple(item for item in value if isinstance(item, str))
+
+
+#: Longer than any real token; a longer one is refused before it is parsed.
+MAX_TOKEN_LENGTH = 16 * 1024
+
+
+def bearer_token(value: str) -> str:
+    """The token of ``"Bearer <token>"`` or of a bare token; ``InvalidTokenError`` for
+    anything else."""
+    if not isinstance(value, str):
+        raise InvalidTokenError(f"a token is a string, not {type(value).__name__}")
+    text = value.strip()
+    scheme, _, rest = text.partition(" ")
+    if rest and scheme.lower() == "bearer":
+        text = rest.strip()
+    elif rest:
+        # The scheme is named only when it looks like one: it could be part of a token.
+        named = f" ({scheme!r})" if scheme.isalpha() and len(scheme) <= 20 else ""
+        raise InvalidTokenError(f"the Authorization scheme{named} is not Bearer")
+    if not text or text.lower() == "bearer":
+        raise InvalidTokenError("no token was given")
+    if len(text) > MAX_TOKEN_LENGTH:
+        raise InvalidTokenError(f"it is longer than {MAX_TOKEN_LENGTH:,} characters")
+    return text
 
 
 def json_segment(segment: str) -> dict[str, Any] | None:

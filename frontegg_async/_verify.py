@@ -2,30 +2,28 @@
 
 The shell around ``_core.keys`` (when to fetch, and the fetch's flow): it owns the one flight
 that fetches the key set for every caller, the key objects, and a bounded cache of tokens
-already verified; the guards for aiohttp.web (and ``frontegg_async.fastapi``) share one mapping
-of its errors to answers. PyJWT (with its crypto extra, ``frontegg-async[verify]``) checks every
-signature; nothing here does cryptography of its own.
+already verified. The answers a web app gives for its errors are ``_guards``'. PyJWT (with its
+crypto extra, ``frontegg-async[verify]``) checks every signature; nothing here does
+cryptography of its own.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
-import functools
 import logging
 import math
-import warnings
-from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from types import ModuleType
 from typing import Any, Final
 
 import aiohttp
-from aiohttp import web
 from aiohttp.typedefs import Middleware as ServerMiddleware
 from attrs import frozen
 from yarl import URL
 
-from ._claims import Claims, read_claims, unverified_header
+from . import _guards
+from ._claims import Claims, bearer_token, read_claims, unverified_header
 from ._clock import Clock, SystemClock
 from ._core.keys import (
     MAX_REFETCH_INTERVAL,
@@ -46,8 +44,8 @@ from ._errors import (
     WrongLoopError,
     restated,
 )
+from ._guards import Handler
 from ._http import check_base_url
-from ._secrets import fingerprint
 from ._transport import Transport
 
 logger = logging.getLogger("frontegg_async")
@@ -57,10 +55,6 @@ DEFAULT_TOKEN_TYPES: Final = ("userToken", "userApiToken", "tenantApiToken")
 #: Algorithms a key may announce; any other key in the set is ignored. A key that announces
 #: none is taken as RS256 when it is an RSA key (what Frontegg signs with), else ignored.
 ALLOWED_ALGORITHMS: Final = frozenset({"RS256", "PS256", "ES256"})
-#: Longer than any real token; a longer one is refused before it is parsed.
-MAX_TOKEN_LENGTH: Final = 16 * 1024
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 @frozen
@@ -100,26 +94,6 @@ def names_of(value: str | Iterable[str], what: str) -> tuple[str, ...]:
     if not all(isinstance(name, str) for name in names):
         raise ConfigurationError(f"{what} must be strings")
     return names
-
-
-def bearer_token(value: str) -> str:
-    """The token of ``"Bearer <token>"`` or of a bare token; ``InvalidTokenError`` for
-    anything else."""
-    if not isinstance(value, str):
-        raise InvalidTokenError(f"a token is a string, not {type(value).__name__}")
-    text = value.strip()
-    scheme, _, rest = text.partition(" ")
-    if rest and scheme.lower() == "bearer":
-        text = rest.strip()
-    elif rest:
-        # The scheme is named only when it looks like one: it could be part of a token.
-        named = f" ({scheme!r})" if scheme.isalpha() and len(scheme) <= 20 else ""
-        raise InvalidTokenError(f"the Authorization scheme{named} is not Bearer")
-    if not text or text.lower() == "bearer":
-        raise InvalidTokenError("no token was given")
-    if len(text) > MAX_TOKEN_LENGTH:
-        raise InvalidTokenError(f"it is longer than {MAX_TOKEN_LENGTH:,} characters")
-    return text
 
 
 @frozen
@@ -262,6 +236,35 @@ class TokenVerifier:
     def jwks_url(self) -> URL:
         """Where the keys come from."""
         return self._jwks_url
+
+    @property
+    def retry_after(self) -> float:
+        """Seconds until the next fetch of the keys may start (0: one may start now). After
+        ``verify`` raised a fetch's error, this is the ``Retry-After`` of the 503 to answer."""
+        return max(self._schedule.retry_at - self._clock.monotonic(), 0.0)
+
+    def aiohttp_middleware(
+        self, *, permissions: str | Iterable[str] = (), roles: str | Iterable[str] = ()
+    ) -> ServerMiddleware:
+        """An ``aiohttp.web`` middleware that lets through only requests whose bearer token
+        verifies (and has the permissions and roles named), with the ``VerifiedToken`` on
+        ``request["frontegg"]``.
+
+        Others get 401 with ``WWW-Authenticate: Bearer`` (``error="invalid_token"`` when a token
+        was sent), 403 with ``error="insufficient_scope"``, or 503 with ``Retry-After`` when
+        the keys cannot be fetched. The body is ``{"errors": [reason]}``.
+        """
+        return _guards.middleware(
+            self, names_of(permissions, "permissions"), names_of(roles, "roles")
+        )
+
+    def require(
+        self, *, permissions: str | Iterable[str] = (), roles: str | Iterable[str] = ()
+    ) -> Callable[[Handler], Handler]:
+        """A decorator for one ``aiohttp.web`` handler, with the middleware's semantics."""
+        return _guards.decorator(
+            self, names_of(permissions, "permissions"), names_of(roles, "roles")
+        )
 
     async def verify(
         self,
@@ -510,61 +513,6 @@ class TokenVerifier:
             )
         return keys
 
-    def aiohttp_middleware(
-        self, *, permissions: str | Iterable[str] = (), roles: str | Iterable[str] = ()
-    ) -> ServerMiddleware:
-        """An ``aiohttp.web`` middleware that lets through only requests whose bearer token
-        verifies (and has the permissions and roles named), with the ``VerifiedToken`` on
-        ``request["frontegg"]``.
-
-        Others get 401 with ``WWW-Authenticate: Bearer`` (``error="invalid_token"`` when a token
-        was sent), 403 with ``error="insufficient_scope"``, or 503 with ``Retry-After`` when
-        the keys cannot be fetched. The body is ``{"errors": [reason]}``.
-        """
-        wanted = (names_of(permissions, "permissions"), names_of(roles, "roles"))
-
-        @web.middleware
-        async def frontegg_verify(request: web.Request, handler: Handler) -> web.StreamResponse:
-            refused = await self._admit(request, *wanted)
-            return refused if refused is not None else await handler(request)
-
-        return frontegg_verify
-
-    def require(
-        self, *, permissions: str | Iterable[str] = (), roles: str | Iterable[str] = ()
-    ) -> Callable[[Handler], Handler]:
-        """A decorator for one ``aiohttp.web`` handler, with the middleware's semantics."""
-        wanted = (names_of(permissions, "permissions"), names_of(roles, "roles"))
-
-        def decorate(handler: Handler) -> Handler:
-            @functools.wraps(handler)
-            async def guarded(request: web.Request) -> web.StreamResponse:
-                refused = await self._admit(request, *wanted)
-                return refused if refused is not None else await handler(request)
-
-            return guarded
-
-        return decorate
-
-    async def _admit(
-        self, request: web.Request, permissions: tuple[str, ...], roles: tuple[str, ...]
-    ) -> web.Response | None:
-        try:
-            verified = await self.verify(
-                request.headers.get("Authorization", ""), permissions=permissions, roles=roles
-            )
-        except FronteggError as error:
-            refusal = refusal_for(self, error, authorization=request.headers.get("Authorization"))
-            return web.json_response(
-                {"errors": [refusal.message]}, status=refusal.status, headers=refusal.headers
-            )
-        with warnings.catch_warnings():
-            # aiohttp 3.14 recommends typed keys (web.RequestKey, which 3.12 lacks); the
-            # documented place is the plain "frontegg" one, for every supported release.
-            warnings.simplefilter("ignore", web.NotAppKeyWarning)
-            request["frontegg"] = verified
-        return None
-
 
 def check_access(
     token: VerifiedToken, permissions: tuple[str, ...], roles: tuple[str, ...]
@@ -576,65 +524,6 @@ def check_access(
         raise InsufficientAccessError(
             missing_permissions=missing_permissions, missing_roles=missing_roles, token=token
         )
-
-
-@frozen
-class Refusal:
-    """The HTTP answer a server gives for a verification that failed: one mapping for the
-    aiohttp middleware and the FastAPI dependency."""
-
-    status: int
-    message: str
-    headers: Mapping[str, str]
-
-
-def refusal_for(
-    verifier: TokenVerifier, error: FronteggError, *, authorization: str | None
-) -> Refusal:
-    """401, 403 or 503 for what ``verifier.verify`` raised about a request's ``Authorization``
-    header (None: it had none), with RFC 6750's ``WWW-Authenticate``, and for a 503 the seconds
-    until the verifier fetches the keys again. Logged at DEBUG, the token by fingerprint."""
-    refusal = _refusal(verifier, error, token_sent=authorization is not None)
-    logger.debug(
-        "answered %d to a request (token %s): %s",
-        refusal.status,
-        "none" if authorization is None else fingerprint(_without_scheme(authorization)),
-        refusal.message,
-    )
-    return refusal
-
-
-def _without_scheme(authorization: str) -> str:
-    # The token alone is fingerprinted, so that the label matches the session's own logs.
-    try:
-        return bearer_token(authorization)
-    except InvalidTokenError:
-        return authorization
-
-
-def _refusal(verifier: TokenVerifier, error: FronteggError, *, token_sent: bool) -> Refusal:
-    if isinstance(error, InvalidTokenError):
-        if not token_sent:
-            return Refusal(401, "a bearer token is required", {"WWW-Authenticate": "Bearer"})
-        description = error.reason.replace('"', "'").replace("\\", "/")
-        return Refusal(
-            401,
-            error.message,
-            {
-                "WWW-Authenticate": (
-                    f'Bearer error="invalid_token", error_description="{description}"'
-                )
-            },
-        )
-    if isinstance(error, InsufficientAccessError):
-        return Refusal(
-            403, error.message, {"WWW-Authenticate": 'Bearer error="insufficient_scope"'}
-        )
-    # No key at hand to decide: the service is failing, not the token, so the client is not
-    # told to drop it.
-    wait = verifier._schedule.retry_at - verifier._clock.monotonic()
-    retry_after = str(max(1, math.ceil(wait))) if math.isfinite(wait) else "1"
-    return Refusal(503, f"tokens cannot be verified now: {error}", {"Retry-After": retry_after})
 
 
 def _reason(jwt: ModuleType, error: Exception) -> str:

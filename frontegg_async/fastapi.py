@@ -33,7 +33,8 @@ except ImportError as missing:  # pragma: no cover - the extra is part of every 
     ) from missing
 
 from ._errors import FronteggError
-from ._verify import TokenVerifier, VerifiedToken, names_of, refusal_for
+from ._guards import refusal_for
+from ._verify import TokenVerifier, VerifiedToken, names_of
 
 __all__ = ["require"]
 
@@ -61,7 +62,9 @@ def require(
         except FronteggError as error:
             failure = error
         if failure is not None:
-            refusal = refusal_for(verifier, failure, authorization=authorization)
+            refusal = refusal_for(
+                failure, authorization=authorization, retry_after=verifier.retry_after
+            )
             # Raised outside the handler: nothing of the verification rides along as context.
             raise HTTPException(refusal.status, refusal.message, headers=dict(refusal.headers))
         request.state.frontegg = verified

@@ -299,6 +299,7 @@ async def test_a_cold_verifier_fails_fast_with_the_fetchs_error_and_backs_off(
         assert all(isinstance(f, ServerError) for f in failures)
         assert len({id(f) for f in failures}) == 100  # one error each, not one shared
         assert fake.calls["jwks"] == 1
+        assert 0.5 < cold.retry_after <= 1.0
         # Within the backoff: no request, the same family, said at once.
         started = time.monotonic()
         with pytest.raises(ServerError, match="tries again in"):
@@ -306,9 +307,11 @@ async def test_a_cold_verifier_fails_fast_with_the_fetchs_error_and_backs_off(
         assert time.monotonic() - started < 0.5
         assert fake.calls["jwks"] == 1
         clock.advance(1.0)
+        assert cold.retry_after == 0.0
         with pytest.raises(ServerError):
             await cold.verify(user_token)
         assert fake.calls["jwks"] == 2
+        assert 1.5 < cold.retry_after <= 2.0
         clock.advance(2.0)  # the backoff doubled
         assert await cold.verify(user_token)
         assert fake.calls["jwks"] == 3

@@ -342,3 +342,4 @@ async def use_the_verifier(fake: FakeFrontegg, http: aiohttp.ClientSession, cloc
 
     signed: str = fake.sign_token({"sub": "x"}, header={"kid": fake.signing_kid})
     key: object = fake.signing_key
+    wait: float = verifier.retry_after

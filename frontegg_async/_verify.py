@@ -40,6 +40,7 @@ from ._errors import (
     InsufficientAccessError,
     InvalidTokenError,
     ResponseFormatError,
+    SessionClosedError,
     TransportError,
     WrongLoopError,
     restated,
@@ -442,9 +443,12 @@ class TokenVerifier:
                 f"the signing keys' fetch from {self._jwks_url} took longer than "
                 f"{self._timeout:g} s"
             ) from None
-        except FronteggError as error:
-            # One failure, many callers: each gets an error of its own.
+        except SessionClosedError as error:  # aclose() cancelled the fetch
             raise restated(error, error.message) from None
+        except FronteggError:
+            # One failure, many callers: each gets an error of its own, which says when the
+            # next fetch may be (the failure is the schedule's last).
+            raise self._schedule.unavailable(self._clock.monotonic()) from None
 
     async def _fetch(self) -> None:
         self._fetches += 1

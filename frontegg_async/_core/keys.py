@@ -14,8 +14,10 @@ fresh                  known                               verify (``USE``)
 stale (max-age past)   known                               verify, and fetch in the background
                                                            (``USE_AND_REFRESH``)
 any                    unknown                             fetch and wait, at most once per
-                                                           ``refetch_interval`` (``FETCH``),
-                                                           else refuse the token (``REFUSE``)
+                                                           ``refetch_interval`` (``FETCH``);
+                                                           else refuse the token (``REFUSE``),
+                                                           or, while the last fetch failed,
+                                                           fail (``FAIL``): the key may be new
 =====================  ==================================  ===================================
 
 A failed fetch keeps the keys held and pushes the next attempt back (1 s, doubling, at most a
@@ -82,7 +84,7 @@ class Step(enum.Enum):
     USE_AND_REFRESH = "use the keys held, and fetch new ones in the background"
     FETCH = "fetch the keys and wait for them"
     REFUSE = "refuse the token: its kid is unknown and was looked for lately"
-    FAIL = "fail at once: no keys, and the last fetch failed moments ago"
+    FAIL = "fail at once: the keys it needs are not held, and the last fetch failed"
 
 
 @define
@@ -109,7 +111,8 @@ class KeySchedule:
         if not kid_known:
             if may_fetch and now - self.looked_for_kid_at >= self.refetch_interval:
                 return Step.FETCH
-            return Step.REFUSE
+            # Keys that could not be refreshed cannot tell a new key from a forged kid.
+            return Step.REFUSE if self.last_failure is None else Step.FAIL
         if now >= self.fresh_until and may_fetch:
             return Step.USE_AND_REFRESH
         return Step.USE
@@ -135,12 +138,13 @@ class KeySchedule:
         return delay
 
     def unavailable(self, now: float) -> FronteggError:
-        """The error for a caller that finds no keys while a failure's backoff runs."""
+        """The error for a caller whose token needs keys that a failed fetch did not bring."""
         last = self.last_failure or FronteggError("the signing keys were never fetched")
         wait = max(self.retry_at - now, 0.0)
+        which = "a token signed by a key not held" if self.held else "tokens"
         return restated(
             last,
-            f"{last.message}; tokens cannot be verified until the keys are fetched (the next "
+            f"{last.message}; {which} cannot be verified until the keys are fetched (the next "
             f"verification tries again in {wait:.1f} s or later)",
         )
 

@@ -288,6 +288,27 @@ async def test_a_failing_jwks_keeps_the_last_good_keys(
     assert fake.calls["jwks"] == 5
 
 
+async def test_an_unknown_kid_during_an_outage_is_unverifiable_not_invalid(
+    verifier: TokenVerifier, user_token: str, fake: FakeFrontegg, clock: JumpingClock
+) -> None:
+    """Keys that could not be refreshed cannot tell a rotation's new key from a forged kid:
+    the guards answer 503 (keep the token, try later), never 401 (drop it)."""
+    await verifier.verify(user_token)
+    claims = unverified(user_token)
+    new_kid = jwt.encode(claims, other_key(), algorithm="RS256", headers={"kid": "next"})
+    fake.fail_next("jwks", times=5, status=503)
+    for _ in range(3):  # the refetch's own failure, then the backoff's
+        with pytest.raises(ServerError, match="a token signed by a key not held"):
+            await verifier.verify(new_kid)
+    assert fake.calls["jwks"] == 2
+    assert await verifier.verify(user_token)  # the keys held still serve their tokens
+    fake.clear_faults()
+    clock.advance(2.0)
+    with pytest.raises(InvalidTokenError, match="none of the 1 signing keys"):
+        await verifier.verify(new_kid)
+    assert fake.calls["jwks"] == 3
+
+
 async def test_a_cold_verifier_fails_fast_with_the_fetchs_error_and_backs_off(
     fake: FakeFrontegg, user_token: str, clock: JumpingClock
 ) -> None:

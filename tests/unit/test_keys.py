@@ -66,7 +66,9 @@ def test_a_failure_backs_off_doubling_and_keeps_the_keys() -> None:
     assert schedule.held
     # Stale, in backoff: the keys held still decide, nothing is fetched.
     assert schedule.step(100.0 + MAX_BACKOFF - 1, kid_known=True) is Step.USE
-    assert schedule.step(100.0 + MAX_BACKOFF - 1, kid_known=False) is Step.REFUSE
+    # An unknown kid cannot be judged with keys that could not be refreshed: a new key?
+    assert schedule.step(100.0 + MAX_BACKOFF - 1, kid_known=False) is Step.FAIL
+    assert "a token signed by a key not held" in str(schedule.unavailable(100.0))
     assert schedule.step(100.0 + MAX_BACKOFF, kid_known=True) is Step.USE_AND_REFRESH
     schedule.fetched(200.0, 60.0)
     assert schedule.failures == 0

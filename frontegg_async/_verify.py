@@ -394,7 +394,9 @@ class TokenVerifier:
         while True:
             key = self._lookup(kid)
             now = self._clock.monotonic()
-            step = self._schedule.step(now, kid_known=key is not None)
+            step = self._schedule.step(
+                now, kid_known=key is not None, fetching=self._flight.running and not fetched
+            )
             if key is not None:
                 if step is Step.USE_AND_REFRESH:
                     self._refresh_behind()
@@ -408,7 +410,7 @@ class TokenVerifier:
                 raise InvalidTokenError(
                     f"its kid {kid[:40]!r} is none of the {held} signing keys of {self._domain}"
                 )
-            if self._schedule.held:
+            if self._schedule.held and not self._flight.running:
                 self._schedule.looking_for_kid(now)
             await self._join_fetch()
             fetched = True

@@ -13,6 +13,8 @@ none                   any                                 fetch and wait (``FET
 fresh                  known                               verify (``USE``)
 stale (max-age past)   known                               verify, and fetch in the background
                                                            (``USE_AND_REFRESH``)
+any                    unknown, a fetch under way          wait for it (``FETCH`` joins it): a
+                                                           rotation's new tokens arrive at once
 any                    unknown                             fetch and wait, at most once per
                                                            ``refetch_interval`` (``FETCH``);
                                                            else refuse the token (``REFUSE``),
@@ -103,13 +105,14 @@ class KeySchedule:
     #: Why the last fetch failed, while it has not succeeded since.
     last_failure: FronteggError | None = None
 
-    def step(self, now: float, *, kid_known: bool) -> Step:
-        """What to do for a token whose ``kid`` is (or is not) among the keys held."""
+    def step(self, now: float, *, kid_known: bool, fetching: bool = False) -> Step:
+        """What to do for a token whose ``kid`` is (or is not) among the keys held, while a
+        fetch is (or is not) under way."""
         may_fetch = now >= self.retry_at
         if not self.held:
-            return Step.FETCH if may_fetch else Step.FAIL
+            return Step.FETCH if may_fetch or fetching else Step.FAIL
         if not kid_known:
-            if may_fetch and now - self.looked_for_kid_at >= self.refetch_interval:
+            if fetching or (may_fetch and now - self.looked_for_kid_at >= self.refetch_interval):
                 return Step.FETCH
             # Keys that could not be refreshed cannot tell a new key from a forged kid.
             return Step.REFUSE if self.last_failure is None else Step.FAIL

@@ -264,6 +264,19 @@ async def test_a_rotation_new_tokens_verify_after_one_refetch_old_ones_until_the
         await verifier.verify(old)
 
 
+async def test_a_burst_of_new_tokens_after_a_rotation_all_wait_for_the_one_refetch(
+    verifier: TokenVerifier, user_token: str, fake: FakeFrontegg
+) -> None:
+    await verifier.verify(user_token)
+    fake.rotate_signing_key(grace=300)
+    claims = unverified(user_token)
+    fresh = [fake.sign_token({**claims, "jti": f"after-{n}"}) for n in range(100)]
+    fake.fail_next("jwks", delay=0.2)  # the refetch takes a while: they all arrive during it
+    verified = await asyncio.gather(*(verifier.verify(token) for token in fresh))
+    assert {token.sub for token in verified} == {claims["sub"]}
+    assert fake.calls["jwks"] == 2
+
+
 async def test_a_failing_jwks_keeps_the_last_good_keys(
     verifier: TokenVerifier,
     user_token: str,

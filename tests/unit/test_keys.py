@@ -54,6 +54,8 @@ def test_the_schedule_follows_its_table() -> None:
     assert schedule.step(15.0, kid_known=False) is Step.FETCH
     assert schedule.step(14.9, kid_known=True) is Step.USE  # known kids never wait
     assert schedule.step(600.0, kid_known=True) is Step.USE_AND_REFRESH
+    # A fetch under way is waited for whatever the interval: a rotation's new tokens at once.
+    assert schedule.step(14.9, kid_known=False, fetching=True) is Step.FETCH
 
 
 def test_a_failure_backs_off_doubling_and_keeps_the_keys() -> None:
@@ -85,6 +87,7 @@ def test_a_cold_schedule_fails_fast_during_the_backoff_with_the_failures_family(
     assert told is not error
     assert told.status == 503
     assert "tries again in 0.5 s" in str(told)
+    assert schedule.step(0.5, kid_known=False, fetching=True) is Step.FETCH
     assert schedule.step(1.0, kid_known=False) is Step.FETCH
     assert math.isinf(KeySchedule(refetch_interval=1.0).fresh_until)
 

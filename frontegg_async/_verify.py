@@ -365,7 +365,9 @@ class TokenVerifier:
             value = payload.get(claim)
             if value is None and claim != "exp":
                 continue
-            if value.__class__ not in (int, float):  # a bool is an int, but no time
+            # A bool is an int, but no time; NaN and infinity (JSON parsers take them) would
+            # make a token that never expires.
+            if value.__class__ not in (int, float) or not math.isfinite(value):
                 raise InvalidTokenError(f"its '{claim}' claim is not a number")
             times[claim] = float(value)
         if now > times["exp"] + leeway:

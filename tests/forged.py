@@ -16,8 +16,8 @@ from typing import Any
 
 import attrs
 import jwt
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from frontegg_async.testing import FakeFrontegg
 
@@ -55,6 +55,18 @@ class Forged:
     token: str
     reason: str
     sdk_checks: bool = True
+
+
+def _signed_raw(fake: FakeFrontegg, claims: dict[str, Any], exp: str) -> str:
+    """``claims`` signed by ``fake``'s key with ``exp`` spelled as given: JSON that Python's
+    parsers take but that no JSON encoder writes (``NaN``)."""
+    head = b64url(json.dumps({"alg": "RS256", "typ": "JWT", "kid": fake.signing_kid}).encode())
+    rest = json.dumps({key: value for key, value in claims.items() if key != "exp"})
+    body = b64url((rest[:-1] + ", " + exp + "}").encode())
+    signature = fake.signing_key.sign(
+        f"{head}.{body}".encode(), padding.PKCS1v15(), hashes.SHA256()
+    )
+    return f"{head}.{body}.{b64url(signature)}"
 
 
 def forged_tokens(fake: FakeFrontegg, genuine: str, *, now: float) -> dict[str, Forged]:
@@ -123,6 +135,10 @@ def forged_tokens(fake: FakeFrontegg, genuine: str, *, now: float) -> dict[str, 
             fake.sign_token({key: value for key, value in claims.items() if key != "exp"}),
             "'exp'",
             False,
+        ),
+        "an exp of NaN": Forged(_signed_raw(fake, claims, '"exp": NaN'), "'exp' claim is not"),
+        "a boolean iat": Forged(
+            fake.sign_token({**claims, "iat": True}), "'iat' claim is not", False
         ),
         "not a JWT": Forged("not-a-jwt", "well-formed"),
         "two parts": Forged(f"{parts[0]}.{parts[1]}", "well-formed"),

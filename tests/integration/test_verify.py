@@ -114,6 +114,8 @@ async def test_api_tokens_verify(
         "no exp",
         "not a JWT",
         "two parts",
+        "an exp of NaN",
+        "a boolean iat",
     ],
 )
 async def test_each_forged_token_is_refused_for_its_reason(

@@ -165,6 +165,12 @@ class TokenVerifier:
         if not isinstance(domain, str | URL):
             raise ConfigurationError(f"domain must be a URL, not {type(domain).__name__}")
         base = check_base_url(URL(domain) if isinstance(domain, str) else domain, what="domain")
+        if base.path.rstrip("/").endswith("/identity"):
+            # The sessions take the identity URL; the keys and the issuer are the domain's.
+            raise ConfigurationError(
+                f"domain is the Frontegg domain ({base.origin()}), not the identity API's URL "
+                f"({base}): the signing keys are at the domain's /.well-known/jwks.json"
+            )
         self._domain = base
         self._jwks_url = base / ".well-known" / "jwks.json"
         self._issuer = issuer if issuer is not None else str(base).rstrip("/")

@@ -431,6 +431,7 @@ async def test_a_borrowed_client_session_is_never_closed(
     [
         ({"domain": "http://app.example.com"}, "plain http"),
         ({"domain": "app-xxxx.frontegg.com"}, "absolute"),
+        ({"domain": "https://app-xxxx.frontegg.com/identity"}, "not the identity API's URL"),
         ({"refetch_interval": 0.1}, "between 1 and 10"),
         ({"refetch_interval": 60}, "between 1 and 10"),
         ({"leeway": -1}, "negative"),

@@ -215,6 +215,22 @@ async def test_ten_thousand_first_verifications_fetch_the_keys_once(
     assert cold.fetches == 1
 
 
+async def test_callers_cancelled_during_the_first_fetch_leave_it_to_the_others(
+    fake: FakeFrontegg, user_token: str, clock: JumpingClock
+) -> None:
+    """A client that hangs up cancels its handler; the fetch it started goes on for the rest."""
+    fake.fail_next("jwks", delay=0.3)
+    async with TokenVerifier(str(fake.url), clock=clock) as cold:
+        waiting = [asyncio.ensure_future(cold.verify(user_token)) for _ in range(100)]
+        await asyncio.sleep(0.1)
+        for task in waiting[:50]:  # the first caller, who started the fetch, among them
+            task.cancel()
+        done = await asyncio.gather(*waiting, return_exceptions=True)
+    assert all(isinstance(result, asyncio.CancelledError) for result in done[:50])
+    assert all(isinstance(result, VerifiedToken) for result in done[50:]), done[50]
+    assert fake.calls["jwks"] == 1
+
+
 async def test_forged_kids_cause_at_most_one_fetch_per_interval(
     verifier: TokenVerifier, user_token: str, fake: FakeFrontegg, clock: JumpingClock
 ) -> None:

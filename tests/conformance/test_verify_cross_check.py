@@ -16,12 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from frontegg_async import ApiTokenSession, FronteggSession, InvalidTokenError, TokenVerifier
+from frontegg_async import FronteggSession, InvalidTokenError, TokenVerifier
 from frontegg_async.testing import FakeFrontegg
 
 from ..conftest import EMAIL, PASSWORD
 from ..forged import Forged, forged_tokens
 from . import NODE, node_ready, run_checks
+from .test_python_sdk import tokens
 
 HERE = Path(__file__).parent
 README = HERE.parents[1] / "README.md"
@@ -68,21 +69,14 @@ async def judged_by_sdk(sdk: str, fake: FakeFrontegg, table: Path, count: int) -
 
 
 async def tokens_of(fake: FakeFrontegg) -> tuple[dict[str, str], dict[str, Forged]]:
-    fake.add_api_token("cross-check-m2m", "cross-check-m2m-secret")
-    async with (
-        FronteggSession(fake.identity_url, email=EMAIL, password=PASSWORD) as user,
-        ApiTokenSession(
-            fake.identity_url, client_id="cross-check-m2m", secret="cross-check-m2m-secret"
-        ) as machine,
-    ):
-        user_token, api_token = await user.access_token(), await machine.access_token()
+    user_token, api_token = await tokens(fake)
     forged = forged_tokens(fake, user_token, now=time.time())
-    tokens = {
+    tokens_ = {
         "a user's token": user_token,
         "an API token": api_token,
         **{name: row.token for name, row in forged.items()},
     }
-    return tokens, forged
+    return tokens_, forged
 
 
 @pytest.mark.parametrize("sdk", ["python", "node"])

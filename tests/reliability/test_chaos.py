@@ -236,3 +236,68 @@ async def test_the_proxy_breaks_only_what_it_is_told_to() -> None:
             assert proxy.broken() == 2
     with pytest.raises(ValueError, match="loopback"):
         ChaosProxy("http://example.com:80")
+
+
+JWKS = "/.well-known/jwks.json"
+
+
+async def verifier_cell(
+    fake: FakeFrontegg, token: str, chaos: Chaos, times: int | None, warm: bool
+) -> str | None:
+    """A verifier whose key fetches go through the proxy meets ``chaos``: cold, it verifies or
+    raises a typed error within its bound; warm (stale keys), it verifies as if nothing
+    happened; either way it verifies once the proxy behaves. A problem, or None."""
+    from frontegg_async import TokenVerifier
+    from frontegg_async.testing import JumpingClock
+
+    where = (
+        f"{'warm' if warm else 'cold'} verifier x {chaos.value} ({'once' if times else 'always'})"
+    )
+    clock = JumpingClock()
+    async with ChaosProxy(fake.url, drip_interval=0.01) as proxy:
+        verifier = TokenVerifier(
+            proxy.wrap(fake.url), issuer=fake.issuer, timeout=TIMEOUT, clock=clock
+        )
+        try:
+            if warm:
+                await verifier.verify(token)
+                clock.advance(601)
+            proxy.inject(chaos, path=JWKS, times=times)
+            started = time.monotonic()
+            try:
+                await verifier.verify(token)
+                if warm:
+                    await asyncio.sleep(TIMEOUT * 3)  # the refetch behind it meets the chaos
+                    await verifier.verify(token)
+            except FronteggError as error:
+                if warm:
+                    return f"{where}: {error!r}"
+            took = time.monotonic() - started
+            if took > TIMEOUT + 1.0 + SLACK + (TIMEOUT * 3 if warm else 0):
+                return f"{where}: took {took:.2f} s"
+            if proxy.broken() < 1:
+                return f"{where}: the chaos never met the fetch"
+            proxy.clear()
+            clock.advance(61)  # past any backoff
+            await after_a_fault(lambda: verifier.verify(token))
+        except Exception as error:
+            return f"{where}: {error!r}"
+        finally:
+            await verifier.aclose()
+    return None
+
+
+@pytest.mark.parametrize("warm", [False, True], ids=["cold verifier", "warm verifier"])
+async def test_a_verifier_through_chaos(warm: bool) -> None:
+    async with FakeFrontegg(token_lifetime=3600) as fake:
+        fake.add_user(EMAIL, PASSWORD)
+        async with FronteggSession(fake.identity_url, email=EMAIL, password=PASSWORD) as session:
+            token = await session.access_token()
+        problems = await asyncio.gather(
+            *(
+                verifier_cell(fake, token, chaos, times, warm)
+                for chaos in Chaos
+                for times in (1, None)
+            )
+        )
+    assert [problem for problem in problems if problem] == []

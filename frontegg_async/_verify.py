@@ -65,8 +65,12 @@ class VerifiedToken(Claims):
 
     The fields are ``Claims``' (``sub``, ``tenant_id``, ``roles``, ``permissions``, ``type``,
     ``email``...); ``raw`` holds the whole payload, Frontegg's other claims included. The token
-    itself is not kept.
+    itself is not kept. ``sub`` and ``exp`` are never None here: a token without them is
+    refused.
     """
+
+    sub: str
+    exp: float
 
 
 def _require_pyjwt() -> ModuleType:
@@ -329,6 +333,8 @@ class TokenVerifier:
                 f"{key.algorithm}"
             )
         payload = self._decode(raw, key)
+        if not isinstance(payload.get("sub"), str):
+            raise InvalidTokenError("its 'sub' claim is not a string")
         self._check_times(payload)
         if self._types is not None and payload.get("type") not in self._types:
             said = payload.get("type")
@@ -384,7 +390,7 @@ class TokenVerifier:
             raise InvalidTokenError(f"it says it was issued {times['iat'] - now:.0f} s from now")
 
     def _remember(self, raw: str, verified: VerifiedToken, key: _Key) -> None:
-        if not self._cache_size or verified.exp is None or verified.exp <= self._clock.time():
+        if not self._cache_size or verified.exp <= self._clock.time():
             return  # a token inside its leeway would only push a live one out
         # Never kept past its exp: after it, the token is checked again (leeway and all).
         self._cache[raw] = _Cached(token=verified, key=key, until=verified.exp)
@@ -548,6 +554,9 @@ def _reason(jwt: ModuleType, error: Exception) -> str:
         return "it was issued for another audience"
     if isinstance(error, jwt.InvalidIssuerError):
         return "it was issued by another issuer"
+    invalid_subject = getattr(jwt.exceptions, "InvalidSubjectError", ())  # PyJWT 2.10 and later
+    if isinstance(error, invalid_subject):
+        return "its 'sub' claim is not a string"
     if isinstance(error, jwt.MissingRequiredClaimError):
         return f"it lacks the {str(error.claim)[:20]!r} claim"
     if isinstance(error, jwt.InvalidAlgorithmError):

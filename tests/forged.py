@@ -137,6 +137,7 @@ def forged_tokens(fake: FakeFrontegg, genuine: str, *, now: float) -> dict[str, 
             False,
         ),
         "an exp of NaN": Forged(_signed_raw(fake, claims, '"exp": NaN'), "'exp' claim is not"),
+        "a numeric sub": Forged(fake.sign_token({**claims, "sub": 42}), "'sub' claim"),
         "a boolean iat": Forged(
             fake.sign_token({**claims, "iat": True}), "'iat' claim is not", False
         ),

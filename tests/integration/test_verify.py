@@ -116,6 +116,7 @@ async def test_api_tokens_verify(
         "two parts",
         "an exp of NaN",
         "a boolean iat",
+        "a numeric sub",
     ],
 )
 async def test_each_forged_token_is_refused_for_its_reason(

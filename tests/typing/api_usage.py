@@ -315,7 +315,8 @@ async def use_the_verifier(fake: FakeFrontegg, http: aiohttp.ClientSession, cloc
         except InsufficientAccessError as insufficient:
             lacking: tuple[str, ...] = insufficient.missing_permissions + insufficient.missing_roles
         else:
-            sub: str | None = claims.sub
+            sub: str = claims.sub  # verified: never None
+            expires: float = claims.exp
             tenant: str | None = claims.tenant_id
             kinds: tuple[tuple[str, ...], str | None] = (
                 claims.roles + claims.permissions,

@@ -712,3 +712,23 @@ def test_any_key_set_is_keys_or_a_response_format_error() -> None:
     finally:
         loop.run_until_complete(fake.close())
         loop.close()
+
+
+async def test_the_keys_age_on_the_monotonic_clock_whatever_the_wall_clock_does(
+    verifier: TokenVerifier, user_token: str, fake: FakeFrontegg, clock: JumpingClock
+) -> None:
+    """A wall clock set back an hour must not stretch the keys' life; one set forward a day
+    must not age them (only the token's own times read the wall clock)."""
+    await verifier.verify(user_token)
+    clock.jump(86_400 - 60)  # forward: the token is expired, the keys are not stale
+    with pytest.raises(InvalidTokenError, match="expired"):
+        await verifier.verify(user_token)
+    clock.jump(-(86_400 - 60) - 3600)  # back, and an hour before the token was issued
+    with pytest.raises(InvalidTokenError, match="issued"):
+        await verifier.verify(user_token)
+    assert fake.calls["jwks"] == 1
+    clock.jump(3600)
+    clock.advance(601)  # the keys' max-age passes on the monotonic clock: refetched behind
+    assert await verifier.verify(user_token)
+    await asyncio.sleep(0.1)
+    assert fake.calls["jwks"] == 2

@@ -3,6 +3,7 @@ and a FastAPI app (the dependency), each answered 200, 401, 403 or 503 as RFC 67
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 
@@ -17,7 +18,7 @@ from frontegg_async._secrets import fingerprint
 from frontegg_async.fastapi import require
 from frontegg_async.testing import FakeFrontegg, JumpingClock
 
-from ..conftest import EMAIL, serving, token_of
+from ..conftest import EMAIL, PASSWORD, serving, token_of
 from ..forged import forged_tokens, unverified
 
 
@@ -156,3 +157,42 @@ async def test_the_fastapi_dependency(
         assert lacking.status_code == 403
         assert lacking.headers["www-authenticate"] == 'Bearer error="insufficient_scope"'
     assert fake.calls["jwks"] == 1
+
+
+# Starlette 1.x asks for httpx2 under its TestClient and warns that httpx is deprecated there;
+# httpx is what this project installs (its httpx_auth is for httpx).
+@pytest.mark.filterwarnings("ignore::starlette.exceptions.StarletteDeprecationWarning")
+def test_the_fastapi_dependency_under_starlettes_test_client() -> None:
+    """How FastAPI apps are tested: a verifier made with the app, and Starlette's synchronous
+    TestClient, which runs the app in an event loop of its own for each block."""
+    import threading
+
+    from fastapi.testclient import TestClient
+
+    served = asyncio.new_event_loop()
+    fake = FakeFrontegg()
+    served.run_until_complete(fake.start())
+    thread = threading.Thread(target=served.run_forever, daemon=True)
+    thread.start()
+    try:
+        fake.add_user(EMAIL, PASSWORD)
+        token = asyncio.run_coroutine_threadsafe(token_of(fake), served).result(10)
+        verifier = TokenVerifier(str(fake.url), audience=fake.client_id)
+        api = FastAPI()
+        signed_in = require(verifier)
+
+        @api.get("/me")
+        async def me(token: VerifiedToken = Depends(signed_in)) -> object:  # noqa: B008
+            return {"sub": token.sub}
+
+        for _ in range(2):  # two tests' worth: a loop each
+            with TestClient(api) as client:
+                ok = client.get("/me", headers={"Authorization": f"Bearer {token}"})
+                assert ok.status_code == 200
+                assert client.get("/me").status_code == 401
+        assert fake.calls["jwks"] == 1  # the keys carried over from the first loop
+    finally:
+        asyncio.run_coroutine_threadsafe(fake.close(), served).result(10)
+        served.call_soon_threadsafe(served.stop)
+        thread.join(5)
+        served.close()

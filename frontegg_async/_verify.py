@@ -53,6 +53,8 @@ logger = logging.getLogger("frontegg_async")
 
 #: The token types Frontegg's SDKs accept on a route: users', and API tokens of both kinds.
 DEFAULT_TOKEN_TYPES: Final = ("userToken", "userApiToken", "tenantApiToken")
+#: Distinct token headers whose reading is kept: an environment's tokens share one or two.
+HEADERS_KEPT: Final = 64
 #: Algorithms a key may announce; any other key in the set is ignored. A key that announces
 #: none is taken as RS256 when it is an RSA key (what Frontegg signs with), else ignored.
 ALLOWED_ALGORITHMS: Final = frozenset({"RS256", "PS256", "ES256"})
@@ -216,6 +218,8 @@ class TokenVerifier:
         self._keys: dict[str | None, _Key] = {}
         self._flight: SingleFlight[None] = SingleFlight("the token verifier")
         self._cache: collections.OrderedDict[str, _Cached] = collections.OrderedDict()
+        #: A header segment -> the algorithm and kid it names (see _named_key).
+        self._headers: dict[str, tuple[str, str | None]] = {}
         self._fetches = 0
 
     def __repr__(self) -> str:
@@ -316,17 +320,10 @@ class TokenVerifier:
         return entry.token
 
     async def _verified(self, raw: str) -> VerifiedToken:
-        # Read here rather than by PyJWT's get_unverified_header, which decode() repeats: it
-        # costs as much as the RSA check (PyJWT 2.15 scans each segment character by character).
-        header = unverified_header(raw)
-        if header is None:
-            raise InvalidTokenError("it is not a well-formed JWT")
-        algorithm, kid = header.get("alg"), header.get("kid")
-        if kid is not None and not isinstance(kid, str):
-            raise InvalidTokenError("its header's kid is not a string")
-        if not isinstance(algorithm, str) or algorithm.lower() == "none":
-            raise InvalidTokenError("it is not signed (alg none)")
-        key = await self._key_for(kid)
+        algorithm, kid = self._named_key(raw)
+        key = self._ready(kid)
+        if key is None:
+            key = await self._key_for(kid)
         if algorithm != key.algorithm:
             raise InvalidTokenError(
                 f"it says it is signed with {algorithm[:10]!r}, where its key is for "
@@ -346,6 +343,39 @@ class TokenVerifier:
         verified = read_claims(payload, VerifiedToken)
         self._remember(raw, verified, key)
         return verified
+
+    def _named_key(self, raw: str) -> tuple[str, str | None]:
+        """The algorithm and the kid a token's header names; ``InvalidTokenError`` for a header
+        that names no usable pair."""
+        # Read here rather than by PyJWT's get_unverified_header, which decode() repeats: it
+        # costs as much as the RSA check (PyJWT 2.15 scans each segment character by character).
+        # One environment's tokens share one header, so its reading is kept (a few of them).
+        segment = raw.partition(".")[0]
+        named = self._headers.get(segment)
+        if named is None:
+            header = unverified_header(raw)
+            if header is None:
+                raise InvalidTokenError("it is not a well-formed JWT")
+            algorithm, kid = header.get("alg"), header.get("kid")
+            if kid is not None and not isinstance(kid, str):
+                raise InvalidTokenError("its header's kid is not a string")
+            if not isinstance(algorithm, str) or algorithm.lower() == "none":
+                raise InvalidTokenError("it is not signed (alg none)")
+            if len(self._headers) >= HEADERS_KEPT:
+                self._headers.clear()  # forged headers by the thousand: start again
+            named = self._headers[segment] = (algorithm, kid)
+        return named
+
+    def _ready(self, kid: str | None) -> _Key | None:
+        """The key for ``kid`` if it may decide now (a refetch started behind it when the keys
+        are stale); None when the schedule must be asked to wait or refuse."""
+        key = self._lookup(kid)
+        if key is None or self._flight.running:
+            return key
+        step = self._schedule.step(self._clock.monotonic(), kid_known=True)
+        if step is Step.USE_AND_REFRESH:
+            self._refresh_behind()
+        return key
 
     def _decode(self, raw: str, key: _Key) -> dict[str, Any]:
         jwt: Any = self._jwt

@@ -9,7 +9,8 @@ import os
 import re
 import sys
 
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
 #: As the machine's notes say: no background traffic to hosts a closed network refuses.
 FLAGS = [
@@ -28,15 +29,33 @@ def main(url: str) -> int:
             executable_path="/usr/bin/chromium", headless=True, args=FLAGS
         )
         try:
-            page = browser.new_page()
-            page.goto(url)
-            page.fill('input[name="email"]', os.environ["SIGN_IN_EMAIL"])
-            page.fill('input[name="password"]', os.environ["SIGN_IN_PASSWORD"])
-            page.click('button[type="submit"]')
-            page.wait_for_url(re.compile(r"^http://127\.0\.0\.1:\d+/callback\?"))
-            return 0 if "close this tab" in page.inner_text("body") else 1
+            return sign_in(browser, url)
+        except PlaywrightError as crashed:
+            # Chromium died before the page loaded (a loaded machine, once in many runs): the
+            # same address again, in a browser started again if need be, as a user would.
+            if "closed" not in str(crashed):
+                raise
+            if not browser.is_connected():
+                browser = playwright.chromium.launch(
+                    executable_path="/usr/bin/chromium", headless=True, args=FLAGS
+                )
+            return sign_in(browser, url)
         finally:
-            browser.close()
+            if browser.is_connected():
+                browser.close()
+
+
+def sign_in(browser: Browser, url: str) -> int:
+    page = browser.new_page()
+    try:
+        page.goto(url)
+        page.fill('input[name="email"]', os.environ["SIGN_IN_EMAIL"])
+        page.fill('input[name="password"]', os.environ["SIGN_IN_PASSWORD"])
+        page.click('button[type="submit"]')
+        page.wait_for_url(re.compile(r"^http://127\.0\.0\.1:\d+/callback\?"))
+        return 0 if "close this tab" in page.inner_text("body") else 1
+    finally:
+        page.close()
 
 
 if __name__ == "__main__":

@@ -66,6 +66,21 @@ def check_bearer_transport(scheme: str, host: str | None) -> None:
         )
 
 
+def check_timeout(timeout: float) -> float:
+    """``timeout`` if it is a positive number of seconds (``ConfigurationError`` otherwise)."""
+    if not isinstance(timeout, int | float) or isinstance(timeout, bool) or not timeout > 0:
+        raise ConfigurationError(f"timeout must be a positive number, not {timeout!r}")
+    return float(timeout)
+
+
+def check_http(http: aiohttp.ClientSession | None) -> None:
+    """A caller's ClientSession, or None (``ConfigurationError`` for anything else)."""
+    if http is not None and not isinstance(http, aiohttp.ClientSession):
+        raise ConfigurationError(
+            f"http must be an aiohttp.ClientSession (or None), not {type(http).__name__}"
+        )
+
+
 def check_base_url(url: URL, *, what: str = "base_url") -> URL:
     """Validate a base URL: absolute, https (or http on loopback), no query or credentials."""
     if not url.is_absolute() or url.host is None:

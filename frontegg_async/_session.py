@@ -28,7 +28,7 @@ from ._errors import (
     check_header_value,
 )
 from ._events import EventCallback, Subscription
-from ._http import BearerHttp, Middleware, check_base_url
+from ._http import BearerHttp, Middleware, check_base_url, check_http, check_timeout
 from ._regions import Region
 from ._stores import TokenStore
 from ._stores.codec import StoreIdentity
@@ -66,12 +66,8 @@ def _check_common(
         or not 0 < refresh_ratio <= 1
     ):
         raise ConfigurationError(f"refresh_ratio must be in (0, 1], not {refresh_ratio!r}")
-    if not isinstance(timeout, int | float) or isinstance(timeout, bool) or not timeout > 0:
-        raise ConfigurationError(f"timeout must be a positive number, not {timeout!r}")
-    if http is not None and not isinstance(http, aiohttp.ClientSession):
-        raise ConfigurationError(
-            f"http must be an aiohttp.ClientSession (or None), not {type(http).__name__}"
-        )
+    check_timeout(timeout)
+    check_http(http)
     if store is not None and not all(
         hasattr(store, name) for name in ("shared", "load", "save", "delete", "lease")
     ):

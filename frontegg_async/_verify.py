@@ -46,7 +46,7 @@ from ._errors import (
     restated,
 )
 from ._guards import Handler
-from ._http import check_base_url
+from ._http import check_base_url, check_http, check_timeout
 from ._transport import Transport
 
 logger = logging.getLogger("frontegg_async")
@@ -196,13 +196,9 @@ class TokenVerifier:
                 f"refetch_interval must be between {MIN_REFETCH_INTERVAL:g} and "
                 f"{MAX_REFETCH_INTERVAL:g} seconds, not {refetch_interval!r}"
             )
-        self._timeout = _number(timeout, "timeout")
-        if not self._timeout > 0:
-            raise ConfigurationError(f"timeout must be positive, not {timeout!r}")
-        if http is not None and not isinstance(http, aiohttp.ClientSession):
-            raise ConfigurationError(
-                f"http must be an aiohttp.ClientSession (or None), not {type(http).__name__}"
-            )
+        # Finite too: the fetch's wait is the bound every caller relies on.
+        self._timeout = check_timeout(_number(timeout, "timeout"))
+        check_http(http)
         self._http = http
         self._loop: asyncio.AbstractEventLoop | None = None
         self._decode_options = {
@@ -314,9 +310,8 @@ class TokenVerifier:
             del self._cache[raw]
             return None
         self._cache.move_to_end(raw)
-        if self._schedule.step(self._clock.monotonic(), kid_known=True) is Step.USE_AND_REFRESH:
-            # A hot token must not keep stale keys alive: a rotation's end is seen all the same.
-            self._refresh_behind()
+        # A hot token must not keep stale keys alive: a rotation's end is seen all the same.
+        self._keep_fresh()
         return entry.token
 
     async def _verified(self, raw: str) -> VerifiedToken:
@@ -367,14 +362,11 @@ class TokenVerifier:
         return named
 
     def _ready(self, kid: str | None) -> _Key | None:
-        """The key for ``kid`` if it may decide now (a refetch started behind it when the keys
-        are stale); None when the schedule must be asked to wait or refuse."""
+        """The key for ``kid`` if it is held (a refetch started behind it when the keys are
+        stale); None when the schedule must be asked to fetch, wait or refuse."""
         key = self._lookup(kid)
-        if key is None or self._flight.running:
-            return key
-        step = self._schedule.step(self._clock.monotonic(), kid_known=True)
-        if step is Step.USE_AND_REFRESH:
-            self._refresh_behind()
+        if key is not None:
+            self._keep_fresh()
         return key
 
     def _decode(self, raw: str, key: _Key) -> dict[str, Any]:
@@ -442,8 +434,7 @@ class TokenVerifier:
                 now, kid_known=key is not None, fetching=self._flight.running and not fetched
             )
             if key is not None:
-                if step is Step.USE_AND_REFRESH:
-                    self._refresh_behind()
+                self._keep_fresh()
                 return key
             if step is Step.FAIL:
                 raise self._schedule.unavailable(now)
@@ -474,9 +465,14 @@ class TokenVerifier:
         self._loop = loop
         self._flight.forget()  # a flight of a loop that has stopped will never land
 
-    def _refresh_behind(self) -> None:
-        self._this_loop()
-        self._flight.start(self._fetch)
+    def _keep_fresh(self) -> None:
+        """Start a fetch behind the caller when the keys held are stale (the schedule's
+        ``USE_AND_REFRESH``) and none is under way: every path that uses a held key asks here."""
+        if self._flight.running:
+            return
+        if self._schedule.step(self._clock.monotonic(), kid_known=True) is Step.USE_AND_REFRESH:
+            self._this_loop()
+            self._flight.start(self._fetch)
 
     async def _join_fetch(self) -> None:
         self._this_loop()

@@ -1,11 +1,12 @@
 """The fake Frontegg in a process of its own, so that it does not share a core (and an event
-loop) with the clients being measured."""
+loop) with the clients being measured; and what the benchmarks measure a process with."""
 
 from __future__ import annotations
 
 import asyncio
 import multiprocessing
 import multiprocessing.connection
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -14,6 +15,15 @@ from frontegg_async.testing import FakeFrontegg, Fault
 
 PASSWORD = "soak-password"
 API_ID, API_SECRET = "bench-m2m", "bench-m2m-secret"
+
+
+def rss_bytes() -> int:
+    """Resident memory of this process (Linux /proc; 0 where that is missing)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        return 0
 
 
 def user_email(index: int) -> str:

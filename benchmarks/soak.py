@@ -30,16 +30,7 @@ import aiohttp
 from frontegg_async import FronteggError, FronteggSession
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _fakeproc import PASSWORD, fake_process, user_email
-
-
-def rss_bytes() -> int:
-    """Resident memory of this process (Linux /proc; 0 where that is missing)."""
-    try:
-        with open("/proc/self/statm") as statm:
-            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError):
-        return 0
+from _fakeproc import PASSWORD, fake_process, rss_bytes, user_email
 
 
 class Tally:

@@ -20,6 +20,7 @@ import asyncio
 import logging
 import os
 import statistics
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -29,13 +30,14 @@ import jwt
 from frontegg_async import FronteggSession, InvalidTokenError, TokenVerifier
 from frontegg_async.testing import FakeFrontegg
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _fakeproc import rss_bytes
+
 EMAIL, PASSWORD = "bench@example.com", "bench-password"
 
 
 def resident_mb() -> float:
-    with open("/proc/self/statm") as statm:
-        pages = int(statm.read().split()[1])
-    return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
+    return rss_bytes() / 1e6
 
 
 Check = Callable[[str], Awaitable[Any]]
